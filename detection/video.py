@@ -1,0 +1,205 @@
+"""Camera frame sources: one video, several videos played as one timeline, or an image sequence.
+
+Decoding runs in a background thread (OpenCV releases the GIL while decoding), so a detector on
+the main thread never waits for the decoder.
+"""
+from __future__ import annotations
+
+import configparser
+import os
+import queue
+import threading
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from detection.errors import InputError
+
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # ffmpeg's per-packet complaints; we warn once
+
+VIDEO_EXTS = {".avi", ".mp4", ".mkv", ".mov", ".mpg", ".mpeg", ".m4v", ".wmv", ".webm", ".ts", ".mjpeg"}
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+# Consecutive unreadable frames after which a video is taken to have ended (a truncated file).
+MAX_CONSECUTIVE_BAD = 25
+
+
+@dataclass
+class CameraSource:
+    name: str
+    kind: str  # "video" | "images"
+    paths: list[Path]
+    fps: float | None = None
+    frame_count: int | None = None
+    frame_size: tuple[int, int] | None = None  # (width, height)
+    warnings: list[str] = field(default_factory=list)
+
+    def probe(self) -> "CameraSource":
+        """Fill fps, frame count and size; raise InputError when nothing can be read."""
+        import cv2
+
+        if self.kind == "images":
+            first = cv2.imread(str(self.paths[0]))
+            if first is None:
+                raise InputError(f"{self.paths[0]}: unreadable image")
+            self.frame_count = len(self.paths)
+            self.frame_size = (first.shape[1], first.shape[0])
+            if self.fps is None:
+                self.fps = _seqinfo_fps(self.paths[0].parent.parent / "seqinfo.ini")
+            return self
+        total, fps = 0, None
+        for p in self.paths:
+            cap = cv2.VideoCapture(str(p))
+            try:
+                if not cap.isOpened():
+                    raise InputError(f"{p}: unreadable video (not a video, or a codec OpenCV lacks)")
+                ok, frame = cap.read()
+                if not ok:
+                    raise InputError(f"{p}: video holds no readable frame")
+                if self.frame_size is None:
+                    self.frame_size = (frame.shape[1], frame.shape[0])
+                elif self.frame_size != (frame.shape[1], frame.shape[0]):
+                    raise InputError(f"{p}: frame size {frame.shape[1]}x{frame.shape[0]} differs from the "
+                                     f"camera's first video ({self.frame_size[0]}x{self.frame_size[1]})")
+                total += max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
+                fps = fps or (cap.get(cv2.CAP_PROP_FPS) or None)
+            finally:
+                cap.release()
+        self.frame_count = total or None
+        if self.fps is None:
+            self.fps = fps
+        return self
+
+    def frames(self, prefetch: int = 16) -> Iterator[tuple[int, np.ndarray]]:
+        """(0-based frame index, BGR frame), decoded ahead in a thread. Unreadable frames are
+        skipped (their index is not reused, so frame numbers stay aligned with the video) and
+        reported once in ``self.warnings``."""
+        q: queue.Queue = queue.Queue(maxsize=prefetch)
+        stop = threading.Event()
+        errors: list[BaseException] = []
+
+        def produce() -> None:
+            try:
+                for item in self._decode():
+                    while not stop.is_set():
+                        try:
+                            q.put(item, timeout=0.1)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        return
+            except BaseException as exc:  # handed to the consumer, raised there
+                errors.append(exc)
+            finally:
+                q.put(None)
+
+        t = threading.Thread(target=produce, name=f"decode-{self.name}", daemon=True)
+        t.start()
+        try:
+            while True:
+                item = q.get()
+                if item is None:
+                    break
+                yield item
+        finally:
+            stop.set()
+            while t.is_alive():
+                try:
+                    q.get_nowait()
+                except queue.Empty:
+                    t.join(0.05)
+        if errors:
+            raise errors[0]
+
+    def _decode(self) -> Iterator[tuple[int, np.ndarray]]:
+        import cv2
+
+        if self.kind == "images":
+            bad = []
+            for i, p in enumerate(self.paths):
+                img = cv2.imread(str(p))
+                if img is None:
+                    bad.append(i)
+                    continue
+                yield i, img
+            if bad:
+                self._warn(f"{len(bad)} unreadable image(s) skipped, first {self.paths[bad[0]]}")
+            return
+        index = 0
+        for p in self.paths:
+            cap = cv2.VideoCapture(str(p))
+            expected = max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
+            read, bad, run = 0, [], 0
+            start = index
+            while True:
+                ok, frame = cap.read()
+                if ok:
+                    run = 0
+                    read += 1
+                    yield index, frame
+                    index += 1
+                    continue
+                # A failed read is a corrupt frame when the header promises more, else the end.
+                if index - start >= expected or run >= MAX_CONSECUTIVE_BAD:
+                    break
+                run += 1
+                bad.append(index)
+                index += 1
+            cap.release()
+            index -= run  # trailing failures were the end of the file, not frames
+            real_bad = bad[: len(bad) - run] if run else bad
+            if real_bad:
+                self._warn(f"{p}: {len(real_bad)} corrupt frame(s) skipped (first at frame {real_bad[0]})")
+            if expected and read + len(real_bad) < expected:
+                self._warn(f"{p}: video ends early: {read + len(real_bad)} of {expected} frames readable; "
+                           "kept what was read")
+
+    def _warn(self, msg: str) -> None:
+        self.warnings.append(msg)
+        warnings.warn(msg)
+
+
+def _seqinfo_fps(path: Path) -> float | None:
+    if not path.is_file():
+        return None
+    cp = configparser.ConfigParser()
+    try:
+        cp.read(path)
+        return float(cp["Sequence"]["frameRate"])
+    except (KeyError, ValueError, configparser.Error):
+        return None
+
+
+def discover_cameras(folder: str | Path) -> list[CameraSource]:
+    """Cameras in `folder`: `<camera>.<video ext>`, `<camera>/` holding videos (one timeline, name
+    order) or images (`<camera>/img1/*.jpg`, MOTChallenge style, or images directly)."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise InputError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder (expected one video or folder per camera inside)")
+    cams: list[CameraSource] = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_file() and entry.suffix.lower() in VIDEO_EXTS:
+            cams.append(CameraSource(entry.stem, "video", [entry]))
+        elif entry.is_dir():
+            img_dir = entry / "img1" if (entry / "img1").is_dir() else entry
+            images = sorted(p for p in img_dir.iterdir() if p.suffix.lower() in IMAGE_EXTS)
+            videos = sorted(p for p in entry.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTS)
+            if videos:
+                cams.append(CameraSource(entry.name, "video", videos))
+            elif images:
+                cams.append(CameraSource(entry.name, "images", images))
+    names = [c.name for c in cams]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise InputError(f"{folder}: camera name(s) {', '.join(sorted(dup))} given twice (file and folder?)")
+    if not cams:
+        raise InputError(f"{folder}: no cameras found (expected <camera>.avi/.mp4, or <camera>/ with "
+                         "videos or an img1/ image sequence)")
+    return cams

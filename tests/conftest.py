@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# ultralytics probes the network and may pip-install at import: keep it offline and quiet.
+os.environ.setdefault("YOLO_OFFLINE", "1")
+os.environ.setdefault("YOLO_AUTOINSTALL", "0")
+os.environ.setdefault("YOLO_VERBOSE", "0")
+
+
+def shared_path(*parts: str) -> Path:
+    """A file under ../shared/data, or a skip that says what is missing."""
+    p = SHARED_DATA.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"real data not available: {p} is absent (it lives beside the repo in shared/data)")
+    return p
+
+
+@pytest.fixture(autouse=True)
+def _yolo_config_dir(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("YOLO_CONFIG_DIR", str(tmp_path_factory.getbasetemp() / "yolo-config"))

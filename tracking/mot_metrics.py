@@ -1,0 +1,76 @@
+"""MOTA, IDF1 and the CLEAR counts of a tracking result against MOTChallenge ground truth.
+
+The metrics themselves come from TrackEval (the `trackeval` package, the MOTChallenge's own
+evaluation code, maintained for numpy 2; motmetrics 1.4 breaks on numpy 2). We only build its
+per-sequence input from arrays, with the MOT15 protocol: ground-truth rows whose flag (column 7)
+is 0 are ignored, IoU threshold 0.5.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from detection.mot_text import MotRows
+from tracking.sort import iou_matrix
+
+
+@dataclass
+class MotScores:
+    mota: float
+    idf1: float
+    motp: float  # mean IoU of matched pairs
+    id_switches: int
+    fragmentations: int
+    precision: float
+    recall: float
+    mostly_tracked: int
+    partly_tracked: int
+    mostly_lost: int
+    gt_identities: int
+    false_positives: int
+    false_negatives: int
+    idp: float
+    idr: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _remap(ids: np.ndarray) -> tuple[np.ndarray, int]:
+    uniq, inv = np.unique(ids, return_inverse=True)
+    return inv.astype(np.int64), len(uniq)
+
+
+def evaluate_mot(gt: MotRows, result: MotRows, iou_threshold: float = 0.5,
+                 num_frames: int | None = None) -> MotScores:
+    from trackeval.metrics import CLEAR, Identity
+
+    gt = gt.select(gt.score != 0)
+    g_ids, n_gid = _remap(gt.ids)
+    t_ids, n_tid = _remap(result.ids)
+    last = max(int(gt.frame.max(initial=-1)), int(result.frame.max(initial=-1)))
+    T = max(last + 1, num_frames or 0)
+    g_by, t_by = gt.by_frame(), result.by_frame()
+    empty = np.zeros(0, np.int64)
+    data = {"gt_ids": [], "tracker_ids": [], "similarity_scores": [], "num_timesteps": T,
+            "num_gt_dets": len(gt), "num_tracker_dets": len(result), "num_gt_ids": n_gid,
+            "num_tracker_ids": n_tid}
+    for t in range(T):
+        gi, ti = g_by.get(t, empty), t_by.get(t, empty)
+        data["gt_ids"].append(g_ids[gi])
+        data["tracker_ids"].append(t_ids[ti])
+        data["similarity_scores"].append(iou_matrix(gt.boxes[gi], result.boxes[ti]))
+    with contextlib.redirect_stdout(io.StringIO()):  # TrackEval prints its config
+        clear = CLEAR({"THRESHOLD": iou_threshold, "PRINT_CONFIG": False}).eval_sequence(data)
+        ident = Identity({"THRESHOLD": iou_threshold, "PRINT_CONFIG": False}).eval_sequence(data)
+    return MotScores(
+        mota=float(clear["MOTA"]), idf1=float(ident["IDF1"]), motp=float(clear["MOTP"]),
+        id_switches=int(clear["IDSW"]), fragmentations=int(clear["Frag"]),
+        precision=float(clear["CLR_Pr"]), recall=float(clear["CLR_Re"]),
+        mostly_tracked=int(clear["MT"]), partly_tracked=int(clear["PT"]), mostly_lost=int(clear["ML"]),
+        gt_identities=n_gid, false_positives=int(clear["CLR_FP"]), false_negatives=int(clear["CLR_FN"]),
+        idp=float(ident["IDP"]), idr=float(ident["IDR"]),
+    )

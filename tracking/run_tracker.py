@@ -1,0 +1,31 @@
+"""The tracker alone over MOTChallenge detections (what `pipeline track` runs)."""
+from __future__ import annotations
+
+import numpy as np
+
+from detection.mot_text import MotRows
+from tracking.sort import SortTracker, TrackerConfig
+
+
+def track_detections(dets: MotRows, config: TrackerConfig = TrackerConfig(),
+                     num_frames: int | None = None, min_score: float = -np.inf) -> MotRows:
+    """Run SORT over every frame of ``dets``; returns the reported tracks as MOT rows."""
+    dets = dets.select(dets.score >= min_score) if np.isfinite(min_score) else dets
+    tracker = SortTracker(config)
+    by_frame = dets.by_frame()
+    last = int(dets.frame.max(initial=-1))
+    T = max(last + 1, num_frames or 0)
+    frames, ids, boxes = [], [], []
+    empty = np.zeros((0, 4))
+    for t in range(T):
+        idx = by_frame.get(t)
+        r = tracker.update(dets.boxes[idx] if idx is not None else empty)
+        if len(r.ids):
+            frames.append(np.full(len(r.ids), t))
+            ids.append(r.ids)
+            boxes.append(r.boxes)
+    if not frames:
+        z = np.zeros(0, np.int64)
+        return MotRows(z, z, np.zeros((0, 4)), np.zeros(0), np.zeros((0, 0)))
+    f = np.concatenate(frames)
+    return MotRows(f, np.concatenate(ids), np.concatenate(boxes), np.ones(len(f)), np.zeros((len(f), 0)))

@@ -1,0 +1,481 @@
+"""The HDF5 tracklet store: the contract between the video half and the learning half.
+
+Schema (version 1) is documented in docs/tracklet-store.md. One file holds a whole camera network;
+per camera, crops are columnar and a tracklet's crops are contiguous, so a tracklet is a slice.
+
+JPEG crops are kept as one flat byte array plus offsets rather than an HDF5 variable-length
+dataset: a crop is then a single contiguous slice read (no global-heap lookup), which is what makes
+random access for a training loader fast (measured in tools/bench_store.py).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import h5py
+import numpy as np
+
+from detection.errors import InputError
+
+SCHEMA_NAME = "tracklet-reid/store"
+SCHEMA_VERSION = 1
+ENCODINGS = ("jpeg", "raw")
+DEFAULT_CROP_HW = (256, 128)
+DEFAULT_JPEG_QUALITY = 90
+_BYTES_CHUNK = 1 << 16
+
+TRACKLET_DTYPE = np.dtype(
+    [
+        ("start", np.int64),  # offset of the first crop in the camera's crop arrays
+        ("count", np.int32),
+        ("first_frame", np.int32),
+        ("last_frame", np.int32),
+        ("track_id", np.int32),  # id the tracker gave (or the source's tracklet id)
+    ]
+)
+
+
+class StoreError(InputError):
+    """A store file that cannot be used as asked."""
+
+
+def _created_by() -> str:
+    try:
+        from importlib.metadata import version
+
+        return f"tracklet-reid {version('tracklet-reid')}"
+    except Exception:  # not installed (running from a checkout)
+        return "tracklet-reid"
+
+
+def _open_h5(path: Path, mode: str) -> h5py.File:
+    """Open an HDF5 file, turning h5py's multi-line OSErrors into one line naming the file."""
+    if mode == "r" and not path.exists():
+        raise StoreError(f"{path}: no such file")
+    if mode == "r" and path.is_dir():
+        raise StoreError(f"{path}: is a folder, not a tracklet store")
+    try:
+        return h5py.File(path, mode)
+    except OSError as exc:
+        text = str(exc)
+        if "truncated file" in text:
+            why = "truncated HDF5 file (an interrupted copy or write?)"
+        elif "file signature not found" in text:
+            why = "not an HDF5 file"
+        elif "unable to lock file" in text or "already open" in text:
+            why = "locked by another process that is writing it"
+        else:
+            why = "unreadable HDF5 file (" + text.splitlines()[0].strip() + ")"
+        raise StoreError(f"{path}: {why}") from None
+
+
+def _check_schema(path: Path, f: h5py.File) -> None:
+    name = f.attrs.get("schema")
+    if isinstance(name, bytes):
+        name = name.decode()
+    if name != SCHEMA_NAME:
+        raise StoreError(f"{path}: HDF5 file of another kind (schema {name!r}), not a tracklet store")
+    version = int(f.attrs.get("version", -1))
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: tracklet store schema version {version} is newer than this program reads "
+            f"({SCHEMA_VERSION}); upgrade tracklet-reid"
+        )
+    if version < 1:
+        raise StoreError(f"{path}: tracklet store with invalid schema version {version}")
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    crop_height: int
+    crop_width: int
+    encoding: str
+    jpeg_quality: int
+
+
+@dataclass
+class CameraData:
+    """Everything about a camera except the crop pixels (small enough to keep in memory)."""
+
+    name: str
+    complete: bool
+    attrs: dict
+    tracklets: np.ndarray  # TRACKLET_DTYPE
+    crop_frame: np.ndarray
+    crop_box: np.ndarray
+    crop_score: np.ndarray
+    gt_identity: np.ndarray | None
+
+    @property
+    def num_tracklets(self) -> int:
+        return int(len(self.tracklets))
+
+    @property
+    def num_crops(self) -> int:
+        return int(len(self.crop_frame))
+
+    def crop_indices(self, tracklet: int) -> np.ndarray:
+        row = self.tracklets[tracklet]
+        return np.arange(row["start"], row["start"] + row["count"], dtype=np.int64)
+
+
+def encode_crop(crop: np.ndarray, encoding: str, quality: int = DEFAULT_JPEG_QUALITY) -> np.ndarray:
+    """RGB uint8 crop -> what the store keeps for it (JPEG bytes, or the pixels as they are)."""
+    if encoding == "raw":
+        return np.ascontiguousarray(crop, dtype=np.uint8)
+    import cv2
+
+    ok, buf = cv2.imencode(".jpg", crop[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise StoreError("JPEG encoding of a crop failed")
+    return buf.reshape(-1)
+
+
+def decode_jpeg(buf: np.ndarray) -> np.ndarray:
+    import cv2
+
+    img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if img is None:
+        raise StoreError("a stored JPEG crop is corrupt")
+    return img[:, :, ::-1]
+
+
+# ----------------------------------------------------------------------------------------- writing
+class CameraWriter:
+    """Appends one camera's tracklets. The camera is marked complete only by ``finish``."""
+
+    def __init__(self, group: h5py.Group, info: StoreInfo):
+        self._g = group
+        self._info = info
+        self._n_crops = int(group["crop_frame"].shape[0])
+        self._n_tracklets = int(group["tracklets"].shape[0])
+        self._n_bytes = int(group["crops"].shape[0]) if info.encoding == "jpeg" else 0
+
+    @property
+    def num_tracklets(self) -> int:
+        return self._n_tracklets
+
+    @property
+    def num_crops(self) -> int:
+        return self._n_crops
+
+    def add_tracklet(
+        self,
+        crops: Sequence[np.ndarray],
+        frames: Sequence[int],
+        boxes: np.ndarray,
+        scores: Sequence[float],
+        track_id: int,
+        gt_identity: int = -1,
+        encoded: bool = False,
+        frame_range: tuple[int, int] | None = None,
+    ) -> int:
+        """Append one tracklet; returns its index. ``crops`` are RGB (H, W, 3) at the store's size,
+        or already-encoded buffers when ``encoded`` (lets worker processes encode in parallel).
+        ``frame_range`` (first, last) is the whole track's span when only some of its frames are
+        kept as crops; by default the span of ``frames``."""
+        n = len(crops)
+        if n == 0:
+            raise ValueError("a tracklet needs at least one crop")
+        frames = np.asarray(frames, dtype=np.int32)
+        boxes = np.asarray(boxes, dtype=np.float32).reshape(n, 4)
+        scores = np.asarray(scores, dtype=np.float32).reshape(n)
+        g, info = self._g, self._info
+        start = self._n_crops
+        if info.encoding == "jpeg":
+            bufs = crops if encoded else [encode_crop(c, "jpeg", info.jpeg_quality) for c in crops]
+            lengths = np.fromiter((len(b) for b in bufs), dtype=np.int64, count=n)
+            offsets = self._n_bytes + np.concatenate([[0], np.cumsum(lengths)])
+            blob = np.concatenate(bufs).astype(np.uint8, copy=False)
+            g["crops"].resize((int(offsets[-1]),))
+            g["crops"][self._n_bytes : int(offsets[-1])] = blob
+            g["crop_offset"].resize((start + n + 1,))
+            g["crop_offset"][start : start + n + 1] = offsets
+            self._n_bytes = int(offsets[-1])
+        else:
+            h, w = info.crop_height, info.crop_width
+            arr = np.stack([np.asarray(c, dtype=np.uint8) for c in crops])
+            if arr.shape[1:] != (h, w, 3):
+                raise ValueError(f"crops must be {h}x{w}x3, got {arr.shape[1:]}")
+            g["crops"].resize((start + n, h, w, 3))
+            g["crops"][start : start + n] = arr
+        for key, values in (("crop_frame", frames), ("crop_box", boxes), ("crop_score", scores)):
+            ds = g[key]
+            ds.resize((start + n,) + ds.shape[1:])
+            ds[start : start + n] = values
+        first, last = frame_range if frame_range is not None else (int(frames.min()), int(frames.max()))
+        row = np.array([(start, n, int(first), int(last), int(track_id))], dtype=TRACKLET_DTYPE)
+        t = self._n_tracklets
+        g["tracklets"].resize((t + 1,))
+        g["tracklets"][t] = row[0]
+        g["gt_identity"].resize((t + 1,))
+        g["gt_identity"][t] = int(gt_identity)
+        self._n_crops += n
+        self._n_tracklets += 1
+        return t
+
+    def set_attrs(self, **attrs) -> None:
+        for k, v in attrs.items():
+            self._g.attrs[k] = json.dumps(v) if isinstance(v, (dict, list)) else v
+
+    def finish(self) -> None:
+        """Mark the camera complete. Until this runs, readers treat the camera as unfinished."""
+        self._g.attrs["complete"] = True
+        self._g.file.flush()
+
+
+class StoreWriter:
+    """Creates or appends to a store. A camera that exists but is incomplete is replaced."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        crop_hw: tuple[int, int] = DEFAULT_CROP_HW,
+        encoding: str = "jpeg",
+        jpeg_quality: int = DEFAULT_JPEG_QUALITY,
+    ):
+        if encoding not in ENCODINGS:
+            raise ValueError(f"crop encoding must be one of {ENCODINGS}, not {encoding!r}")
+        self.path = Path(path)
+        exists = self.path.exists()
+        self._f = _open_h5(self.path, "a" if exists else "w")
+        f = self._f
+        if exists and len(f.attrs) > 0:
+            _check_schema(self.path, f)
+        elif exists and len(f.keys()) > 0:
+            f.close()
+            raise StoreError(f"{self.path}: HDF5 file of another kind (no schema), not overwriting it")
+        else:
+            f.attrs["schema"] = SCHEMA_NAME
+            f.attrs["version"] = SCHEMA_VERSION
+            f.attrs["crop_height"] = int(crop_hw[0])
+            f.attrs["crop_width"] = int(crop_hw[1])
+            f.attrs["crop_encoding"] = encoding
+            f.attrs["jpeg_quality"] = int(jpeg_quality)
+            f.attrs["created_by"] = _created_by()
+            f.attrs["created_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+            f.create_group("cameras")
+        self.info = _read_info(f)
+
+    def __enter__(self) -> "StoreWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._f.id.valid:
+            self._f.close()
+
+    def complete_cameras(self) -> list[str]:
+        cams = self._f["cameras"]
+        return [c for c in cams if bool(cams[c].attrs.get("complete", False))]
+
+    def camera(self, name: str, **attrs) -> CameraWriter:
+        """Start a camera from scratch (dropping an incomplete one of that name)."""
+        _check_camera_name(name)
+        cams = self._f["cameras"]
+        if name in cams:
+            if bool(cams[name].attrs.get("complete", False)):
+                raise StoreError(f"{self.path}: camera {name!r} is already complete")
+            del cams[name]  # HDF5 does not reclaim the space; h5repack does
+        g = cams.create_group(name)
+        g.attrs["complete"] = False
+        info = self.info
+        if info.encoding == "jpeg":
+            g.create_dataset("crops", (0,), maxshape=(None,), dtype=np.uint8, chunks=(_BYTES_CHUNK,))
+            g.create_dataset("crop_offset", data=np.zeros(1, np.int64), maxshape=(None,), chunks=(4096,))
+        else:
+            h, w = info.crop_height, info.crop_width
+            g.create_dataset(
+                "crops", (0, h, w, 3), maxshape=(None, h, w, 3), dtype=np.uint8, chunks=(1, h, w, 3)
+            )
+        g.create_dataset("crop_frame", (0,), maxshape=(None,), dtype=np.int32, chunks=(4096,))
+        g.create_dataset("crop_box", (0, 4), maxshape=(None, 4), dtype=np.float32, chunks=(4096, 4))
+        g.create_dataset("crop_score", (0,), maxshape=(None,), dtype=np.float32, chunks=(4096,))
+        g.create_dataset("tracklets", (0,), maxshape=(None,), dtype=TRACKLET_DTYPE, chunks=(1024,))
+        g.create_dataset("gt_identity", (0,), maxshape=(None,), dtype=np.int32, chunks=(1024,))
+        writer = CameraWriter(g, info)
+        writer.set_attrs(**attrs)
+        return writer
+
+    def copy_camera_from(self, part: str | os.PathLike, name: str) -> None:
+        """Copy a complete camera from another store (e.g. a worker's part file) into this one.
+
+        The copy lands under a temporary name and is renamed only when whole, so an interrupted
+        copy never looks like a finished camera.
+        """
+        part = Path(part)
+        src_f = _open_h5(part, "r")
+        try:
+            _check_schema(part, src_f)
+            src_info = _read_info(src_f)
+            if src_info != self.info:
+                raise StoreError(f"{part}: crop format {src_info} differs from {self.path}'s {self.info}")
+            src = src_f["cameras"].get(name)
+            if src is None or not bool(src.attrs.get("complete", False)):
+                raise StoreError(f"{part}: camera {name!r} is missing or incomplete")
+            cams = self._f["cameras"]
+            tmp = f".copying-{name}"
+            if tmp in cams:
+                del cams[tmp]
+            if name in cams:
+                if bool(cams[name].attrs.get("complete", False)):
+                    raise StoreError(f"{self.path}: camera {name!r} is already complete")
+                del cams[name]
+            src_f.copy(src, cams, name=tmp)
+            cams[tmp].attrs["complete"] = False
+            self._f.flush()
+            cams.move(tmp, name)
+            cams[name].attrs["complete"] = True
+            self._f.flush()
+        finally:
+            src_f.close()
+
+
+def _check_camera_name(name: str) -> None:
+    if not name or "/" in name or name.startswith("."):
+        raise StoreError(f"invalid camera name {name!r}: no '/', not empty, not starting with '.'")
+
+
+def _read_info(f: h5py.File) -> StoreInfo:
+    enc = f.attrs.get("crop_encoding", "jpeg")
+    if isinstance(enc, bytes):
+        enc = enc.decode()
+    return StoreInfo(
+        crop_height=int(f.attrs.get("crop_height", DEFAULT_CROP_HW[0])),
+        crop_width=int(f.attrs.get("crop_width", DEFAULT_CROP_HW[1])),
+        encoding=str(enc),
+        jpeg_quality=int(f.attrs.get("jpeg_quality", DEFAULT_JPEG_QUALITY)),
+    )
+
+
+# ----------------------------------------------------------------------------------------- reading
+class TrackletStore:
+    """Read-only view of a store.
+
+    The HDF5 handle is opened lazily and re-opened in every process that uses the object (h5py
+    handles do not survive fork), so one instance can be handed to DataLoader workers as is.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        f = _open_h5(self.path, "r")
+        try:
+            _check_schema(self.path, f)
+            if "cameras" not in f:
+                raise StoreError(f"{self.path}: tracklet store without a 'cameras' group (damaged)")
+            self.info = _read_info(f)
+            self.attrs = {k: _plain(v) for k, v in f.attrs.items()}
+            cams = f["cameras"]
+            self.all_cameras: list[str] = sorted(c for c in cams if not c.startswith("."))
+            self._complete = {c: bool(cams[c].attrs.get("complete", False)) for c in self.all_cameras}
+        finally:
+            f.close()
+        self._f: h5py.File | None = None
+        self._pid = -1
+        self._cache: dict[str, CameraData] = {}
+        self._crops: dict[str, tuple] = {}
+
+    # pickling for DataLoader workers: never carry an open handle across processes
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_f"] = None
+        state["_pid"] = -1
+        state["_crops"] = {}
+        return state
+
+    def _file(self) -> h5py.File:
+        if self._f is None or self._pid != os.getpid():
+            self._f = _open_h5(self.path, "r")
+            self._pid = os.getpid()
+            self._crops = {}
+        return self._f
+
+    def close(self) -> None:
+        if self._f is not None and self._pid == os.getpid() and self._f.id.valid:
+            self._f.close()
+        self._f = None
+
+    def __enter__(self) -> "TrackletStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def cameras(self) -> list[str]:
+        """Complete cameras only: an incomplete one is never read as finished."""
+        return [c for c in self.all_cameras if self._complete[c]]
+
+    def is_complete(self, camera: str) -> bool:
+        return self._complete[camera]
+
+    def camera(self, name: str) -> CameraData:
+        if name not in self._complete:
+            raise StoreError(f"{self.path}: no camera {name!r} (has: {', '.join(self.all_cameras)})")
+        if name not in self._cache:
+            g = self._file()["cameras"][name]
+            try:
+                gt = g["gt_identity"][:] if "gt_identity" in g else None
+                self._cache[name] = CameraData(
+                    name=name,
+                    complete=self._complete[name],
+                    attrs={k: _plain(v) for k, v in g.attrs.items()},
+                    tracklets=g["tracklets"][:],
+                    crop_frame=g["crop_frame"][:],
+                    crop_box=g["crop_box"][:],
+                    crop_score=g["crop_score"][:],
+                    gt_identity=gt if gt is not None and (gt >= 0).any() else None,
+                )
+            except (KeyError, OSError) as exc:
+                raise StoreError(f"{self.path}: camera {name!r} is damaged ({exc})") from None
+        return self._cache[name]
+
+    def iter_cameras(self) -> Iterator[CameraData]:
+        for c in self.cameras:
+            yield self.camera(c)
+
+    def _crop_source(self, camera: str):
+        src = self._crops.get(camera)
+        if src is None:
+            g = self._file()["cameras"][camera]
+            offsets = g["crop_offset"][:] if self.info.encoding == "jpeg" else None
+            src = (g["crops"], offsets)
+            self._crops[camera] = src
+        return src
+
+    def crop(self, camera: str, index: int) -> np.ndarray:
+        """One crop as RGB uint8 (H, W, 3)."""
+        data, offsets = self._crop_source(camera)
+        if offsets is None:
+            return data[int(index)]
+        a, b = int(offsets[index]), int(offsets[index + 1])
+        return decode_jpeg(data[a:b])
+
+    def crops(self, camera: str, indices: Iterable[int]) -> np.ndarray:
+        idx = np.asarray(list(indices), dtype=np.int64)
+        out = np.empty((len(idx), self.info.crop_height, self.info.crop_width, 3), np.uint8)
+        for k, i in enumerate(idx):
+            out[k] = self.crop(camera, int(i))
+        return out
+
+    def tracklet_crops(self, camera: str, tracklet: int) -> np.ndarray:
+        return self.crops(camera, self.camera(camera).crop_indices(tracklet))
+
+
+def _plain(v):
+    if isinstance(v, bytes):
+        return v.decode()
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, str) and v[:1] in "[{":
+        try:
+            return json.loads(v)
+        except ValueError:
+            return v
+    return v
