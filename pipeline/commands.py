@@ -53,19 +53,146 @@ def run_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tracker_flags(p) -> None:
+    g = p.add_argument_group("tracker (SORT)")
+    g.add_argument("--max-age", type=int, help="frames a track lives without detection (default 1)")
+    g.add_argument("--min-hits", type=int, help="hits before a track is reported (default 3)")
+    g.add_argument("--iou-threshold", type=float, help="minimum IoU to associate (default 0.3)")
+    g.add_argument("--reference-fps", type=float,
+                   help="frame rate the ages are counted at; rescaled to the video's fps (extract default 10)")
+
+
+def _tracker_overrides(a: argparse.Namespace, prefix: str = "tracker.") -> dict:
+    return {prefix + "max_age": a.max_age, prefix + "min_hits": a.min_hits,
+            prefix + "iou_threshold": a.iou_threshold, prefix + "reference_fps": a.reference_fps}
+
+
 def add_extract(sub) -> None:
-    p = sub.add_parser("extract", help="videos -> detections -> tracks -> tracklet store")
-    p.set_defaults(func=lambda a: _todo("extract"))
+    p = sub.add_parser("extract", help="videos -> detections -> tracks -> tracklet store",
+                       description="Detect people, track them per camera (SORT) and store tracklets. "
+                       "Interrupted runs resume at the first camera not complete.")
+    p.add_argument("--videos", required=True, help="folder: <camera>.<video>, <camera>/ of videos, or "
+                   "<camera>/img1/ image sequences")
+    p.add_argument("-o", "--out", required=True, help="tracklet store to write (.h5)")
+    p.add_argument("--config", help="YAML file of settings (flags override it)")
+    g = p.add_argument_group("detector")
+    g.add_argument("--detector", choices=["yolo", "darknet", "onnx", "motion", "file"],
+                   help="backend (default yolo; offline: darknet, onnx, motion, file)")
+    g.add_argument("--weights", help="yolo: name or .pt; darknet: .weights; onnx: .onnx")
+    g.add_argument("--cfg", help="darknet .cfg file")
+    g.add_argument("--detections", help="file backend: folder with <camera>.txt or <camera>/det/det.txt")
+    g.add_argument("--device", help="yolo device, e.g. cpu, cuda:0 (default: automatic)")
+    g.add_argument("--input-size", type=int, help="network input side in pixels")
+    g.add_argument("--batch-size", type=int, help="frames per detector call")
+    g.add_argument("--min-score", type=float, help="detection confidence threshold (default 0.3)")
+    g.add_argument("--min-height", type=float, help="smallest person height in pixels (default 16)")
+    _tracker_flags(p)
+    g = p.add_argument_group("tracklets")
+    g.add_argument("--min-length", type=int, help="drop tracks with fewer detections (default 5)")
+    g.add_argument("--max-crops", type=int, help="crops kept per tracklet, evenly spaced (default 64; 0 all)")
+    g.add_argument("--crop-size", help="crop height x width (default 256x128)")
+    g.add_argument("--crop-encoding", choices=["jpeg", "raw"], help="default jpeg (17x smaller, see docs)")
+    p.add_argument("--fps", type=float, help="override the videos' frame rate")
+    p.add_argument("--workers", type=int, help="cameras processed in parallel (default 1)")
+    p.add_argument("--mot-out", help="folder for each camera's tracks (and detections) as MOT text")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars or summary")
+    p.set_defaults(func=run_extract)
+
+
+def run_extract(a: argparse.Namespace) -> int:
+    from detection.errors import InputError
+    from pipeline.config import ExtractConfig, load_config
+    from pipeline.extract import run_extract as extract
+
+    crop_h = crop_w = None
+    if a.crop_size:
+        try:
+            crop_h, crop_w = (int(v) for v in a.crop_size.lower().split("x"))
+        except ValueError:
+            raise InputError(f"--crop-size {a.crop_size!r}: expected HEIGHTxWIDTH, e.g. 256x128") from None
+    overrides = {
+        "detector.backend": a.detector, "detector.weights": a.weights, "detector.cfg": a.cfg,
+        "detector.detections": a.detections, "detector.device": a.device, "detector.input_size": a.input_size,
+        "detector.batch_size": a.batch_size, "detector.min_score": a.min_score,
+        "detector.min_height": a.min_height, **_tracker_overrides(a),
+        "tracklets.min_length": a.min_length, "tracklets.max_crops": a.max_crops,
+        "tracklets.crop_height": crop_h, "tracklets.crop_width": crop_w,
+        "crop_encoding": a.crop_encoding, "fps": a.fps, "workers": a.workers,
+    }
+    cfg = load_config(ExtractConfig, a.config, overrides)
+    extract(a.videos, a.out, cfg, mot_dir=a.mot_out, quiet=a.quiet)
+    return 0
 
 
 def add_track(sub) -> None:
     p = sub.add_parser("track", help="SORT tracker on MOTChallenge det.txt -> MOT result text")
-    p.set_defaults(func=lambda a: _todo("track"))
+    p.add_argument("detections", help="MOTChallenge det.txt")
+    p.add_argument("-o", "--out", required=True, help="result file (frame,id,x,y,w,h,score,-1,-1,-1)")
+    _tracker_flags(p)
+    p.add_argument("--min-score", type=float, default=None, help="drop detections below this score")
+    p.add_argument("--fps", type=float, help="sequence frame rate (default: seqinfo.ini beside det/, "
+                   "else ages are plain frames)")
+    p.add_argument("--gt", help="also evaluate against this gt.txt")
+    p.set_defaults(func=run_track)
+
+
+def run_track(a: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    import numpy as np
+
+    from detection.mot_text import read_mot, write_mot
+    from detection.video import _seqinfo_fps
+    from pipeline.config import from_dict
+    from tracking.kalman import sort_box_model
+    from tracking.run_tracker import track_detections
+    from tracking.sort import TrackerConfig
+
+    det_path = Path(a.detections)
+    dets = read_mot(det_path)
+    cfg = from_dict(TrackerConfig, {k.split(".")[1]: v for k, v in _tracker_overrides(a).items() if v is not None},
+                    "flags")
+    fps = a.fps or _seqinfo_fps(det_path.parent.parent / "seqinfo.ini")
+    cfg = cfg.validate().for_fps(fps)
+    sort_box_model()  # builds the model (imports filterpy) outside the timed loop
+    t0 = time.perf_counter()
+    res = track_detections(dets, cfg, min_score=a.min_score if a.min_score is not None else -np.inf)
+    dt = time.perf_counter() - t0
+    write_mot(a.out, res.frame, res.ids, res.boxes, res.score)
+    frames = int(dets.frame.max(initial=-1)) + 1
+    print(f"{det_path}: {frames} frames, {len(dets)} detections -> {len(np.unique(res.ids))} tracks, "
+          f"{len(res)} boxes in {dt:.2f} s ({frames / max(dt, 1e-9):.0f} frames/s) -> {a.out}")
+    if a.gt:
+        _print_mot_scores(a.gt, a.out, 0.5, False)
+    return 0
 
 
 def add_evaluate_mot(sub) -> None:
     p = sub.add_parser("evaluate-mot", help="MOTA/IDF1 of a MOT result against ground truth")
-    p.set_defaults(func=lambda a: _todo("evaluate-mot"))
+    p.add_argument("--gt", required=True, help="MOTChallenge gt.txt")
+    p.add_argument("--result", required=True, help="tracker output in MOT text")
+    p.add_argument("--iou", type=float, default=0.5, help="match threshold (default 0.5)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=lambda a: _print_mot_scores(a.gt, a.result, a.iou, a.json))
+
+
+def _print_mot_scores(gt_path: str, result_path: str, iou: float, as_json: bool) -> int:
+    from detection.mot_text import read_mot
+    from pipeline.table import format_table
+    from tracking.mot_metrics import evaluate_mot
+
+    gt = read_mot(gt_path)
+    res = read_mot(result_path)
+    s = evaluate_mot(gt, res, iou)
+    if as_json:
+        print(json.dumps(s.as_dict(), indent=2))
+    else:
+        d = s.as_dict()
+        keys = ["mota", "idf1", "id_switches", "fragmentations", "precision", "recall",
+                "mostly_tracked", "mostly_lost", "gt_identities"]
+        print(format_table(keys, [[d[k] for k in keys]]))
+    return 0
 
 
 def add_demo(sub) -> None:

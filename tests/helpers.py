@@ -24,3 +24,36 @@ def write_store(path, cameras=None, encoding="jpeg", crop_hw=(32, 16), finish=Tr
             if finish:
                 cam.finish()
     return path
+
+
+def make_camera_video(path, n_frames=40, size=(160, 120), people=((10, 20, 2, 0),), fps=10.0):
+    """An MJPG video of coloured people-shaped boxes walking right; returns the MOT ground truth rows
+    (frame 1-based, id, x, y, w, h) and writes a det.txt-ready array too."""
+    import cv2
+
+    w, h = size
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    rows = []
+    rng = np.random.default_rng(0)
+    bg = rng.integers(60, 90, size=(h, w, 3), dtype=np.uint8)
+    for f in range(n_frames):
+        img = bg.copy()
+        for pid, (x0, y0, vx, vy) in enumerate(people, start=1):
+            x, y = x0 + vx * f, y0 + vy * f
+            bw, bh = 14, 40
+            if x + bw > w or y + bh > h:
+                continue
+            colour = [(40 * pid) % 255, 200, (90 * pid) % 255]
+            cv2.rectangle(img, (int(x), int(y)), (int(x + bw), int(y + bh)), colour, -1)
+            cv2.circle(img, (int(x + bw / 2), int(y - 5)), 5, (200, 170, 150), -1)
+            rows.append((f + 1, pid, x, y, bw, bh))
+        writer.write(img)
+    writer.release()
+    return np.array(rows, dtype=np.float64).reshape(-1, 6)
+
+
+def write_det_txt(path, gt_rows, score=0.9):
+    """MOT det.txt from ground-truth rows (frame, id, x, y, w, h)."""
+    lines = [f"{int(r[0])},-1,{r[2]:.2f},{r[3]:.2f},{r[4]:.2f},{r[5]:.2f},{score},-1,-1,-1" for r in gt_rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + ("\n" if lines else ""))

@@ -8,6 +8,7 @@ bank stacks every track's state and covariance and runs predict/update as array 
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ class BoxModel:
     P0: np.ndarray
 
 
+@functools.lru_cache(maxsize=1)
 def sort_box_model() -> BoxModel:
     from filterpy.kalman import KalmanFilter
 

@@ -42,6 +42,30 @@ class _Buffer:
     scores: list[float] = field(default_factory=list)
     crops: dict[int, np.ndarray] = field(default_factory=dict)  # detection number -> native crop
     stride: int = 1
+    track_id: int = -1
+
+
+def make_tracklet(buf: _Buffer, cfg: TrackletConfig) -> Tracklet:
+    """Pick at most ``max_crops`` evenly spaced crops and resize them to the store's size."""
+    import cv2
+
+    held = sorted(buf.crops)
+    if cfg.max_crops and len(held) > cfg.max_crops:
+        pick = np.unique(np.linspace(0, len(held) - 1, cfg.max_crops).round().astype(int))
+        held = [held[i] for i in pick]
+    size = (cfg.crop_width, cfg.crop_height)
+    crops = [cv2.resize(buf.crops[k], size, interpolation=cv2.INTER_LINEAR)[:, :, ::-1] for k in held]
+    frames = np.asarray(buf.frames)
+    return Tracklet(
+        track_id=buf.track_id,
+        frames=frames[held],
+        boxes=np.stack([buf.boxes[k] for k in held]),
+        scores=np.asarray([buf.scores[k] for k in held], np.float32),
+        crops=crops,
+        first_frame=int(frames[0]),
+        last_frame=int(frames[-1]),
+        length=len(frames),
+    )
 
 
 def crop_box(frame: np.ndarray, box: np.ndarray, margin: float) -> np.ndarray:
@@ -84,34 +108,21 @@ class TrackletBuilder:
                     buf.stride *= 2
                     buf.crops = {j: c for j, c in buf.crops.items() if j % buf.stride == 0}
 
-    def end(self, track_id: int, keep: bool = True) -> Tracklet | None:
-        """The track is over: its tracklet, or None when dropped (unconfirmed or too short)."""
-        import cv2
-
+    def pop(self, track_id: int, keep: bool = True) -> "_Buffer | None":
+        """The track is over: its buffer, or None when dropped (unconfirmed or too short). Cheap;
+        the crop work is in ``make_tracklet`` so it can run on another thread."""
         buf = self._live.pop(track_id, None)
         if buf is None or not keep:
             return None
-        n = len(buf.frames)
-        if n < self.cfg.min_length:
+        if len(buf.frames) < self.cfg.min_length:
             self.dropped_short += 1
             return None
-        held = sorted(buf.crops)
-        if self.cfg.max_crops and len(held) > self.cfg.max_crops:
-            pick = np.unique(np.linspace(0, len(held) - 1, self.cfg.max_crops).round().astype(int))
-            held = [held[i] for i in pick]
-        size = (self.cfg.crop_width, self.cfg.crop_height)
-        crops = [cv2.resize(buf.crops[k], size, interpolation=cv2.INTER_LINEAR)[:, :, ::-1] for k in held]
-        frames = np.asarray(buf.frames)
-        return Tracklet(
-            track_id=track_id,
-            frames=frames[held],
-            boxes=np.stack([buf.boxes[k] for k in held]),
-            scores=np.asarray([buf.scores[k] for k in held], np.float32),
-            crops=crops,
-            first_frame=int(frames[0]),
-            last_frame=int(frames[-1]),
-            length=n,
-        )
+        buf.track_id = track_id
+        return buf
+
+    def end(self, track_id: int, keep: bool = True) -> Tracklet | None:
+        buf = self.pop(track_id, keep)
+        return None if buf is None else make_tracklet(buf, self.cfg)
 
     def live(self) -> list[int]:
         return list(self._live)

@@ -1,0 +1,68 @@
+"""Build a detector from its config: one explicit constructor per backend, no registry."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from detection.base import DetectionFilter, Detector
+from detection.errors import InputError
+
+BACKENDS = ("yolo", "darknet", "onnx", "motion", "file")
+
+
+@dataclass(frozen=True)
+class DetectorConfig:
+    backend: str = "yolo"
+    weights: str | None = None  # yolo: name or .pt path; darknet: .weights; onnx: .onnx
+    cfg: str | None = None  # darknet .cfg
+    detections: str | None = None  # file backend: folder of <camera>.txt / <camera>/det/det.txt
+    device: str | None = None  # yolo only; others run on the CPU
+    input_size: int | None = None  # network input side; None: the model's own
+    batch_size: int = 4
+    person_class: int = 0
+    nms_iou: float = 0.45
+    min_score: float = 0.3
+    min_height: float = 16.0
+    max_aspect: float = 8.0  # height / width: thinner boxes are not people
+
+    def validate(self) -> "DetectorConfig":
+        if self.backend not in BACKENDS:
+            raise InputError(f"unknown detector {self.backend!r}: choose one of {', '.join(BACKENDS)}")
+        if self.batch_size < 1 or not 0 <= self.min_score <= 1 or self.min_height < 0:
+            raise InputError(f"detector settings out of range: batch_size {self.batch_size}, "
+                             f"min_score {self.min_score}, min_height {self.min_height}")
+        if self.backend == "file" and not self.detections:
+            raise InputError("the file detector needs --detections DIR (one det.txt per camera)")
+        return self
+
+    def filter(self) -> DetectionFilter:
+        return DetectionFilter(min_score=self.min_score, min_height=self.min_height, max_aspect=self.max_aspect)
+
+
+def build_detector(cfg: DetectorConfig, camera: str) -> Detector:
+    cfg.validate()
+    if cfg.backend == "yolo":
+        from detection.yolo import DEFAULT_WEIGHTS, YoloDetector
+
+        return YoloDetector(cfg.weights or DEFAULT_WEIGHTS, device=cfg.device, imgsz=cfg.input_size or 640,
+                            batch_size=cfg.batch_size, min_score=cfg.min_score,
+                            person_class=cfg.person_class)
+    if cfg.backend == "darknet":
+        from detection.opencv_dnn import DarknetDetector
+
+        size = (cfg.input_size, cfg.input_size) if cfg.input_size else None
+        return DarknetDetector(cfg.cfg, cfg.weights, person_class=cfg.person_class, input_size=size,
+                               nms_iou=cfg.nms_iou, batch_size=cfg.batch_size, min_score=cfg.min_score)
+    if cfg.backend == "onnx":
+        from detection.opencv_dnn import OnnxDetector
+
+        s = cfg.input_size or 640
+        return OnnxDetector(cfg.weights, input_size=(s, s), person_class=cfg.person_class, nms_iou=cfg.nms_iou,
+                            min_score=cfg.min_score)
+    if cfg.backend == "motion":
+        from detection.motion import MotionDetector
+
+        return MotionDetector()
+    from detection.file_detector import FileDetector, find_det_file
+
+    return FileDetector.from_path(find_det_file(Path(cfg.detections), camera))
