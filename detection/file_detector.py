@@ -11,13 +11,16 @@ from detection.errors import InputError
 from detection.mot_text import MotRows, read_mot
 
 
-def find_det_file(folder: Path, camera: str) -> Path:
-    """Where a camera's det.txt may be, in the layouts people use."""
-    candidates = [folder / f"{camera}.txt", folder / camera / "det.txt", folder / camera / "det" / "det.txt"]
+def find_det_file(folder: Path, camera: str, kind: str = "det") -> Path:
+    """Where a camera's det.txt (or gt.txt, ``kind="gt"``) may be, in the layouts people use."""
+    candidates = [folder / f"{camera}.txt", folder / camera / f"{kind}.txt", folder / camera / kind / f"{kind}.txt"]
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such folder")
     for c in candidates:
         if c.is_file():
             return c
-    raise InputError(f"{folder}: no detections for camera {camera!r} (looked for "
+    what = "detections" if kind == "det" else "ground truth"
+    raise InputError(f"{folder}: no {what} for camera {camera!r} (looked for "
                      + ", ".join(str(c.relative_to(folder)) for c in candidates) + ")")
 
 

@@ -57,7 +57,7 @@ def _queue_put(q, name: str, n: int) -> None:
 
 
 def _run_one(job: CameraJob, cfg: ExtractConfig, mot_dir: str | None, progress=None,
-             threads: int | None = None) -> dict:
+             threads: int | None = None, gt_dir: str | None = None) -> dict:
     """Worker body (also runs in-process when there is one worker)."""
     import cv2
 
@@ -69,10 +69,18 @@ def _run_one(job: CameraJob, cfg: ExtractConfig, mot_dir: str | None, progress=N
     if job.part.exists():
         job.part.unlink()  # an unfinished part from a killed run: redo the camera
     detector = build_detector(cfg.detector, job.source.name)
+    matcher = None
+    if gt_dir:
+        from detection.file_detector import find_det_file
+        from detection.mot_text import read_mot
+        from tracking.gt_identity import GroundTruthMatcher
+
+        matcher = GroundTruthMatcher(read_mot(find_det_file(Path(gt_dir), job.source.name, "gt")))
     summary = extract_camera(
         job.source, detector, cfg.detector.filter(), cfg.tracker, cfg.tracklets, job.part,
         encoding=cfg.crop_encoding, jpeg_quality=cfg.jpeg_quality,
         mot_dir=Path(mot_dir) if mot_dir else None, settings=cfg.tracking_settings(), progress=progress,
+        gt_matcher=matcher,
     )
     return summary.as_dict()
 
@@ -89,7 +97,7 @@ def _part_is_complete(part: Path, camera: str) -> bool:
 
 
 def run_extract(videos: str, out: str, cfg: ExtractConfig, mot_dir: str | None = None,
-                quiet: bool = False) -> list[dict]:
+                quiet: bool = False, gt_dir: str | None = None) -> list[dict]:
     cfg = cfg.validate()
     out_p = Path(out)
     if out_p.is_dir():
@@ -145,11 +153,12 @@ def run_extract(videos: str, out: str, cfg: ExtractConfig, mot_dir: str | None =
     try:
         if cfg.workers <= 1 or len(pending) <= 1:
             for job in pending:
-                summary = _run_one(job, cfg, mot_dir, progress=functools.partial(bars.advance, job.source.name))
+                summary = _run_one(job, cfg, mot_dir, progress=functools.partial(bars.advance, job.source.name),
+                                   gt_dir=gt_dir)
                 land(job, summary)
                 bars.close_one(job.source.name)
         else:
-            _run_parallel(pending, cfg, mot_dir, bars, land)
+            _run_parallel(pending, cfg, mot_dir, bars, land, gt_dir)
     finally:
         bars.close()
     try:
@@ -170,7 +179,7 @@ def _summary_from_part(job: CameraJob) -> dict:
     return json.loads(s) if isinstance(s, str) else (s or {"camera": job.source.name})
 
 
-def _run_parallel(jobs: list[CameraJob], cfg: ExtractConfig, mot_dir, bars: "_Bars", land) -> None:
+def _run_parallel(jobs: list[CameraJob], cfg: ExtractConfig, mot_dir, bars: "_Bars", land, gt_dir) -> None:
     import multiprocessing as mp
     import queue as queue_mod
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -182,7 +191,7 @@ def _run_parallel(jobs: list[CameraJob], cfg: ExtractConfig, mot_dir, bars: "_Ba
         q = manager.Queue()
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             futures = {pool.submit(_run_one, job, cfg, mot_dir, functools.partial(_queue_put, q, job.source.name),
-                                   threads): job for job in jobs}
+                                   threads, gt_dir): job for job in jobs}
             remaining = set(futures)
             while remaining:
                 finished, remaining = wait(remaining, timeout=0.2, return_when=FIRST_COMPLETED)

@@ -13,6 +13,7 @@ import numpy as np
 from detection.base import DetectionFilter, Detector
 from detection.mot_text import write_mot
 from detection.video import CameraSource
+from tracking.gt_identity import GroundTruthMatcher
 from tracking.sort import SortTracker, TrackerConfig
 from tracking.store import StoreWriter, encode_crop
 from tracking.tracklets import TrackletBuilder, TrackletConfig, make_tracklet
@@ -70,8 +71,10 @@ def extract_camera(
     mot_dir: Path | None = None,
     settings: dict | None = None,
     progress: Callable[[int], None] | None = None,
+    gt_matcher: GroundTruthMatcher | None = None,
 ) -> CameraSummary:
-    """Run one camera end to end into ``store_path`` (a part file of its own) and mark it complete."""
+    """Run one camera end to end into ``store_path`` (a part file of its own) and mark it complete.
+    With ``gt_matcher``, each tracklet is labelled with its ground-truth identity (evaluation only)."""
     t0 = time.perf_counter()
     summary = CameraSummary(source.name)
     tracker = SortTracker(tracker_cfg.for_fps(source.fps))
@@ -94,7 +97,8 @@ def extract_camera(
         def write(buf) -> None:
             t = make_tracklet(buf, tracklet_cfg)
             bufs = [encode_crop(c, encoding, jpeg_quality) for c in t.crops]
-            cam.add_tracklet(bufs, t.frames, t.boxes, t.scores, t.track_id, encoded=True,
+            gid = gt_matcher.identity(t.frames, t.boxes) if gt_matcher is not None else -1
+            cam.add_tracklet(bufs, t.frames, t.boxes, t.scores, t.track_id, gt_identity=gid, encoded=True,
                              frame_range=(t.first_frame, t.last_frame))
             summary.tracklets += 1
             summary.crops += len(bufs)

@@ -1,0 +1,70 @@
+"""Self-contained HTML reports: tables and images inlined (base64 JPEG), no external files."""
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+
+def img_tag(rgb: np.ndarray, height: int | None = None, title: str = "", border: str | None = None) -> str:
+    import cv2
+
+    img = rgb
+    if height and img.shape[0] != height:
+        w = max(int(round(img.shape[1] * height / img.shape[0])), 1)
+        img = cv2.resize(img, (w, height), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(img[:, :, ::-1]), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    style = f' style="border:3px solid {border}"' if border else ""
+    data = base64.b64encode(buf.tobytes()).decode()
+    return f'<img src="data:image/jpeg;base64,{data}" title="{html.escape(title)}"{style}>'
+
+
+def table_html(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    def cell(v: object) -> str:
+        if v is None:
+            return "-"
+        if isinstance(v, float):
+            return f"{v:.3f}"
+        return html.escape(str(v))
+
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in r) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+class HtmlReport:
+    def __init__(self, title: str):
+        self.title = title
+        self.parts: list[str] = []
+
+    def heading(self, text: str) -> None:
+        self.parts.append(f"<h2>{html.escape(text)}</h2>")
+
+    def text(self, text: str) -> None:
+        self.parts.append(f"<p>{html.escape(text)}</p>")
+
+    def raw(self, fragment: str) -> None:
+        self.parts.append(fragment)
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        self.parts.append(table_html(headers, rows))
+
+    def images(self, tags: Sequence[str], caption: str = "") -> None:
+        cap = f"<div class=cap>{html.escape(caption)}</div>" if caption else ""
+        self.parts.append(f"<div class=row>{cap}{''.join(tags)}</div>")
+
+    def write(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        style = ("body{font-family:sans-serif;margin:20px} table{border-collapse:collapse;margin:8px 0}"
+                 "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right} th{background:#eee}"
+                 "td:first-child{text-align:left} .row{margin:6px 0;white-space:nowrap;overflow-x:auto}"
+                 ".row img{margin-right:3px;vertical-align:middle} .cap{font-size:12px;color:#555}")
+        page = (f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(self.title)}</title>"
+                f"<style>{style}</style></head><body><h1>{html.escape(self.title)}</h1>{''.join(self.parts)}"
+                "</body></html>")
+        path.write_text(page)
+        return path
