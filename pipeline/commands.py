@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def add_inspect(sub) -> None:
@@ -194,6 +195,64 @@ def _print_mot_scores(gt_path: str, result_path: str, iou: float, as_json: bool)
         keys = ["mota", "idf1", "id_switches", "fragmentations", "precision", "recall",
                 "mostly_tracked", "mostly_lost", "gt_identities"]
         print(format_table(keys, [[d[k] for k in keys]]))
+    return 0
+
+
+def add_learn(sub) -> None:
+    p = sub.add_parser("learn", help="UTAL: learn a re-id model from a tracklet store, without labels",
+                       description="Unsupervised Tracklet Association Learning (Li, Zhu, Gong, TPAMI 2019). "
+                       "Defaults are the paper's; every setting can come from --config YAML or a flag.")
+    p.add_argument("store", help="tracklet store (.h5) from extract or import")
+    p.add_argument("-o", "--out", required=True, help="output folder (model, checkpoints, metrics)")
+    p.add_argument("--config", help="YAML file of LearnConfig settings (flags override it)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--backbone", choices=["resnet50", "resnet18", "mobilenet_v2"])
+    p.add_argument("--pretrained", help="imagenet (torchvision, online), a weights file/folder, or none")
+    p.add_argument("--embed-dim", type=int, help="embedding size (default 2048, the paper's)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--input-size", help="HEIGHTxWIDTH of network input (default 256x128)")
+    p.add_argument("--lr", type=float)
+    p.add_argument("--labels", choices=["soft", "hard", "weak"], help="soft (UTAL), hard one-hot, or weak: "
+                   "per-camera identity labels (ablation; reads ground truth)")
+    p.add_argument("--k", type=int, help="neighbours in the soft labels (default 4; 0 = one-hot)")
+    p.add_argument("--alpha", type=float, help="memory update rate (default 1)")
+    p.add_argument("--stc", action="store_true", default=None, help="single-task classification ablation")
+    p.add_argument("--no-ccta", action="store_true", default=None, help="drop cross-camera association")
+    p.add_argument("--ccta-mode", choices=["reciprocal", "one_way", "two_way_knn"])
+    p.add_argument("--ccta-k", type=int, help="neighbours for two_way_knn (5 or 10 in the paper)")
+    p.add_argument("--lambda", dest="ccta_lambda", type=float, help="CCTA weight (default 10)")
+    p.add_argument("--eval-every", type=int, help="epochs between evaluations on stores with ground truth")
+    p.add_argument("--workers", type=int, help="DataLoader worker processes (default 2)")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 (default: automatic)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run_learn)
+
+
+def run_learn(a: argparse.Namespace) -> int:
+    from detection.errors import InputError
+    from pipeline.config import load_config, save_config
+    from reid.learn_config import LearnConfig
+    from reid.trainer import UTALTrainer
+
+    h = w = None
+    if a.input_size:
+        try:
+            h, w = (int(v) for v in a.input_size.lower().split("x"))
+        except ValueError:
+            raise InputError(f"--input-size {a.input_size!r}: expected HEIGHTxWIDTH, e.g. 256x128") from None
+    overrides = {"backbone": a.backbone, "pretrained": a.pretrained, "epochs": a.epochs, "embed_dim": a.embed_dim,
+                 "batch_size": a.batch_size, "input_height": h, "input_width": w, "lr": a.lr,
+                 "labels": a.labels, "k": a.k, "alpha": a.alpha, "single_task": a.stc,
+                 "ccta": False if a.no_ccta else None, "ccta_mode": a.ccta_mode, "ccta_k": a.ccta_k,
+                 "ccta_lambda": a.ccta_lambda, "eval_every": a.eval_every, "workers": a.workers,
+                 "device": a.device, "seed": a.seed}
+    cfg = load_config(LearnConfig, a.config, overrides).validate()
+    trainer = UTALTrainer(a.store, a.out, cfg, resume=a.resume, progress=not a.quiet,
+                          log=lambda m: print(m, flush=True))
+    trainer.fit()
+    save_config(cfg, Path(a.out) / "learn.yaml")
     return 0
 
 

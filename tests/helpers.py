@@ -57,3 +57,32 @@ def write_det_txt(path, gt_rows, score=0.9):
     lines = [f"{int(r[0])},-1,{r[2]:.2f},{r[3]:.2f},{r[4]:.2f},{r[5]:.2f},{score},-1,-1,-1" for r in gt_rows]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + ("\n" if lines else ""))
+
+
+def write_reid_store(path, cameras=3, identities=6, tracklets_per_id=2, crops=4, crop_hw=(64, 32), seed=0,
+                     one_crop_tracklet=False):
+    """A store where each identity has a two-colour body pattern, seen in every camera with a
+    camera colour cast; tracklets are fragments of identities (gt kept for evaluation)."""
+    rng = np.random.default_rng(seed)
+    top = rng.integers(0, 255, size=(identities, 3))
+    bottom = rng.integers(0, 255, size=(identities, 3))
+    h, w = crop_hw
+    with StoreWriter(path, crop_hw=crop_hw, encoding="jpeg") as wr:
+        for c in range(cameras):
+            cast = rng.uniform(0.8, 1.2, 3)
+            cam = wr.camera(f"cam{c + 1}", fps=10.0, frame_count=1000)
+            frame = 0
+            for pid in range(identities):
+                for frag in range(tracklets_per_id):
+                    n = 1 if (one_crop_tracklet and pid == 0 and frag == 0) else crops
+                    imgs = np.zeros((n, h, w, 3), np.float32)
+                    imgs[:, : h // 2] = top[pid]
+                    imgs[:, h // 2:] = bottom[pid]
+                    imgs = imgs * cast + rng.normal(0, 12, imgs.shape)
+                    imgs = np.clip(imgs, 0, 255).astype(np.uint8)
+                    frames = np.arange(frame, frame + n)
+                    cam.add_tracklet(imgs, frames, np.tile([0, 0, w, h], (n, 1)), np.ones(n), pid * 10 + frag,
+                                     gt_identity=pid)
+                    frame += n + 5
+            cam.finish()
+    return path

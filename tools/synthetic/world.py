@@ -20,7 +20,7 @@ import numpy as np
 from tools.synthetic.people import Identity, draw_person, random_identities
 
 SIZES = {
-    "tiny": dict(cameras=2, identities=6, frames=90, width=320, height=240, h_near=110, h_far=62),
+    "tiny": dict(cameras=3, identities=10, frames=150, width=320, height=240, h_near=110, h_far=62),
     "demo": dict(cameras=4, identities=36, frames=500, width=640, height=360, h_near=170, h_far=70),
     "large": dict(cameras=6, identities=120, frames=1500, width=640, height=360, h_near=170, h_far=70),
 }

@@ -1,0 +1,158 @@
+"""Embedding tracklets with a model: the small API that learn, evaluate, merge and match share.
+
+A tracklet's feature is the mean of its frames' embeddings over a deterministic, evenly spaced
+subset of at most ``max_frames`` frames (never a random one: two evaluations of one model agree).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from detection.errors import InputError
+from reid.data import MEAN, STD, TrackletIndex, evenly_spaced
+from reid.model import Embedder, ModelConfig
+from tracking.store import TrackletStore
+
+MODEL_FILE = "model.pt"
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    if device in (None, "", "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(f"--device {device}: CUDA is not available on this machine")
+    return torch.device(device)
+
+
+class _Crops(torch.utils.data.Dataset):
+    def __init__(self, store: TrackletStore, cameras: list[str], items: np.ndarray, hw: tuple[int, int]):
+        self.store, self.cameras, self.items, self.hw = store, cameras, items, hw
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, k):
+        import cv2
+
+        cam, crop = self.items[k]
+        img = self.store.crop(self.cameras[cam], int(crop))
+        if img.shape[:2] != self.hw:
+            img = cv2.resize(img, (self.hw[1], self.hw[0]), interpolation=cv2.INTER_AREA)
+        x = (img.astype(np.float32) / 255.0 - MEAN) / STD
+        return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))), k
+
+
+@torch.no_grad()
+def embed_tracklets(model: nn.Module, store: TrackletStore, index: TrackletIndex, input_hw: tuple[int, int],
+                    device: torch.device | str = "cpu", max_frames: int = 16, batch_size: int = 64,
+                    workers: int = 0, progress: bool = False, desc: str = "embed") -> torch.Tensor:
+    """(N, D) float32 tracklet features on the CPU, rows in ``index`` order."""
+    from tqdm import tqdm
+
+    device = torch.device(device)
+    items, owner = [], []
+    for g in range(index.num_tracklets):
+        for p in evenly_spaced(int(index.crop_count[g]), max_frames):
+            items.append((int(index.camera_of[g]), int(index.crop_start[g] + p)))
+            owner.append(g)
+    items_a = np.asarray(items, dtype=np.int64).reshape(-1, 2)
+    owner_t = torch.as_tensor(owner, dtype=torch.long)
+    loader = torch.utils.data.DataLoader(_Crops(store, index.cameras, items_a, tuple(input_hw)),
+                                         batch_size=batch_size, num_workers=workers, shuffle=False)
+    was_training = model.training
+    model.eval()
+    sums = None
+    channels_last = device.type == "cuda"
+    for x, k in tqdm(loader, desc=desc, unit="batch", disable=not progress, leave=False):
+        x = x.to(device, non_blocking=True)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        f = model(x).float().cpu()
+        if sums is None:
+            sums = torch.zeros(index.num_tracklets, f.shape[1])
+        sums.index_add_(0, owner_t[k], f)
+    model.train(was_training)
+    if sums is None:
+        return torch.zeros(index.num_tracklets, 0)
+    counts = torch.bincount(owner_t, minlength=index.num_tracklets).clamp_min(1).unsqueeze(1)
+    return sums / counts
+
+
+def save_model(embedder: Embedder, cfg: ModelConfig, input_hw: tuple[int, int], out_dir: Path, extra: dict) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / MODEL_FILE
+    state = {k: v.detach().cpu() for k, v in embedder.state_dict().items()}
+    torch.save({"format": "tracklet-reid/model", "version": 1, "model": json.loads(json.dumps(cfg.__dict__)),
+                "input_hw": list(input_hw), "state": state, **extra}, path)
+    return path
+
+
+class LoadedModel:
+    """A learned embedding model (from `pipeline learn`) or a baseline, ready to embed."""
+
+    def __init__(self, module: nn.Module, input_hw: tuple[int, int], name: str, device: torch.device):
+        self.module = module.to(device).eval()
+        self.input_hw = tuple(input_hw)
+        self.name = name
+        self.device = device
+
+    def embed_store(self, store: TrackletStore, index: TrackletIndex, max_frames: int = 16,
+                    batch_size: int = 64, workers: int = 0, progress: bool = False) -> torch.Tensor:
+        return embed_tracklets(self.module, store, index, self.input_hw, self.device, max_frames,
+                               batch_size, workers, progress, desc=f"embed ({self.name})")
+
+
+def load_model(spec: str | Path, device: str | None = None) -> LoadedModel:
+    """``spec``: a `pipeline learn` output folder (or its model.pt), or a baseline:
+    `imagenet:BACKBONE[:WEIGHTS]` (pooled trunk features, no training) or `colour` (HSV histograms)."""
+    dev = pick_device(device)
+    s = str(spec)
+    if s in ("colour", "color"):
+        return LoadedModel(ColourHistogram(), (128, 64), "colour histogram", dev)
+    if s.startswith("imagenet:"):
+        parts = s.split(":", 2)
+        from reid.backbones import build_backbone
+
+        trunk, _ = build_backbone(parts[1], parts[2] if len(parts) > 2 else "imagenet")
+        return LoadedModel(nn.Sequential(trunk, nn.AdaptiveAvgPool2d(1), nn.Flatten()), (256, 128),
+                           f"ImageNet {parts[1]}", dev)
+    path = Path(s)
+    if path.is_dir():
+        path = path / MODEL_FILE
+    if not path.is_file():
+        raise InputError(f"{spec}: no model here (expected a `pipeline learn` folder with {MODEL_FILE})")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:
+        raise InputError(f"{path}: unreadable model file ({type(exc).__name__})") from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != "tracklet-reid/model":
+        raise InputError(f"{path}: not a tracklet-reid model")
+    cfg = ModelConfig(**{**ckpt["model"], "pretrained": None})
+    emb = Embedder(cfg)
+    emb.load_state_dict(ckpt["state"])
+    return LoadedModel(emb, tuple(ckpt["input_hw"]), f"learned ({path.parent.name})", dev)
+
+
+class ColourHistogram(nn.Module):
+    """The plain baseline: a joint HSV colour histogram per image (no learning at all)."""
+
+    def __init__(self, bins: tuple[int, int, int] = (8, 4, 4)):
+        super().__init__()
+        self.bins = bins
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        import cv2
+
+        mean = torch.as_tensor(MEAN, device=x.device).view(1, 3, 1, 1)
+        std = torch.as_tensor(STD, device=x.device).view(1, 3, 1, 1)
+        imgs = ((x * std + mean).clamp(0, 1) * 255).byte().permute(0, 2, 3, 1).cpu().numpy()
+        out = []
+        for im in imgs:
+            hsv = cv2.cvtColor(np.ascontiguousarray(im), cv2.COLOR_RGB2HSV)
+            h = cv2.calcHist([hsv], [0, 1, 2], None, list(self.bins), [0, 180, 0, 256, 0, 256]).ravel()
+            out.append(np.sqrt(h / max(h.sum(), 1)))
+        return torch.as_tensor(np.stack(out), dtype=torch.float32)

@@ -1,0 +1,378 @@
+"""UTAL training loop: per epoch, refresh the soft labels and cross-camera pairs from the
+tracklet memory (the label-update step, kept out of the losses), then train on balanced batches,
+updating the memory from every batch. Checkpoints every epoch; `resume` continues exactly."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from detection.errors import InputError
+from reid.cross_camera import cross_camera_matches, pair_stats
+from reid.data import BalancedTrackletSampler, CropDataset, TrackletIndex
+from reid.embed import embed_tracklets, pick_device, save_model
+from reid.learn_config import LearnConfig
+from reid.losses import ccta_loss, pctd_loss
+from reid.memory import TrackletMemory
+from reid.model import ModelConfig, UTALNet
+from reid.soft_labels import SoftLabels, compute_soft_labels, hard_labels, same_identity_label_similarity
+from reid.store_eval import cross_camera_retrieval
+from tracking.store import TrackletStore
+
+CHECKPOINT = "checkpoints/last.pt"
+METRICS = "metrics.jsonl"
+# settings that may change between an interrupted run and its resumption
+RESUMABLE_CHANGES = {"workers", "device", "eval_every"}
+
+
+def _seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed % (2**32))
+
+
+class _Dist:
+    """torchrun (DDP) when WORLD_SIZE > 1; a no-op otherwise."""
+
+    def __init__(self, device: torch.device):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        if self.world > 1 and not torch.distributed.is_initialized():
+            backend = "nccl" if device.type == "cuda" else "gloo"
+            torch.distributed.init_process_group(backend)
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def gather(self, t: torch.Tensor) -> torch.Tensor:
+        """Concatenate a tensor (equal first dimension on every rank) from all ranks."""
+        if self.world == 1:
+            return t
+        parts = [torch.empty_like(t) for _ in range(self.world)]
+        torch.distributed.all_gather(parts, t.contiguous())
+        return torch.cat(parts)
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            torch.distributed.barrier()
+
+
+class UTALTrainer:
+    def __init__(self, store_path: str | Path, out_dir: str | Path, cfg: LearnConfig, resume: bool = False,
+                 progress: bool = True, log: Callable[[str], None] = print):
+        self.cfg = cfg.validate()
+        self.store_path = Path(store_path)
+        self.out = Path(out_dir)
+        self.resume = resume
+        self.progress = progress
+        self.log = log
+        self.device = pick_device(cfg.device)
+        self.dist = _Dist(self.device)
+        if self.device.type == "cuda" and self.dist.world > 1:
+            self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(self.device)
+
+    # ------------------------------------------------------------------------------------- setup
+    def _setup(self) -> None:
+        cfg = self.cfg
+        self.store = TrackletStore(self.store_path)
+        self.index = TrackletIndex.from_store(self.store)
+        idx = self.index
+        self.has_gt = bool((idx.gt >= 0).any())
+        self.gt = torch.as_tensor(idx.gt) if self.has_gt else None
+        self.camera_of = torch.as_tensor(idx.camera_of)
+        sizes = idx.classes_per_camera()
+        self.notes: list[str] = []
+        if len(idx.cameras) < 2 and cfg.ccta:
+            self.notes.append(f"only one camera ({idx.cameras[0]}): no cross-camera pairs exist, the CCTA "
+                              "term stays off; training uses per-camera discrimination alone")
+        for name, n in zip(idx.cameras, sizes):
+            if n == 1:
+                self.notes.append(f"camera {name} holds a single tracklet: its classifier has one class and "
+                                  "adds no gradient")
+        if (idx.crop_count == 1).any():
+            self.notes.append(f"{int((idx.crop_count == 1).sum())} tracklet(s) have one crop: their "
+                              f"{cfg.frames_per_tracklet} frames per batch repeat it (with augmentation)")
+        self.weak_classes = None
+        if cfg.labels == "weak":
+            if not self.has_gt:
+                raise InputError(f"{self.store_path}: the weakly supervised ablation needs ground-truth "
+                                 "identities in the store")
+            classes, sizes = [], []
+            for sl in idx.camera_slices:
+                g = idx.gt[sl]
+                # unlabelled tracklets keep a class of their own
+                keys = np.where(g >= 0, g, -1 - np.arange(len(g)))
+                _, inv = np.unique(keys, return_inverse=True)
+                classes.append(torch.as_tensor(inv))
+                sizes.append(int(inv.max()) + 1)
+            self.weak_classes = torch.cat(classes)
+        self.classes = sizes
+        self.offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), dtype=torch.long)
+        _seed_everything(cfg.seed)
+        mcfg = ModelConfig(cfg.backbone, cfg.pretrained, cfg.embed_dim)
+        self.model_cfg = mcfg
+        self.net = UTALNet(mcfg, sizes, single_task=cfg.single_task).to(self.device)
+        if self.device.type == "cuda":
+            self.net = self.net.to(memory_format=torch.channels_last)
+        self.model = self.net
+        if self.dist.world > 1:
+            self.model = torch.nn.parallel.DistributedDataParallel(
+                self.net, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.sampler = BalancedTrackletSampler(idx, cfg.batch_size, cfg.frames_per_tracklet, cfg.seed,
+                                               self.dist.rank, self.dist.world)
+        self.dataset = CropDataset(self.store, idx, cfg.input_hw, train=True)
+        self.start_epoch = 0
+        self.memory: TrackletMemory | None = None
+
+    def _fingerprint(self) -> dict:
+        st = self.store_path.stat()
+        return {"store": str(self.store_path.resolve()), "size": st.st_size,
+                "tracklets": self.index.num_tracklets, "cameras": self.index.cameras}
+
+    def _check_or_load(self) -> None:
+        ck = self.out / CHECKPOINT
+        if ck.exists() and not self.resume:
+            raise InputError(f"{self.out}: holds a training run already; --resume to continue it, or choose "
+                             "another output folder")
+        if not ck.exists():
+            if self.resume:
+                self.log(f"no checkpoint in {self.out}: starting from scratch")
+            return
+        try:
+            state = torch.load(ck, map_location="cpu", weights_only=False)
+        except Exception as exc:
+            raise InputError(f"{ck}: unreadable checkpoint ({type(exc).__name__}); delete it to start over") from None
+        old = state["config"]
+        new = dataclasses.asdict(self.cfg)
+        changed = {k for k in new if old.get(k) != new[k]} - RESUMABLE_CHANGES
+        if changed:
+            raise InputError(f"{ck}: was trained with other settings ({', '.join(sorted(changed))}); resume with "
+                             "the same ones or choose another output folder")
+        if state["fingerprint"] != self._fingerprint():
+            raise InputError(f"{ck}: was trained on another store than {self.store_path}")
+        self.net.load_state_dict(state["net"])
+        self.opt.load_state_dict(state["opt"])
+        self.memory = TrackletMemory.from_state(state["memory"], self.device)
+        torch.set_rng_state(state["torch_rng"])
+        self.start_epoch = int(state["epoch"]) + 1
+        self.log(f"resuming {self.out} at epoch {self.start_epoch + 1}/{self.cfg.epochs}")
+
+    def _save(self, epoch: int) -> None:
+        if not self.dist.main:
+            return
+        path = self.out / CHECKPOINT
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save({"epoch": epoch, "config": dataclasses.asdict(self.cfg), "fingerprint": self._fingerprint(),
+                    "net": self.net.state_dict(), "opt": self.opt.state_dict(), "memory": self.memory.state_dict(),
+                    "torch_rng": torch.get_rng_state()}, tmp)
+        os.replace(tmp, path)  # atomic: a kill never leaves a half-written checkpoint
+
+    # ----------------------------------------------------------------------------- label update
+    def embed_all(self, max_frames: int, desc: str) -> torch.Tensor:
+        return embed_tracklets(self.net.embedder, self.store, self.index, self.cfg.input_hw, self.device,
+                               max_frames=max_frames, workers=self.cfg.workers, progress=self.progress, desc=desc)
+
+    def refresh(self, epoch: int) -> tuple[SoftLabels, torch.Tensor | None, dict]:
+        """The per-epoch pseudo-label step: soft labels and cross-camera matches from the memory."""
+        cfg, idx = self.cfg, self.index
+        t0 = time.perf_counter()
+        s = self.memory.s
+        if cfg.labels == "soft":
+            labels = compute_soft_labels(s, idx.camera_slices, cfg.k)
+        else:
+            labels = hard_labels(idx.camera_slices, self.weak_classes)
+        if cfg.single_task:
+            labels.index = labels.index + self.offsets[self.camera_of].unsqueeze(1)
+        matches = None
+        if cfg.ccta and epoch >= cfg.ccta_first_epoch and len(idx.cameras) > 1:
+            matches = cross_camera_matches(s, self.camera_of, cfg.ccta_mode, cfg.ccta_k)
+        info = {"refresh_s": time.perf_counter() - t0, "ccta_active": matches is not None,
+                "sigma2_mean": float(np.mean(labels.sigma2)) if labels.sigma2 else 0.0}
+        if matches is not None:
+            info.update(pair_stats(matches, self.gt))
+        if self.gt is not None and cfg.labels == "soft":
+            raw = compute_soft_labels(s, idx.camera_slices, cfg.k) if cfg.single_task else labels
+            info["label_similarity"] = same_identity_label_similarity(raw, idx.camera_slices, self.gt)
+        if self.gt is not None and matches is None and len(idx.cameras) > 1:
+            info.update(pair_stats(cross_camera_matches(s, self.camera_of, cfg.ccta_mode, cfg.ccta_k), self.gt))
+        return labels.to(self.device), matches, info
+
+    # ---------------------------------------------------------------------------------- training
+    def _loader(self, epoch: int):
+        self.sampler.set_epoch(epoch)
+        batches = self.sampler.batches()
+        return torch.utils.data.DataLoader(self.dataset, batch_sampler=batches, num_workers=self.cfg.workers,
+                                           pin_memory=self.device.type == "cuda",
+                                           persistent_workers=False, prefetch_factor=4 if self.cfg.workers else None)
+
+    def train_epoch(self, epoch: int, labels: SoftLabels, matches: torch.Tensor | None) -> dict:
+        from tqdm import tqdm
+
+        cfg, dev = self.cfg, self.device
+        self.model.train()
+        use_amp = cfg.amp and dev.type == "cuda"
+        amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+        scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+        heads = self.net.heads
+        head_of = (lambda t: heads[0]) if cfg.single_task else None
+        sums = {"pctd": 0.0, "ccta": 0.0, "loss": 0.0}
+        n_img, n_batches, paired = 0, 0, 0
+        t0 = time.perf_counter()
+        bar = tqdm(self._loader(epoch), total=len(self.sampler), desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                   unit="batch", disable=not (self.progress and self.dist.main), leave=False)
+        for x, g, cam in bar:
+            x = x.to(dev, non_blocking=True)
+            if dev.type == "cuda":
+                x = x.contiguous(memory_format=torch.channels_last)
+            g, cam = g.to(dev), cam.to(dev)
+            with torch.autocast(dev.type, dtype=amp_dtype, enabled=use_amp):
+                emb = self.model(x)
+            emb = emb.float()
+            l_p = pctd_loss(emb, heads, cam, labels.index[g], labels.weight[g], head_of)
+            loss = l_p
+            l_c = torch.zeros((), device=dev)
+            if matches is not None:
+                l_c, n_pairs = ccta_loss(emb, g, matches, self.memory.s, cfg.ccta_normalize)
+                paired += n_pairs
+                loss = loss + cfg.ccta_lambda * l_c
+            self.opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(self.opt)
+            scaler.update()
+            self.memory.update(self.dist.gather(g), self.dist.gather(emb.detach()))
+            sums["pctd"] += l_p.item()
+            sums["ccta"] += l_c.item()
+            sums["loss"] += loss.item()
+            n_img += x.shape[0] * self.dist.world
+            n_batches += 1
+            bar.set_postfix(pctd=f"{l_p.item():.3f}", ccta=f"{l_c.item():.3f}",
+                            img_s=f"{n_img / max(time.perf_counter() - t0, 1e-9):.0f}")
+        bar.close()
+        dt = time.perf_counter() - t0
+        out = {k: v / max(n_batches, 1) for k, v in sums.items()}
+        out.update(images_per_s=n_img / max(dt, 1e-9), train_s=dt, batches=n_batches, ccta_tracklets=paired)
+        return out
+
+    def evaluate(self) -> dict:
+        feats = self.embed_all(self.cfg.eval_frames, "evaluate")
+        r = cross_camera_retrieval(feats, self.index)
+        return {} if r is None else {f"eval_{k}": v for k, v in r.as_dict().items()}
+
+    # ------------------------------------------------------------------------------------- main
+    def fit(self) -> dict:
+        cfg = self.cfg
+        self._setup()
+        self._check_or_load()
+        for note in self.notes:
+            self.log(f"note: {note}")
+        idx = self.index
+        self.log(f"UTAL on {self.store_path}: {len(idx.cameras)} camera(s), {idx.num_tracklets} tracklets, "
+                 f"{int(idx.crop_count.sum())} crops; {cfg.backbone} on {self.device}, {cfg.epochs} epochs of "
+                 f"{len(self.sampler)} batches ({self.sampler.per_camera} tracklets x {cfg.frames_per_tracklet} "
+                 f"frames per camera per batch)")
+        self.out.mkdir(parents=True, exist_ok=True)
+        if self.memory is None:
+            (self.out / METRICS).write_text("")  # a fresh run: no stale epochs
+            self.memory = TrackletMemory(self.embed_all(cfg.init_frames, "memory init").to(self.device), cfg.alpha)
+            if self.has_gt and self.dist.main:
+                base = cross_camera_retrieval(self.memory.s.cpu(), idx)
+                if base is not None:
+                    self._write({"epoch": 0, **{f"eval_{k}": v for k, v in base.as_dict().items()}})
+        last: dict = {}
+        for epoch in range(self.start_epoch, cfg.epochs):
+            labels, matches, info = self.refresh(epoch)
+            stats = self.train_epoch(epoch, labels, matches)
+            rec = {"epoch": epoch + 1, **info, **stats}
+            if self.has_gt and self.dist.main and ((cfg.eval_every and (epoch + 1) % cfg.eval_every == 0)
+                                                   or epoch + 1 == cfg.epochs):
+                rec.update(self.evaluate())
+            self._save(epoch)
+            if self.dist.main:
+                self._write(rec)
+                self.log(_epoch_line(rec))
+            last = rec
+            self.dist.barrier()
+        if self.dist.main:
+            self._finish()
+        return last
+
+    def _write(self, rec: dict) -> None:
+        with open(self.out / METRICS, "a") as fh:
+            fh.write(json.dumps(rec, default=float) + "\n")
+
+    def _finish(self) -> None:
+        path = save_model(self.net.embedder, self.model_cfg, self.cfg.input_hw, self.out,
+                          {"learn_config": dataclasses.asdict(self.cfg), "cameras": self.index.cameras})
+        export_torchscript(self.net.embedder, self.cfg.input_hw, self.out / "embedder.torchscript.pt")
+        plot_metrics(self.out / METRICS, self.out / "diagnostics.png")
+        self.log(f"model: {path}")
+
+
+def _epoch_line(r: dict) -> str:
+    parts = [f"epoch {r['epoch']}", f"pctd {r['pctd']:.3f}"]
+    if r.get("ccta_active"):
+        parts.append(f"ccta {r['ccta']:.4f}")
+    if r.get("pairs") is not None and r.get("ccta_active"):
+        prec = r.get("pair_precision")
+        parts.append(f"pairs {r['pairs']}" + (f" (precision {prec:.2f})" if prec is not None else ""))
+    if "label_similarity" in r:
+        parts.append(f"label sim {r['label_similarity']:.3f}")
+    parts.append(f"{r['images_per_s']:.0f} img/s")
+    if "eval_mAP" in r:
+        parts.append(f"cross-camera R1 {r['eval_rank1']:.3f} mAP {r['eval_mAP']:.3f}")
+    return ", ".join(parts)
+
+
+def export_torchscript(embedder: torch.nn.Module, input_hw: tuple[int, int], path: Path) -> Path:
+    """The embedding model alone, traced, for deployment without this package."""
+    import copy
+
+    import warnings
+
+    m = copy.deepcopy(embedder).cpu().eval().to(memory_format=torch.contiguous_format)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # jit is deprecated but still the one portable format
+        traced = torch.jit.trace(m, torch.zeros(2, 3, *input_hw))
+    traced.save(str(path))
+    return path
+
+
+def plot_metrics(metrics: Path, png: Path) -> Path | None:
+    """Per-epoch losses and the paper's diagnostics (Fig. 4 label similarity, Fig. 6 pairs)."""
+    rows = [json.loads(l) for l in metrics.read_text().splitlines() if l.strip()]
+    rows = [r for r in rows if "pctd" in r]
+    if not rows:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ep = [r["epoch"] for r in rows]
+    panels = [("loss", [("pctd", "PCTD"), ("ccta", "CCTA")]),
+              ("soft labels (Fig. 4)", [("label_similarity", "same-identity label similarity")]),
+              ("cross-camera pairs (Fig. 6)", [("pair_precision", "precision")]),
+              ("cross-camera retrieval", [("eval_rank1", "Rank-1"), ("eval_mAP", "mAP")])]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2))
+    for ax, (title, keys) in zip(axes, panels):
+        for key, label in keys:
+            pts = [(e, r[key]) for e, r in zip(ep, rows) if r.get(key) is not None]
+            if pts:
+                ax.plot(*zip(*pts), marker=".", label=label)
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        if ax.lines:
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(png, dpi=90)
+    plt.close(fig)
+    return png

@@ -1,0 +1,145 @@
+"""UTAL building blocks on hand-computed cases."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from reid.cross_camera import cross_camera_matches, pair_stats
+from reid.data import BalancedTrackletSampler, TrackletIndex
+from reid.losses import ccta_loss, pctd_loss
+from reid.memory import TrackletMemory
+from reid.neighbours import topk_neighbours
+from reid.soft_labels import compute_soft_labels, hard_labels, same_identity_label_similarity
+
+
+def test_memory_update_eq3():
+    mem = TrackletMemory(torch.tensor([[0.0, 0.0], [1.0, 1.0], [5.0, 5.0]]), alpha=1.0)
+    feats = torch.tensor([[2.0, 0.0], [4.0, 2.0], [3.0, 3.0]])
+    mem.update(torch.tensor([0, 0, 1]), feats)
+    # s0 <- (s0 + mean([2,0],[4,2])) / 2 = ([0,0] + [3,1]) / 2; s1 <- ([1,1] + [3,3]) / 2; s2 untouched
+    assert torch.allclose(mem.s, torch.tensor([[1.5, 0.5], [2.0, 2.0], [5.0, 5.0]]))
+    m2 = TrackletMemory(torch.zeros(1, 2), alpha=3.0)
+    m2.update(torch.tensor([0]), torch.tensor([[4.0, 8.0]]))
+    assert torch.allclose(m2.s, torch.tensor([[3.0, 6.0]]))
+
+
+def test_soft_labels_eqs_4_to_6_by_hand():
+    # one camera, points on a line at 0, 1, 3; K = 1
+    mem = torch.tensor([[0.0], [1.0], [3.0]])
+    lab = compute_soft_labels(mem, [slice(0, 3)], K=1)
+    # nearest: 0->1 (d2 1), 1->0 (d2 1), 2->1 (d2 4); sigma2 = (1 + 1 + 4) / 3 = 2
+    assert lab.sigma2 == [pytest.approx(2.0)]
+    a = math.exp(-1 / 2)
+    assert lab.index[0].tolist() == [0, 1] and lab.weight[0].tolist() == pytest.approx([1 / (1 + a), a / (1 + a)])
+    b = math.exp(-4 / 2)
+    assert lab.index[2].tolist() == [2, 1] and lab.weight[2].tolist() == pytest.approx([1 / (1 + b), b / (1 + b)])
+    one_hot = compute_soft_labels(mem, [slice(0, 3)], K=0)
+    assert one_hot.index.flatten().tolist() == [0, 1, 2] and one_hot.weight.flatten().tolist() == [1, 1, 1]
+
+
+def test_soft_labels_are_per_camera_and_sparse():
+    mem = torch.tensor([[0.0], [0.1], [0.2], [0.05], [9.0]])
+    lab = compute_soft_labels(mem, [slice(0, 3), slice(3, 5)], K=4)
+    # camera 2 has 2 tracklets: only 1 neighbour exists; indices are camera-local
+    assert lab.index.shape == (5, 3)
+    assert lab.index[3].tolist()[:2] == [0, 1] and lab.weight[3, 2] == 0
+    assert torch.allclose(lab.weight.sum(1), torch.ones(5))
+    sim = same_identity_label_similarity(lab, [slice(0, 3), slice(3, 5)], torch.tensor([7, 7, -1, 1, 2]))
+    assert 0 < sim <= 1
+
+
+def test_pctd_loss_is_soft_cross_entropy_per_branch():
+    torch.manual_seed(0)
+    heads = torch.nn.ModuleList([torch.nn.Linear(4, 3, bias=False), torch.nn.Linear(4, 2, bias=False)])
+    emb = torch.randn(3, 4)
+    cams = torch.tensor([0, 1, 0])
+    idx = torch.tensor([[0, 2], [1, 0], [1, 0]])
+    w = torch.tensor([[0.7, 0.3], [1.0, 0.0], [0.6, 0.4]])
+    got = pctd_loss(emb, heads, cams, idx, w)
+    lp0 = torch.log_softmax(heads[0](emb[[0, 2]]), 1)
+    lp1 = torch.log_softmax(heads[1](emb[[1]]), 1)
+    want = -(0.7 * lp0[0, 0] + 0.3 * lp0[0, 2] + 0.6 * lp0[1, 1] + 0.4 * lp0[1, 0] + lp1[0, 1]) / 3
+    assert got.item() == pytest.approx(want.item(), rel=1e-6)
+
+
+def test_reciprocal_one_way_and_knn_matches():
+    # camera 0: a=0, b=10; camera 1: c=1, d=20, e=11
+    mem = torch.tensor([[0.0], [10.0], [1.0], [20.0], [11.0]])
+    cams = torch.tensor([0, 0, 1, 1, 1])
+    rec = cross_camera_matches(mem, cams, "reciprocal")
+    # a<->c reciprocal, b<->e reciprocal, d's nearest is b but b's nearest is e: none
+    assert rec.flatten().tolist() == [2, 4, 0, -1, 1]
+    one = cross_camera_matches(mem, cams, "one_way")
+    assert one.flatten().tolist() == [2, 4, 0, 1, 1]
+    knn = cross_camera_matches(mem, cams, "two_way_knn", k=2)
+    assert sorted(knn[4].tolist()) == [0, 1]  # e is within both a's and b's 2-NN, and they in e's
+    assert knn[3].tolist() == [-1, -1]  # d's 2-NN (b, a) do not have d in theirs
+    assert pair_stats(rec, torch.tensor([5, 6, 5, 7, 8])) == {"pairs": 4, "pair_precision": 0.5}
+    single = cross_camera_matches(mem, torch.zeros(5, dtype=torch.long))
+    assert (single == -1).all()
+
+
+def test_ccta_loss_has_gradient_through_batch_features():
+    emb = torch.randn(4, 8, requires_grad=True)
+    trk = torch.tensor([0, 0, 1, 1])
+    matches = torch.tensor([[2], [-1], [0]])
+    mem = torch.randn(3, 8)
+    for normalize in (True, False):
+        loss, n = ccta_loss(emb, trk, matches, mem, normalize)
+        assert n == 1
+        emb.grad = None
+        loss.backward()
+        g = emb.grad
+        assert g[:2].abs().sum() > 0  # tracklet 0 has a match: its frames get gradient
+        assert g[2:].abs().sum() == 0  # tracklet 1 has none
+    # hand value without normalisation: |mean(x0, x1) - s2|^2 / 2 tracklets
+    loss, _ = ccta_loss(emb, trk, matches, mem, normalize=False)
+    want = ((emb[:2].mean(0) - mem[2]) ** 2).sum() / 2
+    assert loss.item() == pytest.approx(want.item(), rel=1e-5)
+
+
+def test_chunked_topk_equals_brute_force(monkeypatch):
+    import reid.neighbours as nb
+
+    monkeypatch.setattr(nb, "chunk_rows", lambda n, m, budget=0: 7)  # force many blocks
+    x = torch.randn(50, 5)
+    d, i = topk_neighbours(x, 3)
+    full = torch.cdist(x, x) ** 2
+    full.fill_diagonal_(float("inf"))
+    dv, di = torch.topk(full, 3, largest=False)
+    assert torch.equal(i, di) and torch.allclose(d, dv, atol=1e-4)
+
+
+def _index(sizes, counts=None):
+    slices, n = [], 0
+    for s in sizes:
+        slices.append(slice(n, n + s))
+        n += s
+    cam = np.concatenate([np.full(s, c) for c, s in enumerate(sizes)])
+    counts = np.asarray(counts if counts is not None else [3] * n)
+    return TrackletIndex([f"c{c}" for c in range(len(sizes))], slices, cam,
+                         np.concatenate([np.arange(s) for s in sizes]), np.zeros(n, np.int64), counts,
+                         np.full(n, -1), np.zeros(n, np.int64), np.zeros(n, np.int64))
+
+
+def test_sampler_balances_cameras_and_defines_epoch():
+    idx = _index([10, 3, 5], counts=[1] + [6] * 17)
+    s = BalancedTrackletSampler(idx, batch_size=24, frames=4, seed=3)
+    assert s.per_camera == 2 and len(s) == 5  # ceil(10 / 2): every tracklet of the largest camera once
+    batches = s.batches()
+    seen = set()
+    for b in batches:
+        trk = np.array([g for g, _, _ in b])
+        assert len(b) == 24
+        per_cam = np.bincount(idx.camera_of[trk], minlength=3)
+        assert per_cam.tolist() == [8, 8, 8]  # 2 tracklets x 4 frames from every camera
+        seen.update(trk[idx.camera_of[trk] == 0].tolist())
+    assert seen == set(range(10))
+    assert s.batches() == batches  # deterministic for (seed, epoch)
+    s.set_epoch(1)
+    assert s.batches() != batches
+    hard = hard_labels(idx.camera_slices)
+    assert hard.index.flatten().tolist() == [*range(10), *range(3), *range(5)]
