@@ -24,8 +24,8 @@ def cross_camera_matches(memory: torch.Tensor, camera_of: torch.Tensor, mode: st
     if N == 0 or cams.unique().numel() < 2:
         return torch.full((N, kk), -1, dtype=torch.long)
 
-    def same_camera(rows: torch.Tensor) -> torch.Tensor:
-        return cams[rows][:, None] == cams[None, :]
+    def same_camera(rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+        return cams[rows][:, None] == cams[cols][None, :]
 
     d, nn = topk_neighbours(memory.float(), kk, exclude_self=False, block_mask=same_camera)
     nn = torch.where(torch.isfinite(d), nn, torch.full_like(nn, -1))

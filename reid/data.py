@@ -131,14 +131,15 @@ class CropDataset(torch.utils.data.Dataset):
         import cv2
 
         cam = self.index.cameras[self.index.camera_of[g]]
-        img = self.store.crop(cam, crop)
+        img = self.store.crop(cam, crop, self.store.reduction_for(self.hw))
         h, w = self.hw
         if self.train:
             rng = np.random.default_rng(seed)
             if rng.random() < 0.5:
                 img = img[:, ::-1]
             # pad-and-crop jitter of up to 1/16 of the side, the usual re-id augmentation
-            img = cv2.resize(np.ascontiguousarray(img), (w, h), interpolation=cv2.INTER_AREA)
+            if img.shape[:2] != (h, w):
+                img = cv2.resize(np.ascontiguousarray(img), (w, h), interpolation=cv2.INTER_AREA)
             py, px = max(h // 16, 1), max(w // 16, 1)
             padded = cv2.copyMakeBorder(img, py, py, px, px, cv2.BORDER_REFLECT)
             y, x = int(rng.integers(0, 2 * py + 1)), int(rng.integers(0, 2 * px + 1))

@@ -39,7 +39,7 @@ class _Crops(torch.utils.data.Dataset):
         import cv2
 
         cam, crop = self.items[k]
-        img = self.store.crop(self.cameras[cam], int(crop))
+        img = self.store.crop(self.cameras[cam], int(crop), self.store.reduction_for(self.hw))
         if img.shape[:2] != self.hw:
             img = cv2.resize(img, (self.hw[1], self.hw[0]), interpolation=cv2.INTER_AREA)
         x = (img.astype(np.float32) / 255.0 - MEAN) / STD

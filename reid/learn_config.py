@@ -39,7 +39,9 @@ class LearnConfig:
     eval_frames: int = 16  # frames per tracklet when embedding for evaluation
     eval_every: int = 0  # epochs between cross-camera evaluations on stores with ground truth (0: end only)
     seed: int = 0
-    workers: int = 2
+    # DataLoader worker processes; -1: 0 on CPU (measured: on 2 cores, loader processes slow the
+    # model's own threads more than loading in-process costs, tools/bench_train.py), 8 on CUDA
+    workers: int = -1
     device: str | None = None  # auto
     amp: bool = True  # mixed precision on CUDA
 
@@ -56,7 +58,7 @@ class LearnConfig:
                          ("k", self.k >= 0), ("alpha", self.alpha >= 0), ("ccta_k", self.ccta_k >= 1),
                          ("ccta_lambda", self.ccta_lambda >= 0), ("ccta_start", 0 <= self.ccta_start <= 1),
                          ("embed_dim", self.embed_dim >= 1), ("input_height", self.input_height >= 16),
-                         ("input_width", self.input_width >= 16), ("workers", self.workers >= 0),
+                         ("input_width", self.input_width >= 16), ("workers", self.workers >= -1),
                          ("weight_decay", self.weight_decay >= 0), ("init_frames", self.init_frames >= 0),
                          ("eval_frames", self.eval_frames >= 0), ("eval_every", self.eval_every >= 0)):
             if not ok:
@@ -64,6 +66,13 @@ class LearnConfig:
         if problems:
             raise InputError("learn settings out of range: " + "; ".join(problems))
         return self
+
+    def loader_workers(self, device_type: str) -> int:
+        if self.workers >= 0:
+            return self.workers
+        import os
+
+        return min(8, os.cpu_count() or 1) if device_type == "cuda" else 0
 
     @property
     def input_hw(self) -> tuple[int, int]:

@@ -179,7 +179,8 @@ class UTALTrainer:
     # ----------------------------------------------------------------------------- label update
     def embed_all(self, max_frames: int, desc: str) -> torch.Tensor:
         return embed_tracklets(self.net.embedder, self.store, self.index, self.cfg.input_hw, self.device,
-                               max_frames=max_frames, workers=self.cfg.workers, progress=self.progress, desc=desc)
+                               max_frames=max_frames, workers=self.cfg.loader_workers(self.device.type),
+                               progress=self.progress, desc=desc)
 
     def refresh(self, epoch: int) -> tuple[SoftLabels, torch.Tensor | None, dict]:
         """The per-epoch pseudo-label step: soft labels and cross-camera matches from the memory."""
@@ -208,11 +209,15 @@ class UTALTrainer:
 
     # ---------------------------------------------------------------------------------- training
     def _loader(self, epoch: int):
+        """One DataLoader for the whole run: its workers persist across epochs (no re-fork per
+        epoch), and the batches of each epoch come from the sampler, drawn in this process."""
         self.sampler.set_epoch(epoch)
-        batches = self.sampler.batches()
-        return torch.utils.data.DataLoader(self.dataset, batch_sampler=batches, num_workers=self.cfg.workers,
-                                           pin_memory=self.device.type == "cuda",
-                                           persistent_workers=False, prefetch_factor=4 if self.cfg.workers else None)
+        if getattr(self, "_dl", None) is None:
+            w = self.cfg.loader_workers(self.device.type)
+            self._dl = torch.utils.data.DataLoader(
+                self.dataset, batch_sampler=self.sampler, num_workers=w, pin_memory=self.device.type == "cuda",
+                persistent_workers=w > 0, prefetch_factor=4 if w else None)
+        return self._dl
 
     def train_epoch(self, epoch: int, labels: SoftLabels, matches: torch.Tensor | None) -> dict:
         from tqdm import tqdm

@@ -101,16 +101,24 @@ def test_ccta_loss_has_gradient_through_batch_features():
     assert loss.item() == pytest.approx(want.item(), rel=1e-5)
 
 
-def test_chunked_topk_equals_brute_force(monkeypatch):
-    import reid.neighbours as nb
-
-    monkeypatch.setattr(nb, "chunk_rows", lambda n, m, budget=0: 7)  # force many blocks
-    x = torch.randn(50, 5)
-    d, i = topk_neighbours(x, 3)
+@pytest.mark.parametrize("tile", [7, 16, 1000])
+def test_blockwise_topk_equals_brute_force(tile):
+    x = torch.randn(50, 5, dtype=torch.float64)
+    cams = torch.arange(50) % 3
     full = torch.cdist(x, x) ** 2
     full.fill_diagonal_(float("inf"))
+    d, i = topk_neighbours(x, 3, tile=tile)
     dv, di = torch.topk(full, 3, largest=False)
-    assert torch.equal(i, di) and torch.allclose(d, dv, atol=1e-4)
+    assert torch.equal(i, di) and torch.allclose(d, dv)
+    masked = full.clone()
+    masked[cams[:, None] == cams[None, :]] = float("inf")
+    d, i = topk_neighbours(x, 2, tile=tile, block_mask=lambda r, c: cams[r][:, None] == cams[c][None, :])
+    dv, di = torch.topk(masked, 2, largest=False)
+    assert torch.equal(i, di) and torch.allclose(d, dv)
+    y = torch.randn(9, 5, dtype=torch.float64)
+    d, i = topk_neighbours(x, 4, y=y)
+    dv, di = torch.topk(torch.cdist(x, y) ** 2, 4, largest=False)
+    assert torch.equal(i, di) and torch.allclose(d, dv)
 
 
 def _index(sizes, counts=None):

@@ -1,0 +1,135 @@
+"""Benchmark UTAL training: the whole step against the bare model, and the per-epoch refresh.
+
+    python tools/bench_train.py [--store S.h5] [--backbone mobilenet_v2] [--input-size 128x64]
+                                [--batch-size 64] [--steps 20] [--device cpu|cuda]
+
+1. images/s of the bare model's forward + backward + Adam step on a tensor already in memory
+   (the reference), and of the whole training step as `pipeline learn` runs it (DataLoader workers
+   reading JPEG crops from the store, augmentation, model, PCTD + CCTA losses, memory update), in
+   one run, with their ratio (acceptance: >= 0.90).
+2. seconds of the per-epoch refresh (soft labels + reciprocal cross-camera pairs) for 20,000
+   tracklets x 2048-D over 10 cameras (acceptance: < 10 s on CPU).
+Without --store, a store of random-pattern crops is generated in a temporary folder.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from reid.cross_camera import cross_camera_matches  # noqa: E402
+from reid.embed import pick_device  # noqa: E402
+from reid.learn_config import LearnConfig  # noqa: E402
+from reid.soft_labels import compute_soft_labels  # noqa: E402
+from reid.trainer import UTALTrainer  # noqa: E402
+from tracking.store import StoreWriter  # noqa: E402
+
+
+def make_store(path: Path, cameras: int = 4, tracklets: int = 60, crops: int = 16) -> Path:
+    rng = np.random.default_rng(0)
+    with StoreWriter(path) as w:
+        for c in range(cameras):
+            cam = w.camera(f"cam{c}")
+            for t in range(tracklets):
+                base = rng.integers(0, 255, (1, 256, 128, 3))
+                imgs = np.clip(base + rng.normal(0, 20, (crops, 256, 128, 3)), 0, 255).astype(np.uint8)
+                cam.add_tracklet(imgs, np.arange(crops), np.zeros((crops, 4)), np.ones(crops), t)
+            cam.finish()
+    return path
+
+
+def bench_steps(trainer: UTALTrainer, steps: int, device: torch.device) -> tuple[float, float]:
+    cfg = trainer.cfg
+    net, opt = trainer.net, trainer.opt
+    # bare model: same batch shape, tensor already on the device, one head, no data loading
+    x = torch.randn(cfg.batch_size, 3, *cfg.input_hw, device=device)
+    y = torch.randint(0, trainer.classes[0], (cfg.batch_size,), device=device)
+    if device.type == "cuda":
+        x = x.contiguous(memory_format=torch.channels_last)
+    use_amp = cfg.amp and device.type == "cuda"
+
+    def bare_step():
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+            emb = net(x)
+        loss = torch.nn.functional.cross_entropy(net.heads[0](emb.float()), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for _ in range(2):
+        bare_step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        bare_step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    bare = steps * cfg.batch_size / (time.perf_counter() - t0)
+    # whole step: the trainer's own epoch loop (loader, losses, memory update), CCTA on
+    trainer.sampler.num_batches = steps + 2
+    labels, matches, _ = trainer.refresh(cfg.epochs)  # an epoch in the CCTA half
+    stats = trainer.train_epoch(0, labels, matches)
+    return bare, stats["images_per_s"]
+
+
+def bench_refresh(n: int, dim: int, cameras: int, device: torch.device) -> tuple[float, float]:
+    g = torch.Generator().manual_seed(0)
+    mem = torch.randn(n, dim, generator=g).to(device)
+    cam = torch.arange(n) % cameras
+    order = torch.argsort(cam, stable=True)
+    mem, cam = mem[order], cam[order]
+    per = n // cameras
+    slices = [slice(c * per, (c + 1) * per) for c in range(cameras)]
+    t0 = time.perf_counter()
+    compute_soft_labels(mem, slices, K=4)
+    t1 = time.perf_counter()
+    cross_camera_matches(mem, cam, "reciprocal")
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return t1 - t0, time.perf_counter() - t1
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--store", type=Path)
+    ap.add_argument("--backbone", default="mobilenet_v2")
+    ap.add_argument("--input-size", default="128x64")
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--workers", type=int, default=-1, help="-1: the trainer's automatic choice")
+    ap.add_argument("--device", default=None)
+    ap.add_argument("--tracklets", type=int, default=20000)
+    args = ap.parse_args()
+    device = pick_device(args.device)
+    h, w = (int(v) for v in args.input_size.split("x"))
+    with tempfile.TemporaryDirectory() as d:
+        store = args.store or make_store(Path(d) / "bench.h5")
+        cfg = LearnConfig(backbone=args.backbone, pretrained="none", input_height=h, input_width=w,
+                          batch_size=args.batch_size, workers=args.workers, epochs=2, device=str(device))
+        trainer = UTALTrainer(store, Path(d) / "out", cfg, progress=False, log=lambda m: None)
+        trainer._setup()
+        from reid.memory import TrackletMemory
+
+        trainer.memory = TrackletMemory(torch.randn(trainer.index.num_tracklets, cfg.embed_dim, device=device))
+        bare, whole = bench_steps(trainer, args.steps, device)
+    t_soft, t_pairs = bench_refresh(args.tracklets, 2048, 10, device)
+    print(f"UTAL training step, {args.backbone} {h}x{w}, batch {args.batch_size}, {device}, "
+          f"{cfg.loader_workers(device.type)} loader workers, torch threads {torch.get_num_threads()}")
+    print(f"{'path':<44}{'images/s':>10}")
+    print(f"{'bare model fwd+bwd+Adam (reference)':<44}{bare:>10.1f}")
+    print(f"{'whole step (loader+model+losses+memory)':<44}{whole:>10.1f}")
+    print(f"whole / bare = {whole / bare:.2f} (acceptance >= 0.90)")
+    print(f"per-epoch refresh, {args.tracklets} tracklets x 2048-D, 10 cameras: soft labels {t_soft:.2f} s, "
+          f"cross-camera pairs {t_pairs:.2f} s, total {t_soft + t_pairs:.2f} s (acceptance < 10 s)")
+
+
+if __name__ == "__main__":
+    main()
