@@ -11,8 +11,6 @@ from pipeline import commands
 NOT_BUILT = {
     "import": "import public re-id benchmarks into a tracklet store",
     "evaluate": "CMC/mAP evaluation of a model on a benchmark store",
-    "merge": "merge fragmented tracklets within each camera",
-    "match": "match tracklets across cameras",
 }
 
 
@@ -36,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_evaluate_mot(sub)
     commands.add_inspect(sub)
     commands.add_learn(sub)
+    commands.add_merge(sub)
+    commands.add_match(sub)
     commands.add_demo(sub)
     for name, text in NOT_BUILT.items():
         sp = sub.add_parser(name, help=f"{text} (not built yet)", add_help=True)

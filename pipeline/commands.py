@@ -256,6 +256,58 @@ def run_learn(a: argparse.Namespace) -> int:
     return 0
 
 
+def _reid_common(p) -> None:
+    p.add_argument("store", help="tracklet store (.h5)")
+    p.add_argument("--model", required=True, help="a `pipeline learn` folder, or a baseline: "
+                   "imagenet:BACKBONE[:WEIGHTS] or colour")
+    p.add_argument("-o", "--out", required=True, help="output folder")
+    p.add_argument("--k", type=int, default=4, help="neighbours of the affinity graph (default 4, as learn)")
+    p.add_argument("--threshold", type=float, default=0.5, help="affinity above which tracklets link (0.5)")
+    p.add_argument("--mot", help="folder of the cameras' tracker output (extract --mot-out) to relabel")
+    p.add_argument("--baseline", default="auto", help="features to compare with (default: the model's "
+                   "backbone with ImageNet weights; 'none' to skip)")
+    p.add_argument("--frames", type=int, default=16, help="frames per tracklet to embed (evenly spaced)")
+    p.add_argument("--device", help="cpu, cuda (default: automatic)")
+    p.add_argument("-q", "--quiet", action="store_true")
+
+
+def add_merge(sub) -> None:
+    p = sub.add_parser("merge", help="join fragmented tracklets into trajectories within each camera",
+                       description="Affinity graph (Eq. 4 of UTAL) over learned features, connected components, "
+                       "never joining tracklets that overlap in time.")
+    _reid_common(p)
+    p.add_argument("--gt", help="folder of per-camera MOT ground truth: MOTA/IDF1 before and after")
+    p.set_defaults(func=run_merge_cmd)
+
+
+def run_merge_cmd(a: argparse.Namespace) -> int:
+    from pipeline.reid_stage import run_merge
+
+    run_merge(a.store, a.model, a.out, a.k, a.threshold, a.mot, a.gt, None if a.baseline == "none" else a.baseline,
+              a.device, a.frames, a.quiet)
+    return 0
+
+
+def add_match(sub) -> None:
+    p = sub.add_parser("match", help="ranked cross-camera matches and global identities",
+                       description="Mutual nearest neighbours across cameras, strongest first, never joining "
+                       "tracklets that overlap in time (camera clocks taken as synchronised).")
+    _reid_common(p)
+    p.add_argument("--topk", type=int, default=10, help="ranked matches kept per tracklet")
+    p.add_argument("--max-distance", type=float, help="ignore mutual neighbours farther than this")
+    p.add_argument("--no-merge-first", action="store_true", help="do not seed identities with merge's trajectories")
+    p.add_argument("--no-time-constraint", action="store_true", help="cameras are not synchronised")
+    p.set_defaults(func=run_match_cmd)
+
+
+def run_match_cmd(a: argparse.Namespace) -> int:
+    from pipeline.reid_stage import run_match
+
+    run_match(a.store, a.model, a.out, a.topk, a.max_distance, not a.no_merge_first, a.k, a.threshold, a.mot,
+              not a.no_time_constraint, a.device, a.frames, a.quiet, None if a.baseline == "none" else a.baseline)
+    return 0
+
+
 def add_demo(sub) -> None:
     p = sub.add_parser("demo", help="run the whole pipeline on a generated multi-camera world",
                        description="Generate a synthetic camera network with ground truth, run every stage "

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from detection.errors import InputError
-from reid.data import MEAN, STD, TrackletIndex, evenly_spaced
+from reid.data import MEAN, STD, TrackletIndex, evenly_spaced, normalize_batch
 from reid.model import Embedder, ModelConfig
 from tracking.store import TrackletStore
 
@@ -42,18 +42,20 @@ class _Crops(torch.utils.data.Dataset):
         img = self.store.crop(self.cameras[cam], int(crop), self.store.reduction_for(self.hw))
         if img.shape[:2] != self.hw:
             img = cv2.resize(img, (self.hw[1], self.hw[0]), interpolation=cv2.INTER_AREA)
-        x = (img.astype(np.float32) / 255.0 - MEAN) / STD
-        return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))), k
+        return torch.from_numpy(np.ascontiguousarray(img)), k
 
 
 @torch.no_grad()
 def embed_tracklets(model: nn.Module, store: TrackletStore, index: TrackletIndex, input_hw: tuple[int, int],
-                    device: torch.device | str = "cpu", max_frames: int = 16, batch_size: int = 64,
+                    device: torch.device | str = "cpu", max_frames: int = 16, batch_size: int | None = None,
                     workers: int = 0, progress: bool = False, desc: str = "embed") -> torch.Tensor:
     """(N, D) float32 tracklet features on the CPU, rows in ``index`` order."""
     from tqdm import tqdm
 
     device = torch.device(device)
+    # measured on the 2-core CPU: channels_last with batches of 16 embeds 2.5x faster than
+    # contiguous batches of 64 (mobilenet_v2 128x64: 735 vs 290 img/s)
+    batch_size = batch_size or (64 if device.type == "cuda" else 16)
     items, owner = [], []
     for g in range(index.num_tracklets):
         for p in evenly_spaced(int(index.crop_count[g]), max_frames):
@@ -66,12 +68,9 @@ def embed_tracklets(model: nn.Module, store: TrackletStore, index: TrackletIndex
     was_training = model.training
     model.eval()
     sums = None
-    channels_last = device.type == "cuda"
+    model.to(memory_format=torch.channels_last)
     for x, k in tqdm(loader, desc=desc, unit="batch", disable=not progress, leave=False):
-        x = x.to(device, non_blocking=True)
-        if channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        f = model(x).float().cpu()
+        f = model(normalize_batch(x, device)).float().cpu()
         if sums is None:
             sums = torch.zeros(index.num_tracklets, f.shape[1])
         sums.index_add_(0, owner_t[k], f)
@@ -101,24 +100,25 @@ class LoadedModel:
         self.device = device
 
     def embed_store(self, store: TrackletStore, index: TrackletIndex, max_frames: int = 16,
-                    batch_size: int = 64, workers: int = 0, progress: bool = False) -> torch.Tensor:
+                    batch_size: int | None = None, workers: int = 0, progress: bool = False) -> torch.Tensor:
         return embed_tracklets(self.module, store, index, self.input_hw, self.device, max_frames,
                                batch_size, workers, progress, desc=f"embed ({self.name})")
 
 
-def load_model(spec: str | Path, device: str | None = None) -> LoadedModel:
+def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int, int] = (256, 128)) -> LoadedModel:
     """``spec``: a `pipeline learn` output folder (or its model.pt), or a baseline:
-    `imagenet:BACKBONE[:WEIGHTS]` (pooled trunk features, no training) or `colour` (HSV histograms)."""
+    `imagenet:BACKBONE[:WEIGHTS]` (pooled trunk features, no training) or `colour` (HSV histograms).
+    ``input_hw`` is the baselines' input size (a learned model brings its own)."""
     dev = pick_device(device)
     s = str(spec)
     if s in ("colour", "color"):
-        return LoadedModel(ColourHistogram(), (128, 64), "colour histogram", dev)
+        return LoadedModel(ColourHistogram(), input_hw, "colour histogram", dev)
     if s.startswith("imagenet:"):
         parts = s.split(":", 2)
         from reid.backbones import build_backbone
 
         trunk, _ = build_backbone(parts[1], parts[2] if len(parts) > 2 else "imagenet")
-        return LoadedModel(nn.Sequential(trunk, nn.AdaptiveAvgPool2d(1), nn.Flatten()), (256, 128),
+        return LoadedModel(nn.Sequential(trunk, nn.AdaptiveAvgPool2d(1), nn.Flatten()), input_hw,
                            f"ImageNet {parts[1]}", dev)
     path = Path(s)
     if path.is_dir():

@@ -49,10 +49,8 @@ def bench_steps(trainer: UTALTrainer, steps: int, device: torch.device) -> tuple
     cfg = trainer.cfg
     net, opt = trainer.net, trainer.opt
     # bare model: same batch shape, tensor already on the device, one head, no data loading
-    x = torch.randn(cfg.batch_size, 3, *cfg.input_hw, device=device)
+    x = torch.randn(cfg.batch_size, 3, *cfg.input_hw, device=device).contiguous(memory_format=torch.channels_last)
     y = torch.randint(0, trainer.classes[0], (cfg.batch_size,), device=device)
-    if device.type == "cuda":
-        x = x.contiguous(memory_format=torch.channels_last)
     use_amp = cfg.amp and device.type == "cuda"
 
     def bare_step():
