@@ -318,6 +318,8 @@ def add_demo(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--detector", choices=["file", "motion"], default="file",
                    help="file: the world's noisy det.txt (default, best recall); motion: background subtraction")
+    p.add_argument("--epochs", type=int, default=12, help="UTAL epochs (default 12: a few minutes on a CPU)")
+    p.add_argument("--device", help="cpu, cuda (default: automatic)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run_demo)
 
@@ -326,7 +328,8 @@ def run_demo(a: argparse.Namespace) -> int:
     from pipeline.demo import DemoConfig
     from pipeline.demo import run_demo as demo
 
-    demo(a.out, DemoConfig(size=a.size, difficulty=a.difficulty, seed=a.seed, detector=a.detector), quiet=a.quiet)
+    demo(a.out, DemoConfig(size=a.size, difficulty=a.difficulty, seed=a.seed, detector=a.detector,
+                           epochs=a.epochs, device=a.device), quiet=a.quiet)
     return 0
 
 

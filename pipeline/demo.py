@@ -22,6 +22,22 @@ class DemoConfig:
     # against motion 0.63 and the Darknet body model 0.47 on the default preset (closing note, issue 4).
     detector: str = "file"
     workers: int = 2
+    # learning sized for a CPU: the paper's method with a small backbone and input
+    backbone: str = "mobilenet_v2"
+    epochs: int = 12
+    batch_size: int = 64
+    input_size: tuple[int, int] = (128, 64)
+    embed_dim: int = 512
+    device: str | None = None
+
+
+def _pretrained_weights(backbone: str) -> str:
+    """Local ImageNet weights when the project's shared data is beside the checkout (offline),
+    else torchvision's (downloaded when online); `learn` says so in one line if neither works."""
+    local = Path(__file__).resolve().parents[2] / "shared" / "data" / "weights" / "mobilenetv2-imagenet"
+    if backbone == "mobilenet_v2" and local.is_dir():
+        return str(local)
+    return "imagenet"
 
 
 def _stage(name: str) -> float:
@@ -50,7 +66,7 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = Fals
     results: dict = {"config": asdict(cfg), "stages": []}
     rows: list[list] = []
 
-    t = _stage(f"1/3 generating the world ({wcfg.cameras} cameras, {wcfg.identities} identities)")
+    t = _stage(f"1/6 generating the world ({wcfg.cameras} cameras, {wcfg.identities} identities)")
     same = marker.exists() and json.loads(marker.read_text())["config"] == json.loads(json.dumps(asdict(wcfg)))
     if not same:
         with tqdm(total=wcfg.cameras * wcfg.frames, unit="frame", desc="render", disable=True if quiet else None) as bar:
@@ -59,7 +75,7 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = Fals
     rows.append(["world", "cameras / identities / frames per camera",
                  f"{wcfg.cameras} / {wcfg.identities} / {wcfg.frames}", round(time.perf_counter() - t, 1)])
 
-    t = _stage(f"2/3 extract: {cfg.detector} detector -> SORT -> tracklets")
+    t = _stage(f"2/6 extract: {cfg.detector} detector -> SORT -> tracklets")
     ecfg = ExtractConfig(workers=cfg.workers)
     from dataclasses import replace
 
@@ -83,7 +99,9 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = Fals
     rows[-len(per_cam)][3] = round(dt, 1)
     results["stages"].append({"stage": "extract", "cameras": per_cam})
 
-    t = _stage("3/3 report")
+    rows += _learn_and_match(out, store, mot_dir, world_dir, cfg, results, quiet)
+
+    t = _stage("6/6 report")
     results["table"] = rows
     page = _write_page(out, world_dir, store, rows, world)
     results["report"] = str(page)
@@ -92,6 +110,81 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = Fals
         print(format_table(["stage", "metric", "value", "seconds"], rows))
         print(f"report: {page}")
     return results
+
+
+def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg: DemoConfig, results: dict,
+                     quiet: bool) -> list[list]:
+    from detection.errors import InputError
+    from pipeline.reid_stage import embed_store, run_match, run_merge
+    from reid.learn_config import LearnConfig
+    from reid.store_eval import cross_camera_retrieval
+    from reid.trainer import UTALTrainer
+
+    rows: list[list] = []
+    t = _stage("3/6 re-id before learning: colour histograms and the ImageNet backbone")
+    pretrained = _pretrained_weights(cfg.backbone)
+    base_spec = f"imagenet:{cfg.backbone}:{pretrained}"
+    for spec, label in (("colour", "colour histogram"), (base_spec, f"ImageNet {cfg.backbone} (no training)")):
+        try:
+            e = embed_store(str(store), spec, cfg.device, 16, True, cfg.input_size)
+        except InputError as exc:
+            rows.append([f"re-id: {label}", "skipped", str(exc)[:60], None])
+            continue
+        r = cross_camera_retrieval(e.features, e.index)
+        rows.append([f"re-id: {label}", "cross-camera Rank-1 / mAP", f"{r.rank(1):.3f} / {r.mAP:.3f}",
+                     round(time.perf_counter() - t, 1)])
+        results["stages"].append({"stage": f"reid {label}", **r.as_dict()})
+        t = time.perf_counter()
+
+    t = _stage(f"4/6 learn: UTAL, {cfg.backbone}, {cfg.epochs} epochs on the CPU-sized setting")
+    model_dir = out / "model"
+    lcfg = LearnConfig(backbone=cfg.backbone, pretrained=pretrained, embed_dim=cfg.embed_dim,
+                       input_height=cfg.input_size[0], input_width=cfg.input_size[1], epochs=cfg.epochs,
+                       batch_size=cfg.batch_size, eval_every=max(cfg.epochs // 4, 1), device=cfg.device)
+    done = (model_dir / "model.pt").exists()
+    if not done:
+        resume = (model_dir / "checkpoints" / "last.pt").exists()
+        UTALTrainer(store, model_dir, lcfg, resume=resume, progress=not quiet,
+                    log=lambda m: print(m, file=sys.stderr, flush=True)).fit()
+    last = [json.loads(l) for l in (model_dir / "metrics.jsonl").read_text().splitlines() if l.strip()][-1]
+    rows.append(["re-id: UTAL (learned, no labels)", "cross-camera Rank-1 / mAP",
+                 f"{last['eval_rank1']:.3f} / {last['eval_mAP']:.3f}", round(time.perf_counter() - t, 1)])
+    results["stages"].append({"stage": "learn", **last})
+
+    t = _stage("5/6 merge within cameras and match across them (learned vs ImageNet features)")
+    merged = run_merge(str(store), str(model_dir), str(out / "merged"), mot_dir=str(mot_dir),
+                       gt_dir=str(world_dir / "gt"), baseline=base_spec, device=cfg.device, quiet=True)
+    n_trk = sum(c["tracklets"] for c in merged["cameras"])
+    n_merge = sum(c["mergeable"] for c in merged["cameras"])
+    n_long = sum(c["long_trajectories"] for c in merged["cameras"])
+
+    def mean_of(cams, stage, key):
+        vals = [c[stage][key] for c in cams if stage in c]
+        return float(np.mean(vals)) if vals else float("nan")
+
+    rows.append(["merge: learned", "tracklets -> mergeable -> long trajectories; NMI",
+                 f"{n_trk} -> {n_merge} -> {n_long}; {merged.get('nmi', float('nan')):.3f}",
+                 round(time.perf_counter() - t, 1)])
+    rows.append(["merge: learned", "mean IDF1 / ID switches before -> after",
+                 f"{mean_of(merged['cameras'], 'before', 'idf1'):.3f} -> {mean_of(merged['cameras'], 'after', 'idf1'):.3f}"
+                 f" / {mean_of(merged['cameras'], 'before', 'id_switches'):.0f} -> "
+                 f"{mean_of(merged['cameras'], 'after', 'id_switches'):.0f}", None])
+    if "baseline" in merged:
+        b = merged["baseline"]
+        rows.append(["merge: ImageNet baseline", "NMI; mean IDF1 after",
+                     f"{b.get('nmi', float('nan')):.3f}; {mean_of(b['cameras'], 'after', 'idf1'):.3f}", None])
+    t = time.perf_counter()
+    matched = run_match(str(store), str(model_dir), str(out / "matched"), mot_dir=str(mot_dir), device=cfg.device,
+                        quiet=True, baseline=base_spec)
+    for name, m in (("learned", matched), ("ImageNet baseline", matched.get("baseline"))):
+        if m:
+            rows.append([f"match: {name}", "global ids; cross-camera pair precision / recall",
+                         f"{m['global_identities']}; {m.get('cross_camera_precision', float('nan')):.3f} / "
+                         f"{m.get('cross_camera_recall', float('nan')):.3f}",
+                         round(time.perf_counter() - t, 1) if name == "learned" else None])
+    results["stages"] += [{"stage": "merge", **{k: v for k, v in merged.items() if k != "cameras"}},
+                          {"stage": "match", **matched}]
+    return rows
 
 
 def _write_page(out: Path, world_dir: Path, store_path: Path, rows, world) -> Path:
@@ -119,6 +212,13 @@ def _write_page(out: Path, world_dir: Path, store_path: Path, rows, world) -> Pa
             cv2.putText(frame, str(int(r[1])), (int(r[2]), int(r[3]) - 2), 0, 0.4, (255, 255, 255), 1)
         tags.append(img_tag(frame[:, :, ::-1], height=220, title=cam["name"]))
     rep.images(tags)
+    for title, png in (("Training diagnostics", out / "model" / "diagnostics.png"),
+                       ("Merged trajectories (green: same person)", out / "merged" / "contact_sheet.png")):
+        if png.exists():
+            rep.heading(title)
+            img = cv2.imread(str(png))
+            rep.images([img_tag(img[:, :, ::-1])])
+    rep.text("Full merge and match reports: merged/report.html, matched/report.html")
     rep.heading("Tracklets (first crop of each; identity in the tooltip)")
     with TrackletStore(store_path) as s:
         for name in s.cameras:

@@ -71,7 +71,7 @@ def write_reid_store(path, cameras=3, identities=6, tracklets_per_id=2, crops=4,
         for c in range(cameras):
             cast = rng.uniform(0.8, 1.2, 3)
             cam = wr.camera(f"cam{c + 1}", fps=10.0, frame_count=1000)
-            frame = 0
+            frame = c * 1000  # people reach the next camera later: no time overlap across cameras
             for pid in range(identities):
                 for frag in range(tracklets_per_id):
                     n = 1 if (one_crop_tracklet and pid == 0 and frag == 0) else crops
