@@ -8,10 +8,7 @@ from typing import Callable, Sequence
 
 from pipeline import commands
 
-NOT_BUILT = {
-    "import": "import public re-id benchmarks into a tracklet store",
-    "evaluate": "CMC/mAP evaluation of a model on a benchmark store",
-}
+NOT_BUILT: dict[str, str] = {}
 
 
 def _not_built(name: str) -> Callable[[argparse.Namespace], int]:
@@ -33,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_track(sub)
     commands.add_evaluate_mot(sub)
     commands.add_inspect(sub)
+    commands.add_import(sub)
     commands.add_learn(sub)
+    commands.add_evaluate(sub)
     commands.add_merge(sub)
     commands.add_match(sub)
     commands.add_demo(sub)

@@ -198,6 +198,62 @@ def _print_mot_scores(gt_path: str, result_path: str, iou: float, as_json: bool)
     return 0
 
 
+def add_import(sub) -> None:
+    from_formats = ["market1501", "dukemtmc-reid", "msmt17", "cuhk03-labeled", "cuhk03-detected", "mars",
+                    "ilids-vid", "prid2011", "dukemtmc-videoreid", "dukemtmc-si-tracklet"]
+    p = sub.add_parser("import", help="import a public re-id benchmark into a tracklet store",
+                       description="Reads the benchmark's official folder layout; see the README for each one.")
+    p.add_argument("format", choices=from_formats)
+    p.add_argument("root", help="the benchmark's folder")
+    p.add_argument("-o", "--out", required=True, help="store to create (.h5)")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=run_import)
+
+
+def run_import(a: argparse.Namespace) -> int:
+    from reid.benchmarks import FORMATS, write_benchmark
+
+    bench = FORMATS[a.format](Path(a.root))
+    counts = write_benchmark(bench, Path(a.out), progress=not a.quiet)
+    roles = {0: "train", 1: "query", 2: "gallery", 3: "test (by split)"}
+    by_role = {}
+    for it in bench.items:
+        by_role[roles[it.role]] = by_role.get(roles[it.role], 0) + 1
+    print(f"{bench.name}: {counts['tracklets']} tracklets ({', '.join(f'{v} {k}' for k, v in by_role.items())}), "
+          f"{counts['images']} images -> {a.out}" + (f"; {counts['unreadable']} unreadable image(s) skipped"
+                                                   if counts["unreadable"] else "")
+          + (f"; {len(bench.splits)} splits saved" if bench.splits else ""))
+    return 0
+
+
+def add_evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", help="CMC/mAP/mINP of a model on an imported benchmark store")
+    p.add_argument("--model", required=True, help="a `pipeline learn` folder, or imagenet:BACKBONE[:WEIGHTS], colour")
+    p.add_argument("--data", required=True, help="store from `pipeline import`")
+    p.add_argument("--split", type=int, help="PRID2011 / iLIDS-VID split (0-9)")
+    p.add_argument("--frames", type=int, default=0, help="frames per tracklet, evenly spaced (0: all)")
+    p.add_argument("--device")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_evaluate)
+
+
+def run_evaluate(a: argparse.Namespace) -> int:
+    from pipeline.table import format_table
+    from reid.benchmark_eval import evaluate_store
+
+    r, info = evaluate_store(a.model, a.data, a.split, a.frames, a.device, progress=not a.json)
+    d = {**info, **r.as_dict()}
+    if a.json:
+        print(json.dumps(d, indent=2, default=float))
+    else:
+        print(f"{info['benchmark']} ({info['queries']} queries, {info['gallery']} gallery), {info['model']}"
+              + (f", split {a.split}" if a.split is not None else ""))
+        print(format_table(["Rank-1", "Rank-5", "Rank-10", "Rank-20", "mAP", "mINP", "skipped queries"],
+                           [[d["rank1"], d["rank5"], d["rank10"], d["rank20"], d["mAP"], d["mINP"],
+                             d["num_skipped"]]]))
+    return 0
+
+
 def add_learn(sub) -> None:
     p = sub.add_parser("learn", help="UTAL: learn a re-id model from a tracklet store, without labels",
                        description="Unsupervised Tracklet Association Learning (Li, Zhu, Gong, TPAMI 2019). "
@@ -226,6 +282,7 @@ def add_learn(sub) -> None:
     p.add_argument("--workers", type=int, help="DataLoader worker processes (default 2)")
     p.add_argument("--device", help="cpu, cuda, cuda:1 (default: automatic)")
     p.add_argument("--seed", type=int)
+    p.add_argument("--split", type=int, help="PRID2011 / iLIDS-VID: the split whose training identities to use")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run_learn)
 
@@ -247,7 +304,7 @@ def run_learn(a: argparse.Namespace) -> int:
                  "labels": a.labels, "k": a.k, "alpha": a.alpha, "single_task": a.stc,
                  "ccta": False if a.no_ccta else None, "ccta_mode": a.ccta_mode, "ccta_k": a.ccta_k,
                  "ccta_lambda": a.ccta_lambda, "eval_every": a.eval_every, "workers": a.workers,
-                 "device": a.device, "seed": a.seed}
+                 "device": a.device, "seed": a.seed, "split": a.split}
     cfg = load_config(LearnConfig, a.config, overrides).validate()
     trainer = UTALTrainer(a.store, a.out, cfg, resume=a.resume, progress=not a.quiet,
                           log=lambda m: print(m, flush=True))

@@ -71,6 +71,18 @@ def _relabelled_tracks(mot_dir: str, camera: str, track_ids: np.ndarray, new_ids
     return rows
 
 
+def _write_tracklet_table(path: Path, emb: Embedded, column: str, labels: np.ndarray) -> None:
+    """One row per input tracklet (none lost, none repeated) with its new label."""
+    idx = emb.index
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["camera", "tracklet", "track_id", column, "first_frame", "last_frame", "gt_identity"])
+        for g in range(idx.num_tracklets):
+            cam = idx.cameras[idx.camera_of[g]]
+            w.writerow([cam, int(idx.local_of[g]), int(emb.store.camera(cam).tracklets["track_id"][idx.local_of[g]]),
+                        int(labels[g]), int(idx.first_frame[g]), int(idx.last_frame[g]), int(idx.gt[g])])
+
+
 def _mot_scores(gt, rows) -> dict:
     from tracking.mot_metrics import evaluate_mot
 
@@ -148,13 +160,7 @@ def run_merge(store_path: str, model_spec: str, out: str, k: int = 4, threshold:
                     rows = _relabelled_tracks(mot_dir, cam, emb.store.camera(cam).tracklets["track_id"],
                                               blabels[sl] - blabels[sl].min(initial=0) + 1)
                     bper[c]["after"] = _mot_scores(gt, rows)
-    with open(out_p / "trajectories.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["camera", "tracklet", "track_id", "trajectory", "first_frame", "last_frame", "gt_identity"])
-        for g in range(idx.num_tracklets):
-            cam = idx.cameras[idx.camera_of[g]]
-            w.writerow([cam, int(idx.local_of[g]), int(emb.store.camera(cam).tracklets["track_id"][idx.local_of[g]]),
-                        int(labels[g]), int(idx.first_frame[g]), int(idx.last_frame[g]), int(idx.gt[g])])
+    _write_tracklet_table(out_p / "trajectories.csv", emb, "trajectory", labels)
     (out_p / "merge.json").write_text(json.dumps(result, indent=1, default=float))
     page = _merge_page(emb, labels, result, out_p)
     result["report"] = str(page)
@@ -296,13 +302,7 @@ def run_match(store_path: str, model_spec: str, out: str, topk: int = 10, max_di
                 if j >= 0:
                     w.writerow([idx.cameras[idx.camera_of[g]], int(idx.local_of[g]), r + 1,
                                 idx.cameras[idx.camera_of[j]], int(idx.local_of[j]), f"{d:.4f}"])
-    with open(out_p / "global_ids.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["camera", "tracklet", "track_id", "global_id", "first_frame", "last_frame", "gt_identity"])
-        for g in range(idx.num_tracklets):
-            cam = idx.cameras[idx.camera_of[g]]
-            w.writerow([cam, int(idx.local_of[g]), int(emb.store.camera(cam).tracklets["track_id"][idx.local_of[g]]),
-                        int(labels[g]) + 1, int(idx.first_frame[g]), int(idx.last_frame[g]), int(idx.gt[g])])
+    _write_tracklet_table(out_p / "global_ids.csv", emb, "global_id", labels + 1)
     _write_global_mot(emb, labels, mot_dir, out_p / "mot")
     (out_p / "match.json").write_text(json.dumps(result, indent=1, default=float))
     result["report"] = str(_match_page(emb, ranked, labels, result, out_p))

@@ -54,6 +54,15 @@ def load_weights_by_order(module: nn.Module, state: dict, source: str) -> None:
     raise InputError(f"{source}: weights do not fit this backbone ({len(sv)} tensors vs {len(tv)} expected)")
 
 
+def load_torch_file(path: Path, what: str):
+    """torch.load with a one-line error. weights_only=False: legacy files (such as the shared
+    MobileNetV2 trunk) need it; only load files you trust."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:
+        raise InputError(f"{path}: not a readable {what} ({type(exc).__name__})") from None
+
+
 def build_backbone(name: str, pretrained: str | None = None) -> tuple[nn.Module, int]:
     """(trunk producing a feature map, its channels). ``pretrained``: 'imagenet', a path, or None/'none'."""
     if name not in BACKBONES:
@@ -70,10 +79,7 @@ def build_backbone(name: str, pretrained: str | None = None) -> tuple[nn.Module,
             path = files[0]
         if not path.is_file():
             raise InputError(f"{path}: no such weights file")
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as exc:
-            raise InputError(f"{path}: not a torch weights file ({type(exc).__name__})") from None
+        state = load_torch_file(path, "torch weights file")
         if isinstance(state, dict) and "state_dict" in state:
             state = state["state_dict"]
         if not isinstance(state, dict):

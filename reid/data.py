@@ -36,8 +36,11 @@ class TrackletIndex:
         return [s.stop - s.start for s in self.camera_slices]
 
     @classmethod
-    def from_store(cls, store: TrackletStore, cameras: list[str] | None = None,
-                   require: bool = True) -> "TrackletIndex":
+    def from_store(cls, store: TrackletStore, cameras: list[str] | None = None, require: bool = True,
+                   select=None) -> "TrackletIndex":
+        """``select(camera_data) -> bool mask`` keeps some tracklets of each camera (default: the
+        training tracklets, i.e. all of them in stores from extract)."""
+        select = select or training_tracklets()
         names = cameras or store.cameras
         incomplete = [c for c in store.all_cameras if not store.is_complete(c)]
         if not names:
@@ -47,18 +50,38 @@ class TrackletIndex:
         n = 0
         for name in names:
             c = store.camera(name)
-            if c.num_tracklets == 0:
+            keep = np.flatnonzero(select(c))
+            if len(keep) == 0:
                 continue
             cams.append(name)
-            slices.append(slice(n, n + c.num_tracklets))
-            n += c.num_tracklets
-            gt = c.gt_identity if c.gt_identity is not None else np.full(c.num_tracklets, -1)
-            rows.append((np.full(c.num_tracklets, len(cams) - 1), np.arange(c.num_tracklets), c.tracklets["start"],
-                         c.tracklets["count"], gt, c.tracklets["first_frame"], c.tracklets["last_frame"]))
+            slices.append(slice(n, n + len(keep)))
+            n += len(keep)
+            gt = c.gt_identity[keep] if c.gt_identity is not None else np.full(len(keep), -1)
+            t = c.tracklets[keep]
+            rows.append((np.full(len(keep), len(cams) - 1), keep, t["start"], t["count"], gt, t["first_frame"],
+                         t["last_frame"]))
         if require and n == 0:
             raise InputError(f"{store.path}: the complete cameras hold no tracklet")
         cat = [np.concatenate(col) if rows else np.zeros(0, np.int64) for col in zip(*rows)] if rows else [np.zeros(0, np.int64)] * 7
         return cls(cams, slices, *(np.asarray(a, dtype=np.int64) for a in cat))
+
+
+def training_tracklets(split: dict | None = None):
+    """The tracklets learning may use: everything in stores from extract; the training set of
+    benchmark stores; for split-based benchmarks (PRID2011, iLIDS-VID) the split's training
+    identities (the protocol's partition, given with the data)."""
+    def select(c) -> np.ndarray:
+        if c.tracklet_set is None:
+            return np.ones(c.num_tracklets, bool)
+        if split is not None:
+            return (c.tracklet_set == 3) & np.isin(c.gt_identity, split["train"])
+        if (c.tracklet_set == 3).any():
+            from detection.errors import InputError
+
+            raise InputError("this benchmark defines its training set by split: give --split N (0-9)")
+        return c.tracklet_set == 0
+
+    return select
 
 
 class BalancedTrackletSampler:

@@ -14,6 +14,7 @@ from torch import nn
 
 from detection.errors import InputError
 from reid.data import MEAN, STD, TrackletIndex, evenly_spaced, normalize_batch
+from reid.backbones import load_torch_file
 from reid.model import Embedder, ModelConfig
 from tracking.store import TrackletStore
 
@@ -125,10 +126,7 @@ def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int,
         path = path / MODEL_FILE
     if not path.is_file():
         raise InputError(f"{spec}: no model here (expected a `pipeline learn` folder with {MODEL_FILE})")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:
-        raise InputError(f"{path}: unreadable model file ({type(exc).__name__})") from None
+    ckpt = load_torch_file(path, "model file")
     if not isinstance(ckpt, dict) or ckpt.get("format") != "tracklet-reid/model":
         raise InputError(f"{path}: not a tracklet-reid model")
     cfg = ModelConfig(**{**ckpt["model"], "pretrained": None})

@@ -15,7 +15,7 @@ import torch
 
 from detection.errors import InputError
 from reid.cross_camera import cross_camera_matches, pair_stats
-from reid.data import BalancedTrackletSampler, CropDataset, TrackletIndex, normalize_batch
+from reid.data import BalancedTrackletSampler, CropDataset, TrackletIndex, normalize_batch, training_tracklets
 from reid.embed import embed_tracklets, pick_device, save_model
 from reid.learn_config import LearnConfig
 from reid.losses import ccta_loss, pctd_loss
@@ -82,7 +82,14 @@ class UTALTrainer:
     def _setup(self) -> None:
         cfg = self.cfg
         self.store = TrackletStore(self.store_path)
-        self.index = TrackletIndex.from_store(self.store)
+        split = None
+        if cfg.split is not None:
+            splits = self.store.attrs.get("splits")
+            splits = json.loads(splits) if isinstance(splits, str) else splits
+            if not splits or not 0 <= cfg.split < len(splits):
+                raise InputError(f"{self.store_path}: no split {cfg.split} in this store")
+            split = splits[cfg.split]
+        self.index = TrackletIndex.from_store(self.store, select=training_tracklets(split))
         idx = self.index
         self.has_gt = bool((idx.gt >= 0).any())
         self.gt = torch.as_tensor(idx.gt) if self.has_gt else None

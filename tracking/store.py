@@ -109,6 +109,7 @@ class CameraData:
     crop_box: np.ndarray
     crop_score: np.ndarray
     gt_identity: np.ndarray | None
+    tracklet_set: np.ndarray | None = None  # benchmark stores: 0 train, 1 query, 2 gallery, 3 test
 
     @property
     def num_tracklets(self) -> int:
@@ -437,6 +438,7 @@ class TrackletStore:
                     crop_box=g["crop_box"][:],
                     crop_score=g["crop_score"][:],
                     gt_identity=gt if gt is not None and (gt >= 0).any() else None,
+                    tracklet_set=g["tracklet_set"][:] if "tracklet_set" in g else None,
                 )
             except (KeyError, OSError) as exc:
                 raise StoreError(f"{self.path}: camera {name!r} is damaged ({exc})") from None
