@@ -39,6 +39,7 @@ class LearnConfig:
     eval_frames: int = 16  # frames per tracklet when embedding for evaluation
     eval_every: int = 0  # epochs between cross-camera evaluations on stores with ground truth (0: end only)
     seed: int = 0
+    split: int | None = None  # PRID2011 / iLIDS-VID: which saved split's training identities to use
     # DataLoader worker processes; -1: 0 on CPU (measured: on 2 cores, loader processes slow the
     # model's own threads more than loading in-process costs, tools/bench_train.py), 8 on CUDA
     workers: int = -1

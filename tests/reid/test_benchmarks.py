@@ -177,3 +177,20 @@ def test_wrong_layout_names_what_is_missing(fmt, missing, tmp_path, capsys):
     assert main(["import", fmt, str(root), "-o", str(tmp_path / "x.h5"), "-q"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and missing in err and "Traceback" not in err
+
+
+def test_learn_uses_only_training_tracklets(tmp_path, capsys):
+    from tests.reid.test_learn import FAST
+
+    make_prid(tmp_path / "p")
+    out = tmp_path / "p.h5"
+    assert main(["import", "prid2011", str(tmp_path / "p"), "-o", str(out), "-q"]) == 0
+    assert main(["learn", str(out), "-o", str(tmp_path / "m0"), "--epochs", "1", *FAST]) == 1
+    assert "--split" in capsys.readouterr().err
+    assert main(["learn", str(out), "-o", str(tmp_path / "m"), "--epochs", "1", "--split", "2", *FAST]) == 0
+    assert "4 tracklets" in capsys.readouterr().out  # 2 training identities x 2 cameras
+    make_market(tmp_path / "mk")
+    mk = tmp_path / "mk.h5"
+    assert main(["import", "market1501", str(tmp_path / "mk"), "-o", str(mk), "-q"]) == 0
+    assert main(["learn", str(mk), "-o", str(tmp_path / "mm"), "--epochs", "1", *FAST]) == 0
+    assert "3 tracklets" in capsys.readouterr().out  # the training set only, never query or gallery
