@@ -51,12 +51,18 @@ class _Dist:
         return self.rank == 0
 
     def gather(self, t: torch.Tensor) -> torch.Tensor:
-        """Concatenate a tensor (equal first dimension on every rank) from all ranks."""
+        """Concatenate a tensor from all ranks (first dimensions may differ by rank: a batch split
+        into ``world`` shards is uneven when its size is not a multiple of it)."""
         if self.world == 1:
             return t
-        parts = [torch.empty_like(t) for _ in range(self.world)]
-        torch.distributed.all_gather(parts, t.contiguous())
-        return torch.cat(parts)
+        n = torch.tensor([t.shape[0]], device=t.device)
+        sizes = [torch.zeros_like(n) for _ in range(self.world)]
+        torch.distributed.all_gather(sizes, n)
+        top = int(max(s.item() for s in sizes))
+        pad = torch.zeros((top - t.shape[0], *t.shape[1:]), dtype=t.dtype, device=t.device)
+        parts = [torch.empty((top, *t.shape[1:]), dtype=t.dtype, device=t.device) for _ in range(self.world)]
+        torch.distributed.all_gather(parts, torch.cat([t, pad]).contiguous())
+        return torch.cat([p[: int(s.item())] for p, s in zip(parts, sizes)])
 
     def barrier(self) -> None:
         if self.world > 1:
@@ -74,6 +80,9 @@ class UTALTrainer:
         self.log = log
         self.device = pick_device(cfg.device)
         self.dist = _Dist(self.device)
+        if not self.dist.main:  # one voice for the whole DDP job
+            self.log = lambda m: None
+            self.progress = False
         if self.device.type == "cuda" and self.dist.world > 1:
             self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
             torch.cuda.set_device(self.device)

