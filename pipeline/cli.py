@@ -4,19 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Sequence
+from typing import Sequence
 
 from pipeline import commands
-
-NOT_BUILT: dict[str, str] = {}
-
-
-def _not_built(name: str) -> Callable[[argparse.Namespace], int]:
-    def run(_: argparse.Namespace) -> int:
-        print(f"pipeline {name}: not built yet ({NOT_BUILT[name]})", file=sys.stderr)
-        return 2
-
-    return run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,10 +26,6 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_merge(sub)
     commands.add_match(sub)
     commands.add_demo(sub)
-    for name, text in NOT_BUILT.items():
-        sp = sub.add_parser(name, help=f"{text} (not built yet)", add_help=True)
-        sp.add_argument("args", nargs=argparse.REMAINDER)
-        sp.set_defaults(func=_not_built(name))
     return p
 
 

@@ -388,8 +388,3 @@ def run_demo(a: argparse.Namespace) -> int:
     demo(a.out, DemoConfig(size=a.size, difficulty=a.difficulty, seed=a.seed, detector=a.detector,
                            epochs=a.epochs, device=a.device), quiet=a.quiet)
     return 0
-
-
-def _todo(name: str) -> int:
-    print(f"pipeline {name}: not built yet", file=sys.stderr)
-    return 2

@@ -34,10 +34,18 @@ class DemoConfig:
 def _pretrained_weights(backbone: str) -> str:
     """Local ImageNet weights when the project's shared data is beside the checkout (offline),
     else torchvision's (downloaded when online); `learn` says so in one line if neither works."""
+    from detection.errors import InputError
+    from reid.backbones import build_backbone
+
     local = Path(__file__).resolve().parents[2] / "shared" / "data" / "weights" / "mobilenetv2-imagenet"
     if backbone == "mobilenet_v2" and local.is_dir():
         return str(local)
-    return "imagenet"
+    try:
+        build_backbone(backbone, "imagenet")  # downloads once when online, then cached
+        return "imagenet"
+    except InputError as exc:
+        print(f"note: {exc}; the demo learns from randomly initialised weights instead", file=sys.stderr)
+        return "none"
 
 
 def _stage(name: str) -> float:
@@ -124,7 +132,8 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
     t = _stage("3/6 re-id before learning: colour histograms and the ImageNet backbone")
     pretrained = _pretrained_weights(cfg.backbone)
     base_spec = f"imagenet:{cfg.backbone}:{pretrained}"
-    for spec, label in (("colour", "colour histogram"), (base_spec, f"ImageNet {cfg.backbone} (no training)")):
+    base_label = f"{'untrained' if pretrained == 'none' else 'ImageNet'} {cfg.backbone} (no training)"
+    for spec, label in (("colour", "colour histogram"), (base_spec, base_label)):
         try:
             e = embed_store(str(store), spec, cfg.device, 16, True, cfg.input_size)
         except InputError as exc:
@@ -171,12 +180,12 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
                  f"{mean_of(merged['cameras'], 'after', 'id_switches'):.0f}", None])
     if "baseline" in merged:
         b = merged["baseline"]
-        rows.append(["merge: ImageNet baseline", "NMI; mean IDF1 after",
+        rows.append([f"merge: {b['model']} baseline", "NMI; mean IDF1 after",
                      f"{b.get('nmi', float('nan')):.3f}; {mean_of(b['cameras'], 'after', 'idf1'):.3f}", None])
     t = time.perf_counter()
     matched = run_match(str(store), str(model_dir), str(out / "matched"), mot_dir=str(mot_dir), device=cfg.device,
                         quiet=True, baseline=base_spec)
-    for name, m in (("learned", matched), ("ImageNet baseline", matched.get("baseline"))):
+    for name, m in (("learned", matched), ("baseline", matched.get("baseline"))):
         if m:
             rows.append([f"match: {name}", "global ids; cross-camera pair precision / recall",
                          f"{m['global_identities']}; {m.get('cross_camera_precision', float('nan')):.3f} / "

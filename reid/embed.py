@@ -118,9 +118,10 @@ def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int,
         parts = s.split(":", 2)
         from reid.backbones import build_backbone
 
-        trunk, _ = build_backbone(parts[1], parts[2] if len(parts) > 2 else "imagenet")
-        return LoadedModel(nn.Sequential(trunk, nn.AdaptiveAvgPool2d(1), nn.Flatten()), input_hw,
-                           f"ImageNet {parts[1]}", dev)
+        weights = parts[2] if len(parts) > 2 else "imagenet"
+        trunk, _ = build_backbone(parts[1], weights)
+        name = f"untrained {parts[1]}" if weights in ("", "none") else f"ImageNet {parts[1]}"
+        return LoadedModel(nn.Sequential(trunk, nn.AdaptiveAvgPool2d(1), nn.Flatten()), input_hw, name, dev)
     path = Path(s)
     if path.is_dir():
         path = path / MODEL_FILE
