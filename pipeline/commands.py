@@ -233,6 +233,8 @@ def add_evaluate(sub) -> None:
     p.add_argument("--split", type=int, help="PRID2011 / iLIDS-VID split (0-9)")
     p.add_argument("--frames", type=int, default=0, help="frames per tracklet, evenly spaced (0: all)")
     p.add_argument("--device")
+    p.add_argument("--rerank", action="store_true", help="k-reciprocal re-ranking (Zhong et al. 2017; k1 20, "
+                   "k2 6, lambda 0.3)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run_evaluate)
 
@@ -241,13 +243,13 @@ def run_evaluate(a: argparse.Namespace) -> int:
     from pipeline.table import format_table
     from reid.benchmark_eval import evaluate_store
 
-    r, info = evaluate_store(a.model, a.data, a.split, a.frames, a.device, progress=not a.json)
+    r, info = evaluate_store(a.model, a.data, a.split, a.frames, a.device, progress=not a.json, rerank=a.rerank)
     d = {**info, **r.as_dict()}
     if a.json:
         print(json.dumps(d, indent=2, default=float))
     else:
         print(f"{info['benchmark']} ({info['queries']} queries, {info['gallery']} gallery), {info['model']}"
-              + (f", split {a.split}" if a.split is not None else ""))
+              + (f", split {a.split}" if a.split is not None else "") + (", re-ranked" if a.rerank else ""))
         print(format_table(["Rank-1", "Rank-5", "Rank-10", "Rank-20", "mAP", "mINP", "skipped queries"],
                            [[d["rank1"], d["rank5"], d["rank10"], d["rank20"], d["mAP"], d["mINP"],
                              d["num_skipped"]]]))

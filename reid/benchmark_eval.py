@@ -41,7 +41,7 @@ def protocol_sets(store: TrackletStore, split: int | None) -> tuple[TrackletInde
 
 
 def evaluate_store(model_spec: str, store_path: str, split: int | None = None, frames: int = 0,
-                   device: str | None = None, progress: bool = True) -> tuple[RankResult, dict]:
+                   device: str | None = None, progress: bool = True, rerank: bool = False) -> tuple[RankResult, dict]:
     from reid.embed import load_model
 
     store = TrackletStore(store_path)
@@ -54,7 +54,14 @@ def evaluate_store(model_spec: str, store_path: str, split: int | None = None, f
     g_cams = np.array([cam_code[g.cameras[c]] for c in g.camera_of])
     if split is not None and store.attrs.get("splits"):
         q_cams, g_cams = np.zeros_like(q_cams), np.ones_like(g_cams)
-    r = evaluate_features(qf.numpy(), gf.numpy(), q.gt, q_cams, g.gt, g_cams, g_junk=np.isin(g.gt, junk))
+    junk_mask = np.isin(g.gt, junk)
+    if rerank:
+        from reid.metrics import rank_metrics
+        from reid.rerank import rerank as k_reciprocal
+
+        r = rank_metrics(k_reciprocal(qf.numpy(), gf.numpy()), q.gt, q_cams, g.gt, g_cams, g_junk=junk_mask)
+    else:
+        r = evaluate_features(qf.numpy(), gf.numpy(), q.gt, q_cams, g.gt, g_cams, g_junk=junk_mask)
     info = {"benchmark": store.attrs["benchmark"], "model": model.name, "split": split, "queries": q.num_tracklets,
-            "gallery": g.num_tracklets}
+            "gallery": g.num_tracklets, "reranked": rerank}
     return r, info

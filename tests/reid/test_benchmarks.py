@@ -150,6 +150,9 @@ def test_market_quirks_and_evaluate(tmp_path, capsys):
     assert main(["evaluate", "--model", "colour", "--data", str(out), "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["queries"] == 2 and res["gallery"] == 4 and res["num_queries"] == 2
+    assert main(["evaluate", "--model", "colour", "--data", str(out), "--json", "--rerank"]) == 0
+    rr = json.loads(capsys.readouterr().out)
+    assert rr["reranked"] is True and rr["num_queries"] == 2
     assert main(["import", "market1501", str(root), "-o", str(out), "-q"]) == 1
     assert "exists already" in capsys.readouterr().err
 
