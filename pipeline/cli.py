@@ -29,9 +29,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> str:
+    return f"pipeline: warning: {message}\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    import warnings
+
     from detection.errors import InputError
+
+    # our warnings name the file and the problem already; no source line, no module path
+    warnings.formatwarning = _one_line_warning
 
     try:
         return int(args.func(args) or 0)

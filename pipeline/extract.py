@@ -11,7 +11,6 @@ import functools
 import json
 import os
 import sys
-import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path

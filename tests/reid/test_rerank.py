@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from reid.metrics import evaluate_features, rank_metrics
 from reid.rerank import rerank
