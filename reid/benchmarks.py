@@ -309,7 +309,7 @@ def write_benchmark(bench: Benchmark, out: Path, crop_hw: tuple[int, int] = (256
     tmp = out.with_name(out.name + ".partial")
     if tmp.exists():
         tmp.unlink()
-    with StoreWriter(tmp, crop_hw=crop_hw) as w, tqdm(total=total, unit="img", disable=not progress,
+    with StoreWriter(tmp, crop_hw=crop_hw) as w, tqdm(total=total, unit="img", disable=None if progress else True,
                                                       desc=f"import {bench.name}") as bar:
         w._f.attrs["benchmark"] = bench.name
         w._f.attrs["junk_ids"] = json.dumps(list(bench.junk_ids))

@@ -70,7 +70,7 @@ def embed_tracklets(model: nn.Module, store: TrackletStore, index: TrackletIndex
     model.eval()
     sums = None
     model.to(memory_format=torch.channels_last)
-    for x, k in tqdm(loader, desc=desc, unit="batch", disable=not progress, leave=False):
+    for x, k in tqdm(loader, desc=desc, unit="batch", disable=None if progress else True, leave=False):
         f = model(normalize_batch(x, device)).float().cpu()
         if sums is None:
             sums = torch.zeros(index.num_tracklets, f.shape[1])

@@ -251,7 +251,7 @@ class UTALTrainer:
         n_img, n_batches, paired = 0, 0, 0
         t0 = time.perf_counter()
         bar = tqdm(self._loader(epoch), total=len(self.sampler), desc=f"epoch {epoch + 1}/{cfg.epochs}",
-                   unit="batch", disable=not (self.progress and self.dist.main), leave=False)
+                   unit="batch", disable=None if (self.progress and self.dist.main) else True, leave=False)
         for x, g, cam in bar:
             x = normalize_batch(x, dev)
             g, cam = g.to(dev), cam.to(dev)
