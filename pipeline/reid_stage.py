@@ -131,19 +131,15 @@ def run_merge(store_path: str, model_spec: str, out: str, k: int = 4, threshold:
             per_cam[c]["nmi"] = _nmi_of(idx, labels, sl)
             per_cam[c]["nmi_before"] = _nmi_of(idx, np.arange(idx.num_tracklets), sl)
         result["nmi"] = _nmi_of(idx, labels)
-    if mot_dir:
-        (out_p / "mot").mkdir(exist_ok=True)
-        from detection.mot_text import read_mot, write_mot
+    _write_tracks_mot(emb, labels, mot_dir, out_p / "mot")
+    if mot_dir and gt_dir:
+        from detection.mot_text import read_mot
 
         for c, sl in enumerate(idx.camera_slices):
             cam = idx.cameras[c]
-            track_ids = emb.store.camera(cam).tracklets["track_id"]
-            rows = _relabelled_tracks(mot_dir, cam, track_ids, labels[sl] - labels[sl].min(initial=0) + 1)
-            write_mot(out_p / "mot" / f"{cam}.txt", rows.frame, rows.ids, rows.boxes, rows.score)
             gt = _read_gt(gt_dir, cam)
-            if gt is not None:
-                per_cam[c]["before"] = _mot_scores(gt, read_mot(Path(mot_dir) / f"{cam}.txt"))
-                per_cam[c]["after"] = _mot_scores(gt, rows)
+            per_cam[c]["before"] = _mot_scores(gt, read_mot(Path(mot_dir) / f"{cam}.txt"))
+            per_cam[c]["after"] = _mot_scores(gt, read_mot(out_p / "mot" / f"{cam}.txt"))
     base_spec = default_baseline(model_spec) if baseline == "auto" else baseline
     if base_spec:
         try:
@@ -303,7 +299,7 @@ def run_match(store_path: str, model_spec: str, out: str, topk: int = 10, max_di
                     w.writerow([idx.cameras[idx.camera_of[g]], int(idx.local_of[g]), r + 1,
                                 idx.cameras[idx.camera_of[j]], int(idx.local_of[j]), f"{d:.4f}"])
     _write_tracklet_table(out_p / "global_ids.csv", emb, "global_id", labels + 1)
-    _write_global_mot(emb, labels, mot_dir, out_p / "mot")
+    _write_tracks_mot(emb, labels, mot_dir, out_p / "mot")
     (out_p / "match.json").write_text(json.dumps(result, indent=1, default=float))
     result["report"] = str(_match_page(emb, ranked, labels, result, out_p))
     if not quiet:
@@ -311,9 +307,9 @@ def run_match(store_path: str, model_spec: str, out: str, topk: int = 10, max_di
     return result
 
 
-def _write_global_mot(emb: Embedded, labels: np.ndarray, mot_dir: str | None, folder: Path) -> None:
-    """Per-camera MOT text with global ids: the tracker output relabelled when --mot is given, else
-    the boxes of the stored crops."""
+def _write_tracks_mot(emb: Embedded, labels: np.ndarray, mot_dir: str | None, folder: Path) -> None:
+    """Per-camera MOT text with ids ``labels + 1`` (trajectories or global identities): the tracker
+    output relabelled when --mot is given, else the boxes of the stored crops."""
     from detection.mot_text import write_mot
 
     idx = emb.index

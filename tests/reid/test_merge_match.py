@@ -60,6 +60,8 @@ def test_merge_and_match_account_for_every_tracklet(tmp_path, capsys):
     keys = {(r["camera"], r["tracklet"]) for r in rows}
     assert len(rows) == n and len(keys) == n  # none lost, none duplicated
     assert (tmp_path / "merged" / "report.html").exists()
+    for cam in ("cam1", "cam2", "cam3"):  # trajectory ids as MOT text, from the stored boxes
+        assert (tmp_path / "merged" / "mot" / f"{cam}.txt").stat().st_size > 0
     assert main(["match", str(store), "--model", "colour", "-o", str(tmp_path / "matched"), "--baseline", "none",
                  "-q"]) == 0
     rows = _rows(tmp_path / "matched" / "global_ids.csv")
