@@ -37,18 +37,14 @@ def _check_settings(out: Path, cfg: ExtractConfig) -> list[str]:
     """Complete cameras already in ``out``; refuse to mix settings in one store."""
     if not out.exists():
         return []
-    import h5py
+    from tracking.store import TrackletStore
 
-    from tracking.store import StoreWriter
-
-    with StoreWriter(out) as w:  # validates schema and version
-        done = w.complete_cameras()
-    with h5py.File(out, "r") as f:
-        old = f.attrs.get(SETTINGS_ATTR)
-    if old is not None and json.loads(old) != cfg.tracking_settings():
+    store = TrackletStore(out)  # validates schema and version; JSON attributes come back parsed
+    old = store.attrs.get(SETTINGS_ATTR)
+    if old is not None and old != cfg.tracking_settings():  # both JSON-shaped (config.to_dict)
         raise InputError(f"{out}: made with other extract settings; resume with the same ones, "
                          "or write to a new file (-o)")
-    return done
+    return store.cameras
 
 
 def _queue_put(q, name: str, n: int) -> None:
@@ -131,7 +127,7 @@ def run_extract(videos: str, out: str, cfg: ExtractConfig, mot_dir: str | None =
     def land(job: CameraJob, summary: dict | None) -> None:
         with StoreWriter(out_p, crop_hw=(cfg.tracklets.crop_height, cfg.tracklets.crop_width),
                          encoding=cfg.crop_encoding, jpeg_quality=cfg.jpeg_quality) as w:
-            w._f.attrs[SETTINGS_ATTR] = json.dumps(cfg.tracking_settings())
+            w.set_attrs(**{SETTINGS_ATTR: cfg.tracking_settings()})
             w.copy_camera_from(job.part, job.source.name)
         if summary is None:
             summary = _summary_from_part(job)

@@ -12,7 +12,6 @@ query/gallery roles of PRID2011 and iLIDS-VID come from their splits) and the ro
 """
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -311,10 +310,9 @@ def write_benchmark(bench: Benchmark, out: Path, crop_hw: tuple[int, int] = (256
         tmp.unlink()
     with StoreWriter(tmp, crop_hw=crop_hw) as w, tqdm(total=total, unit="img", disable=None if progress else True,
                                                       desc=f"import {bench.name}") as bar:
-        w._f.attrs["benchmark"] = bench.name
-        w._f.attrs["junk_ids"] = json.dumps(list(bench.junk_ids))
+        w.set_attrs(benchmark=bench.name, junk_ids=list(bench.junk_ids))
         if bench.splits is not None:
-            w._f.attrs["splits"] = json.dumps(bench.splits)
+            w.set_attrs(splits=bench.splits)
         for cam in sorted(by_cam):
             cw = w.camera(f"c{cam}")
             roles = []
@@ -337,7 +335,7 @@ def write_benchmark(bench: Benchmark, out: Path, crop_hw: tuple[int, int] = (256
                 roles.append(it.role)
                 counts["tracklets"] += 1
                 counts["images"] += n
-            cw._g.create_dataset("tracklet_set", data=np.asarray(roles, np.uint8))
+            cw.add_tracklet_column("tracklet_set", np.asarray(roles, np.uint8))
             cw.finish()
     tmp.rename(out)  # a killed import never leaves a file that looks finished
     return counts

@@ -82,7 +82,7 @@ def rerank(qf, gf, k1: int = 20, k2: int = 6, lam: float = 0.3, chunk: int = 256
             mg = m[g_ids]
             jac[qi - s] = 1.0 - mg / (2.0 - mg)
         q = x[s:e]
-        orig = ((q[:, None, :] - x[nq:][None]) ** 2).sum(-1).numpy() if (e - s) * (n - nq) < 4e6 else \
-            (((q * q).sum(1)[:, None] + (x[nq:] ** 2).sum(1)[None] - 2 * q @ x[nq:].T).clamp_min(0).numpy())
+        g = x[nq:]
+        orig = ((q * q).sum(1)[:, None] + (g * g).sum(1)[None] - 2 * q @ g.T).clamp_min(0).numpy()
         orig = orig / norm[s:e, None]
         yield slice(s, e), (jac * (1 - lam) + orig * lam).astype(np.float32)

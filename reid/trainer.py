@@ -208,8 +208,9 @@ class UTALTrainer:
             labels = compute_soft_labels(s, idx.camera_slices, cfg.k)
         else:
             labels = hard_labels(idx.camera_slices, self.weak_classes)
-        if cfg.single_task:
-            labels.index = labels.index + self.offsets[self.camera_of].unsqueeze(1)
+        # STC: one classifier over all cameras, so label columns shift by each camera's offset
+        train_labels = SoftLabels(labels.index + self.offsets[self.camera_of].unsqueeze(1), labels.weight,
+                                  labels.sigma2) if cfg.single_task else labels
         matches = None
         if cfg.ccta and epoch >= cfg.ccta_first_epoch and len(idx.cameras) > 1:
             matches = cross_camera_matches(s, self.camera_of, cfg.ccta_mode, cfg.ccta_k)
@@ -218,11 +219,10 @@ class UTALTrainer:
         if matches is not None:
             info.update(pair_stats(matches, self.gt))
         if self.gt is not None and cfg.labels == "soft":
-            raw = compute_soft_labels(s, idx.camera_slices, cfg.k) if cfg.single_task else labels
-            info["label_similarity"] = same_identity_label_similarity(raw, idx.camera_slices, self.gt)
+            info["label_similarity"] = same_identity_label_similarity(labels, idx.camera_slices, self.gt)
         if self.gt is not None and matches is None and len(idx.cameras) > 1:
             info.update(pair_stats(cross_camera_matches(s, self.camera_of, cfg.ccta_mode, cfg.ccta_k), self.gt))
-        return labels.to(self.device), matches, info
+        return train_labels.to(self.device), matches, info
 
     # ---------------------------------------------------------------------------------- training
     def _loader(self, epoch: int):

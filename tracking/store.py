@@ -226,8 +226,14 @@ class CameraWriter:
         return t
 
     def set_attrs(self, **attrs) -> None:
-        for k, v in attrs.items():
-            self._g.attrs[k] = json.dumps(v) if isinstance(v, (dict, list)) else v
+        _write_attrs(self._g, attrs)
+
+    def add_tracklet_column(self, name: str, values: np.ndarray) -> None:
+        """An optional per-tracklet dataset (e.g. a benchmark's `tracklet_set`), one value per tracklet."""
+        values = np.asarray(values)
+        if len(values) != self._n_tracklets:
+            raise ValueError(f"{name}: {len(values)} values for {self._n_tracklets} tracklets")
+        self._g.create_dataset(name, data=values)
 
     def finish(self) -> None:
         """Mark the camera complete. Until this runs, readers treat the camera as unfinished."""
@@ -277,6 +283,10 @@ class StoreWriter:
     def close(self) -> None:
         if self._f.id.valid:
             self._f.close()
+
+    def set_attrs(self, **attrs) -> None:
+        """Store-level attributes (structured values are kept as JSON)."""
+        _write_attrs(self._f, attrs)
 
     def complete_cameras(self) -> list[str]:
         cams = self._f["cameras"]
@@ -342,6 +352,11 @@ class StoreWriter:
             self._f.flush()
         finally:
             src_f.close()
+
+
+def _write_attrs(obj, attrs: dict) -> None:
+    for k, v in attrs.items():
+        obj.attrs[k] = json.dumps(v) if isinstance(v, (dict, list, tuple)) else v
 
 
 def _check_camera_name(name: str) -> None:
