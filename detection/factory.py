@@ -5,25 +5,27 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from detection.base import DetectionFilter, Detector
-from detection.errors import InputError
+from tracklet_reid.errors import InputError
+from tracklet_reid.settings import setting
 
 BACKENDS = ("yolo", "darknet", "onnx", "motion", "file")
 
 
 @dataclass(frozen=True)
 class DetectorConfig:
-    backend: str = "yolo"
-    weights: str | None = None  # yolo: name or .pt path; darknet: .weights; onnx: .onnx
-    cfg: str | None = None  # darknet .cfg
-    detections: str | None = None  # file backend: folder of <camera>.txt / <camera>/det/det.txt
-    device: str | None = None  # yolo only; others run on the CPU
-    input_size: int | None = None  # network input side; None: the model's own
-    batch_size: int = 4
-    person_class: int = 0
-    nms_iou: float = 0.45
-    min_score: float = 0.3
-    min_height: float = 16.0
-    max_aspect: float = 8.0  # height / width: thinner boxes are not people
+    backend: str = setting("yolo", "detector backend (offline: darknet, onnx, motion, file)", flag="detector",
+                           choices=BACKENDS)
+    weights: str | None = setting(None, "yolo: name or .pt; darknet: .weights; onnx: .onnx")
+    cfg: str | None = setting(None, "darknet .cfg file")
+    detections: str | None = setting(None, "file backend: folder with <camera>.txt or <camera>/det/det.txt")
+    device: str | None = setting(None, "yolo device, e.g. cpu, cuda:0 (unset: automatic); others run on the CPU")
+    input_size: int | None = setting(None, "network input side in pixels (unset: the model's own)")
+    batch_size: int = setting(4, "frames per detector call")
+    person_class: int = setting(0, "class index of a person in the detector's output")
+    nms_iou: float = setting(0.45, "IoU above which overlapping boxes are suppressed")
+    min_score: float = setting(0.3, "detection confidence threshold")
+    min_height: float = setting(16.0, "smallest person height in pixels")
+    max_aspect: float = setting(8.0, "largest height / width: thinner boxes are not people")
 
     def validate(self) -> "DetectorConfig":
         if self.backend not in BACKENDS:

@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from detection.base import Detections
-from detection.errors import InputError
+from tracklet_reid.errors import InputError
 from detection.mot_text import MotRows, read_mot
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from detection.errors import InputError
+from tracklet_reid.errors import InputError
 
 
 @dataclass

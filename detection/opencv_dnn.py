@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 
 from detection.base import Detections
-from detection.errors import InputError
+from tracklet_reid.errors import InputError
 
 
 def _need_file(path: str | Path | None, what: str, flag: str) -> Path:

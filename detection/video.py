@@ -6,7 +6,6 @@ the main thread never waits for the decoder.
 from __future__ import annotations
 
 import configparser
-import os
 import queue
 import threading
 import warnings
@@ -16,9 +15,7 @@ from typing import Iterator
 
 import numpy as np
 
-from detection.errors import InputError
-
-os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # ffmpeg's per-packet complaints; we warn once
+from tracklet_reid.errors import InputError
 
 VIDEO_EXTS = {".avi", ".mp4", ".mkv", ".mov", ".mpg", ".mpeg", ".m4v", ".wmv", ".webm", ".ts", ".mjpeg"}
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -47,7 +44,7 @@ class CameraSource:
             self.frame_count = len(self.paths)
             self.frame_size = (first.shape[1], first.shape[0])
             if self.fps is None:
-                self.fps = _seqinfo_fps(self.paths[0].parent.parent / "seqinfo.ini")
+                self.fps = seqinfo_fps(self.paths[0].parent.parent / "seqinfo.ini")
             return self
         total, fps = 0, None
         for p in self.paths:
@@ -162,7 +159,7 @@ class CameraSource:
         warnings.warn(msg)
 
 
-def _seqinfo_fps(path: Path) -> float | None:
+def seqinfo_fps(path: Path) -> float | None:
     if not path.is_file():
         return None
     cp = configparser.ConfigParser()

@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from detection.base import Detections
-from detection.errors import InputError
+from tracklet_reid.errors import InputError
 
 DEFAULT_WEIGHTS = "yolov8n.pt"
 OFFLINE_HINT = ("use local weights (--weights PATH.pt), or an offline backend: --detector darknet "

@@ -1,12 +1,18 @@
-"""The `pipeline` command. Orchestration only: each sub-command imports its stage lazily so that
+"""The `pipeline` command. Orchestration only: one module per sub-command, each building its
+parser from light imports (configs) and importing its stage when it runs, so that
 `pipeline --help` answers without loading torch, cv2 or h5py."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Sequence
 
-from pipeline import commands
+from pipeline import (demo, evaluate, evaluate_mot, extract, import_benchmark, inspect_store, learn, match, merge,
+                      track)
+
+# the order `pipeline --help` lists them in: the data's path through the stages
+COMMANDS = (extract, track, evaluate_mot, inspect_store, import_benchmark, learn, evaluate, merge, match, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,18 +20,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pipeline",
         description="tracklet-reid: video -> tracklets -> label-free re-id (UTAL) -> merged trajectories",
     )
+    p.add_argument("--debug", action="store_true", help="show the full traceback of an unexpected error")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    commands.add_extract(sub)
-    commands.add_track(sub)
-    commands.add_evaluate_mot(sub)
-    commands.add_inspect(sub)
-    commands.add_import(sub)
-    commands.add_learn(sub)
-    commands.add_evaluate(sub)
-    commands.add_merge(sub)
-    commands.add_match(sub)
-    commands.add_demo(sub)
+    for command in COMMANDS:
+        command.add_parser(sub)
     return p
 
 
@@ -37,10 +36,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import warnings
 
-    from detection.errors import InputError
+    from tracklet_reid.errors import InputError
 
-    # our warnings name the file and the problem already; no source line, no module path
+    # our warnings name the file and the problem already; no source line, no module path. Set
+    # for the command's run only, and put back after it: a library caller keeps its own format.
+    previous_format = warnings.formatwarning
     warnings.formatwarning = _one_line_warning
+    # ffmpeg's per-packet complaints about damaged video; extract warns once per camera instead.
+    # Set by the command, not by the library on import: a library caller decides for itself.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
     try:
         return int(args.func(args) or 0)
@@ -50,6 +54,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"pipeline {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # anything unforeseen: one line, the traceback on request
+        if args.debug:
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"pipeline {args.command}: unexpected error: {type(exc).__name__}"
+              + (f": {first}" if first else "") + " (rerun with --debug for the traceback)", file=sys.stderr)
+        return 1
+    finally:
+        warnings.formatwarning = previous_format
 
 
 if __name__ == "__main__":

@@ -10,36 +10,40 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.flags import add_config_flags, overrides
 from pipeline.table import format_table
+from tracklet_reid.settings import setting
+from tracklet_reid.synthetic.world import DIFFICULTIES, SIZES
 
 
 @dataclass(frozen=True)
 class DemoConfig:
-    size: str = "demo"
-    difficulty: str = "default"
-    seed: int = 0
+    size: str = setting("demo", "world size", choices=tuple(SIZES))
+    difficulty: str = setting("default", "how hard the world is to track and re-identify", choices=tuple(DIFFICULTIES))
+    seed: int = setting(0, "world and training seed")
     # The generated det.txt (public-detection protocol) finds the drawn people best: recall 0.85
     # against motion 0.63 and the Darknet body model 0.47 on the default preset (closing note, issue 4).
-    detector: str = "file"
-    workers: int = 2
+    detector: str = setting("file", "file: the world's noisy det.txt (best recall); motion: background "
+                            "subtraction", choices=("file", "motion"))
+    workers: int = setting(2, "cameras extracted in parallel", cli=False)
     # learning sized for a CPU: the paper's method with a small backbone and input
-    backbone: str = "mobilenet_v2"
-    epochs: int = 12
-    batch_size: int = 64
-    input_size: tuple[int, int] = (128, 64)
-    embed_dim: int = 512
+    backbone: str = setting("mobilenet_v2", "UTAL backbone", cli=False)
+    epochs: int = setting(12, "UTAL epochs (a few minutes on a CPU)")
+    batch_size: int = setting(64, "UTAL batch size", cli=False)
+    input_size: tuple[int, int] = setting((128, 64), "network input height, width", cli=False)
+    embed_dim: int = setting(512, "embedding size", cli=False)
     # soft-label neighbours: people here leave 1-3 fragments per camera, and K = 2 measured best on the
     # default world (K = 1: R1 0.820 / mAP 0.813; K = 2: 0.833 / 0.808; the paper's K = 4, tuned on
     # MARS with many tracklets per person: 0.721 / 0.725; docs/utal.md). Merge uses the same K.
-    k: int = 2
-    device: str | None = None
+    k: int = setting(2, "soft-label and merge neighbours K", cli=False)
+    device: str | None = setting(None, "cpu, cuda (unset: automatic)")
 
 
 def _pretrained_weights(backbone: str) -> str:
     """Local ImageNet weights when the project's shared data is beside the checkout (offline),
     else torchvision's (downloaded when online); `learn` says so in one line if neither works."""
-    from detection.errors import InputError
     from reid.backbones import build_backbone
+    from tracklet_reid.errors import InputError
 
     local = Path(__file__).resolve().parents[2] / "shared" / "data" / "weights" / "mobilenetv2-imagenet"
     if backbone == "mobilenet_v2" and local.is_dir():
@@ -60,11 +64,11 @@ def _stage(name: str) -> float:
 def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = False) -> dict:
     from tqdm import tqdm
 
-    from detection.errors import InputError
+    from tracklet_reid.errors import InputError
     from detection.mot_text import read_mot
-    from pipeline.config import ExtractConfig
-    from pipeline.extract import run_extract
-    from tools.synthetic import generate_world, world_config
+    from tracking.extract_config import ExtractConfig
+    from tracking.multi_camera import extract_cameras
+    from tracklet_reid.synthetic import generate_world, world_config
     from tracking.mot_metrics import evaluate_mot
 
     out = Path(out)
@@ -95,8 +99,8 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = Fals
                                           detections=str(world_dir / "det") if cfg.detector == "file" else None))
     store = out / "tracklets.h5"
     mot_dir = out / "mot"
-    run_extract(str(world_dir / "cams"), str(store), ecfg, mot_dir=str(mot_dir), quiet=True,
-                gt_dir=str(world_dir / "gt"))
+    extract_cameras(str(world_dir / "cams"), str(store), ecfg, mot_dir=str(mot_dir), quiet=True,
+                    gt_dir=str(world_dir / "gt"))
     dt = time.perf_counter() - t
     per_cam = []
     for cam in world["cameras"]:
@@ -126,11 +130,14 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = Fals
 
 def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg: DemoConfig, results: dict,
                      quiet: bool) -> list[list]:
-    from detection.errors import InputError
-    from pipeline.reid_stage import embed_store, run_match, run_merge
-    from reid.learn_config import LearnConfig
-    from reid.store_eval import cross_camera_retrieval
-    from reid.trainer import UTALTrainer
+    from tracklet_reid.errors import InputError
+    from pipeline.match import run_match
+    from pipeline.merge import run_merge
+    from reid.association.config import MatchConfig, MergeConfig
+    from reid.embedding import EmbedConfig, embed_store
+    from reid.utal.config import LearnConfig
+    from reid.eval.cross_camera import cross_camera_retrieval
+    from reid.utal.trainer import UTALTrainer
 
     rows: list[list] = []
     t = _stage("3/6 re-id before learning: colour histograms and the ImageNet backbone")
@@ -139,7 +146,7 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
     base_label = f"{'untrained' if pretrained == 'none' else 'ImageNet'} {cfg.backbone} (no training)"
     for spec, label in (("colour", "colour histogram"), (base_spec, base_label)):
         try:
-            e = embed_store(str(store), spec, cfg.device, 16, True, cfg.input_size)
+            e = embed_store(str(store), spec, EmbedConfig(device=cfg.device), input_hw=cfg.input_size)
         except InputError as exc:
             rows.append([f"re-id: {label}", "skipped", str(exc)[:60], None])
             continue
@@ -165,8 +172,10 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
     results["stages"].append({"stage": "learn", **last})
 
     t = _stage("5/6 merge within cameras and match across them (learned vs ImageNet features)")
-    merged = run_merge(str(store), str(model_dir), str(out / "merged"), k=cfg.k, mot_dir=str(mot_dir),
-                       gt_dir=str(world_dir / "gt"), baseline=base_spec, device=cfg.device, quiet=True)
+    embedding = EmbedConfig(device=cfg.device)
+    merge_cfg = MergeConfig(affinity_k=cfg.k)
+    merged = run_merge(str(store), str(model_dir), str(out / "merged"), merge_cfg, embedding, mot_dir=str(mot_dir),
+                       gt_dir=str(world_dir / "gt"), baseline=base_spec, quiet=True)
     n_trk = sum(c["tracklets"] for c in merged["cameras"])
     n_merge = sum(c["mergeable"] for c in merged["cameras"])
     n_long = sum(c["long_trajectories"] for c in merged["cameras"])
@@ -187,8 +196,8 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
         rows.append([f"merge: {b['model']} baseline", "NMI; mean IDF1 after",
                      f"{b.get('nmi', float('nan')):.3f}; {mean_of(b['cameras'], 'after', 'idf1'):.3f}", None])
     t = time.perf_counter()
-    matched = run_match(str(store), str(model_dir), str(out / "matched"), k=cfg.k, mot_dir=str(mot_dir), device=cfg.device,
-                        quiet=True, baseline=base_spec)
+    matched = run_match(str(store), str(model_dir), str(out / "matched"), MatchConfig(merge=merge_cfg), embedding,
+                        mot_dir=str(mot_dir), baseline=base_spec, quiet=True)
     for name, m in (("learned", matched), ("baseline", matched.get("baseline"))):
         if m:
             rows.append([f"match: {name}", "global ids; cross-camera pair precision / recall",
@@ -243,3 +252,20 @@ def _write_page(out: Path, world_dir: Path, store_path: Path, rows, world) -> Pa
                                     title=f"{name} tracklet {j} id {gid}"))
             rep.images(tags, f"{name}: {c.num_tracklets} tracklets")
     return rep.write(out / "demo.html")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("demo", help="run the whole pipeline on a generated multi-camera world",
+                       description="Generate a synthetic camera network with ground truth, run every stage "
+                       "on it and print ground-truth metrics per stage; writes DIR/demo.html.")
+    p.add_argument("--out", default="demo-out", help="output folder (default demo-out)")
+    add_config_flags(p, DemoConfig)
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from tracklet_reid.config_io import load_config
+
+    run_demo(args.out, load_config(DemoConfig, None, overrides(args, DemoConfig)), quiet=args.quiet)
+    return 0

@@ -7,16 +7,18 @@ none.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-from torch import nn
+from tracklet_reid.errors import InputError
 
-from detection.errors import InputError
+if TYPE_CHECKING:
+    from torch import nn
 
 BACKBONES = {"resnet50": 2048, "resnet18": 512, "mobilenet_v2": 1280}
 
 
 def _torchvision_model(name: str, imagenet: bool) -> nn.Module:
+    # torch is imported where it is used: this module's names are read by the command-line parser
     import torchvision
 
     ctor = getattr(torchvision.models, name)
@@ -33,6 +35,8 @@ def _torchvision_model(name: str, imagenet: bool) -> nn.Module:
 
 
 def _trunk(model: nn.Module, name: str) -> nn.Module:
+    from torch import nn
+
     if name.startswith("resnet"):
         return nn.Sequential(*list(model.children())[:-2])  # up to the last conv block
     return model.features
@@ -55,10 +59,17 @@ def load_weights_by_order(module: nn.Module, state: dict, source: str) -> None:
 
 
 def load_torch_file(path: Path, what: str):
-    """torch.load with a one-line error. weights_only=False: legacy files (such as the shared
-    MobileNetV2 trunk) need it; only load files you trust."""
+    """torch.load with ``weights_only=True``: tensors, containers and plain values only, so a
+    planted pickle cannot run code. A file that needs more is refused in one line."""
+    import pickle
+
+    import torch
+
     try:
-        return torch.load(path, map_location="cpu", weights_only=False)
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise InputError(f"{path}: this {what} holds Python objects other than tensors; refused, since "
+                         "loading them could run code (only tensor files are read)") from None
     except Exception as exc:
         raise InputError(f"{path}: not a readable {what} ({type(exc).__name__})") from None
 

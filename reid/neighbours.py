@@ -64,3 +64,19 @@ def topk_neighbours(x: torch.Tensor, k: int, y: torch.Tensor | None = None, excl
                 best_d[cols], best_i[cols] = _merge(best_d[cols], best_i[cols], dv, rows[di], k)
     best_i[~torch.isfinite(best_d)] = -1
     return best_d, best_i
+
+
+def affinity(memory: torch.Tensor, K: int) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """UTAL Eq. 4, shared by the soft labels and merge: sparse affinity of one camera's memory rows: (indices (M, K+1), A values (M, K+1), sigma^2).
+    Column 0 is the tracklet itself (A = 1)."""
+    M = memory.shape[0]
+    self_idx = torch.arange(M, device=memory.device).unsqueeze(1)
+    k = min(K, M - 1)
+    if k <= 0:
+        return self_idx, torch.ones(M, 1, device=memory.device), 0.0
+    d2, nn = topk_neighbours(memory.float(), k)
+    sigma2 = float(d2.mean())
+    a = torch.exp(-d2 / max(sigma2, 1e-12))
+    idx = torch.cat([self_idx, nn], 1)
+    val = torch.cat([torch.ones(M, 1, device=memory.device), a], 1)
+    return idx, val, sigma2

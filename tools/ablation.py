@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reid.learn_config import LearnConfig  # noqa: E402
-from reid.trainer import UTALTrainer  # noqa: E402
+from reid.utal.config import LearnConfig  # noqa: E402
+from reid.utal.trainer import UTALTrainer  # noqa: E402
 
 VARIANTS = {
     "STC (single classifier, soft, no CCTA)": dict(single_task=True, ccta=False),

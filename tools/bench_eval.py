@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reid.metrics import evaluate_distmat, evaluate_features, reference_rank_metrics  # noqa: E402
+from reid.eval.rank_metrics import evaluate_distmat, evaluate_features, reference_rank_metrics  # noqa: E402
 
 
 def problem(nq: int, ng: int, junk: float, ids: int, rng):

@@ -20,8 +20,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reid.match import global_identities, ranked_matches  # noqa: E402
-from reid.merge import merge_tracklets  # noqa: E402
+from reid.association.match import global_identities, ranked_matches  # noqa: E402
+from reid.association.merge import merge_tracklets  # noqa: E402
 
 
 def dense_reference_merge(f: np.ndarray, k: int, thr: float) -> int:

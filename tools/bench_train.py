@@ -24,11 +24,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reid.cross_camera import cross_camera_matches  # noqa: E402
-from reid.embed import pick_device  # noqa: E402
-from reid.learn_config import LearnConfig  # noqa: E402
-from reid.soft_labels import compute_soft_labels  # noqa: E402
-from reid.trainer import UTALTrainer  # noqa: E402
+from reid.utal.cross_camera import cross_camera_matches  # noqa: E402
+from reid.embedding import pick_device  # noqa: E402
+from reid.utal.config import LearnConfig  # noqa: E402
+from reid.utal.soft_labels import compute_soft_labels  # noqa: E402
+from reid.utal.trainer import UTALTrainer  # noqa: E402
 from tracking.store import StoreWriter  # noqa: E402
 
 
@@ -114,7 +114,7 @@ def main() -> None:
                           batch_size=args.batch_size, workers=args.workers, epochs=2, device=str(device))
         trainer = UTALTrainer(store, Path(d) / "out", cfg, progress=False, log=lambda m: None)
         trainer._setup()
-        from reid.memory import TrackletMemory
+        from reid.utal.memory import TrackletMemory
 
         trainer.memory = TrackletMemory(torch.randn(trainer.index.num_tracklets, cfg.embed_dim, device=device))
         bare, whole = bench_steps(trainer, args.steps, device)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tracking.kalman import KalmanBoxBank
+from tracklet_reid.settings import setting
 
 
 @dataclass(frozen=True)
@@ -18,10 +19,11 @@ class TrackerConfig:
     """SORT's defaults. Ages count frames at ``reference_fps``; ``for_fps`` rescales them to a
     video's real frame rate, so a 30 fps camera does not get a 4x shorter memory than a 7 fps one."""
 
-    max_age: int = 1  # frames a track survives without a detection
-    min_hits: int = 3  # consecutive hits before a track is reported
-    iou_threshold: float = 0.3
-    reference_fps: float | None = None  # None: ages are plain frame counts
+    max_age: int = setting(1, "frames a track lives without detection")
+    min_hits: int = setting(3, "consecutive hits before a track is reported")
+    iou_threshold: float = setting(0.3, "minimum IoU to associate")
+    reference_fps: float | None = setting(None, "frame rate the ages are counted at, rescaled to the video's fps "
+                                          "(unset: ages are plain frames)")
 
     def for_fps(self, fps: float | None) -> "TrackerConfig":
         if not self.reference_fps or not fps or fps <= 0:
@@ -31,7 +33,7 @@ class TrackerConfig:
                              self.iou_threshold, None)
 
     def validate(self) -> "TrackerConfig":
-        from detection.errors import InputError
+        from tracklet_reid.errors import InputError
 
         if self.max_age < 0 or self.min_hits < 0 or not 0.0 <= self.iou_threshold <= 1.0:
             raise InputError(f"tracker settings out of range: {self}")

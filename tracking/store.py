@@ -13,13 +13,14 @@ import datetime as _dt
 import json
 import os
 from dataclasses import dataclass
+from enum import IntEnum
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 import h5py
 import numpy as np
 
-from detection.errors import InputError
+from tracklet_reid.errors import StoreError
 
 SCHEMA_NAME = "tracklet-reid/store"
 SCHEMA_VERSION = 1
@@ -37,10 +38,6 @@ TRACKLET_DTYPE = np.dtype(
         ("track_id", np.int32),  # id the tracker gave (or the source's tracklet id)
     ]
 )
-
-
-class StoreError(InputError):
-    """A store file that cannot be used as asked."""
 
 
 def _created_by() -> str:
@@ -89,6 +86,17 @@ def _check_schema(path: Path, f: h5py.File) -> None:
         raise StoreError(f"{path}: tracklet store with invalid schema version {version}")
 
 
+class TrackletSet(IntEnum):
+    """The optional per-tracklet `tracklet_set` column of benchmark stores (absent in stores from
+    extract, where every tracklet is for training). TEST marks the split-based benchmarks
+    (PRID2011, iLIDS-VID), whose query/gallery roles come from the split chosen at evaluation."""
+
+    TRAIN = 0
+    QUERY = 1
+    GALLERY = 2
+    TEST = 3
+
+
 @dataclass(frozen=True)
 class StoreInfo:
     crop_height: int
@@ -109,7 +117,7 @@ class CameraData:
     crop_box: np.ndarray
     crop_score: np.ndarray
     gt_identity: np.ndarray | None
-    tracklet_set: np.ndarray | None = None  # benchmark stores: 0 train, 1 query, 2 gallery, 3 test
+    tracklet_set: np.ndarray | None = None  # benchmark stores: TrackletSet codes
 
     @property
     def num_tracklets(self) -> int:

@@ -5,17 +5,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tracklet_reid.settings import setting
+
 
 @dataclass(frozen=True)
 class TrackletConfig:
-    min_length: int = 5  # detections; shorter tracks are mostly false positives
-    max_crops: int = 64  # crops kept per tracklet, evenly spaced over its length (0: all)
-    margin: float = 0.05  # box growth on each side, as a fraction of its width/height
-    crop_height: int = 256
-    crop_width: int = 128
+    # shorter tracks are mostly false positives
+    min_length: int = setting(5, "drop tracks with fewer detections")
+    max_crops: int = setting(64, "crops kept per tracklet, evenly spaced (0: all)")
+    margin: float = setting(0.05, "box growth on each side, as a fraction of its width / height")
+    crop_height: int = setting(256, "crop height x width", flag="crop-size", pair="crop_width")
+    crop_width: int = setting(128, "crop width", cli=False)
 
     def validate(self) -> "TrackletConfig":
-        from detection.errors import InputError
+        from tracklet_reid.errors import InputError
 
         if self.min_length < 1 or self.max_crops < 0 or not 0 <= self.margin < 1 or \
                 self.crop_height < 8 or self.crop_width < 8:

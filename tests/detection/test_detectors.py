@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from detection.base import DetectionFilter, Detections
-from detection.errors import InputError
+from tracklet_reid.errors import InputError
 from detection.factory import DetectorConfig, build_detector
 from detection.opencv_dnn import parse_yolo_onnx_output
 from detection.video import CameraSource

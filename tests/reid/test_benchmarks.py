@@ -9,7 +9,7 @@ import pytest
 from scipy.io import savemat
 
 from pipeline.cli import main
-from reid.benchmarks import FORMATS
+from reid.datasets import FORMATS
 from tracking.store import TrackletStore
 
 
@@ -140,9 +140,9 @@ def test_market_quirks_and_evaluate(tmp_path, capsys):
     root = tmp_path / "m"
     make_market(root)
     bench = FORMATS["market1501"](root)
-    train = [i for i in bench.items if i.role == 0]
+    train = [i for i in bench.items if i.tracklet_set == 0]
     assert sorted((i.pid, i.cam, len(i.paths)) for i in train) == [(2, 1, 2), (2, 3, 1), (7, 2, 2)]
-    gallery_pids = sorted(i.pid for i in bench.items if i.role == 2)
+    gallery_pids = sorted(i.pid for i in bench.items if i.tracklet_set == 2)
     assert gallery_pids == [-1, 0, 11, 12] and bench.junk_ids == (-1,)
     out = tmp_path / "m.h5"
     assert main(["import", "market1501", str(root), "-o", str(out), "-q"]) == 0

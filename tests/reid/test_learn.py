@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from pipeline.cli import main
-from reid.embed import load_model
+from reid.embedding import load_model
 from tests.helpers import write_reid_store, write_store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reid.metrics import evaluate_distmat, evaluate_features, reference_rank_metrics
+from reid.eval.rank_metrics import evaluate_distmat, evaluate_features, reference_rank_metrics
 
 
 def _problem(rng, nq, ng, ids, junk=0.1, cams=3):

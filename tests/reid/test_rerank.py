@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from reid.metrics import evaluate_features, rank_metrics
-from reid.rerank import rerank
+from reid.eval.rank_metrics import evaluate_features, rank_metrics
+from reid.eval.rerank import rerank
 
 
 def dense_rerank(qf, gf, k1=20, k2=6, lam=0.3):

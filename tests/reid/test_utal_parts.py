@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from reid.cross_camera import cross_camera_matches, pair_stats
-from reid.data import BalancedTrackletSampler, TrackletIndex
-from reid.losses import ccta_loss, pctd_loss
-from reid.memory import TrackletMemory
+from reid.utal.cross_camera import cross_camera_matches, pair_stats
+from reid.tracklet_index import TrackletIndex
+from reid.utal.sampler import BalancedTrackletSampler
+from reid.utal.losses import ccta_loss, pctd_loss
+from reid.utal.memory import TrackletMemory
 from reid.neighbours import topk_neighbours
-from reid.soft_labels import compute_soft_labels, hard_labels, same_identity_label_similarity
+from reid.utal.soft_labels import compute_soft_labels, hard_labels, same_identity_label_similarity
 
 
 def test_memory_update_eq3():

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tools.synthetic import generate_world, world_config
+from tracklet_reid.synthetic import generate_world, world_config
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,33 @@
+"""`pipeline learn`: UTAL on a tracklet store, without labels."""
+from __future__ import annotations
+
+import argparse
+
+from pipeline.flags import add_config_flags, overrides
+from reid.utal.config import LearnConfig
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("learn", help="UTAL: learn a re-id model from a tracklet store, without labels",
+                       description="Unsupervised Tracklet Association Learning (Li, Zhu, Gong, TPAMI 2019). "
+                       "Defaults are the paper's; every setting can come from --config YAML or a flag.")
+    p.add_argument("store", help="tracklet store (.h5) from extract or import")
+    p.add_argument("-o", "--out", required=True, help="output folder (model, checkpoints, metrics)")
+    p.add_argument("--config", help="YAML file of LearnConfig settings (flags override it)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    add_config_flags(p.add_argument_group("UTAL settings"), LearnConfig)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from reid.utal.trainer import UTALTrainer
+    from tracklet_reid.config_io import load_config, save_config
+
+    cfg = load_config(LearnConfig, args.config, overrides(args, LearnConfig)).validate()
+    UTALTrainer(args.store, args.out, cfg, resume=args.resume, progress=not args.quiet,
+                log=lambda m: print(m, flush=True)).fit()
+    save_config(cfg, Path(args.out) / "learn.yaml")
+    return 0

@@ -1,0 +1,121 @@
+"""`pipeline match`: ranked cross-camera matches and global identities; files and reports
+around `reid.association.match_cameras`."""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+from pipeline.association_args import add_common
+from pipeline.flags import add_config_flags, overrides
+from reid.association.config import MatchConfig
+from reid.embedding_config import EmbedConfig
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("match", help="ranked cross-camera matches and global identities",
+                       description="Mutual nearest neighbours across cameras, strongest first, never joining "
+                       "tracklets that overlap in time (camera clocks taken as synchronised).")
+    add_common(p)
+    add_config_flags(p.add_argument_group("match (and the merge that seeds it)"), MatchConfig)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline.association_args import baseline_spec
+    from tracklet_reid.config_io import load_config
+
+    cfg = load_config(MatchConfig, None, overrides(args, MatchConfig)).validate()
+    emb = load_config(EmbedConfig, None, overrides(args, EmbedConfig))
+    run_match(args.store, args.model, args.out, cfg, emb, args.mot, baseline_spec(args), args.quiet)
+    return 0
+
+
+def run_match(store: str, model: str, out: str, cfg: MatchConfig = MatchConfig(), emb: EmbedConfig = EmbedConfig(),
+              mot_dir: str | None = None, baseline: str | None = None, quiet: bool = False) -> dict:
+    """Match, score against ground truth where the store has it, write ranked.csv, global_ids.csv,
+    match.json, mot/ and report.html into ``out``; returns the report's dict."""
+    from pipeline.outputs import write_tracklet_table, write_tracks_mot
+    from reid.association.network import match_cameras
+    from reid.embedding import embed_store
+    from reid.eval.association import identity_scores
+    from tracklet_reid.errors import InputError
+
+    out_p = Path(out)
+    out_p.mkdir(parents=True, exist_ok=True)
+    cfg.validate()
+    tf = embed_store(store, model, emb, progress=not quiet)
+    idx = tf.index
+    if len(idx.cameras) < 2:
+        raise InputError(f"{store}: matching across cameras needs at least two cameras with tracklets "
+                         f"(has {', '.join(idx.cameras)})")
+    ids = match_cameras(tf.features, idx, cfg)
+    result = {"model": tf.model, **ids.stats, **identity_scores(idx, ids.labels, tf.features)}
+    if baseline:
+        try:
+            btf = embed_store(tf.store, baseline, emb, progress=not quiet, input_hw=tf.input_hw)
+            bids = match_cameras(btf.features, idx, cfg)
+            result["baseline"] = {"model": btf.model, **bids.stats, **identity_scores(idx, bids.labels, btf.features)}
+        except InputError as exc:
+            print(f"pipeline match: baseline skipped: {exc}", file=sys.stderr)
+    ranked = ids.ranked
+    with open(out_p / "ranked.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["camera", "tracklet", "rank", "match_camera", "match_tracklet", "distance"])
+        for g in range(idx.num_tracklets):
+            for r, (j, d) in enumerate(zip(ranked.index[g], ranked.distance[g])):
+                if j >= 0:
+                    w.writerow([idx.cameras[idx.camera_of[g]], int(idx.local_of[g]), r + 1,
+                                idx.cameras[idx.camera_of[j]], int(idx.local_of[j]), f"{d:.4f}"])
+    write_tracklet_table(out_p / "global_ids.csv", tf, "global_id", ids.labels + 1)
+    write_tracks_mot(tf, ids.labels, mot_dir, out_p / "mot")
+    (out_p / "match.json").write_text(json.dumps(result, indent=1, default=float))
+    result["report"] = str(_page(tf, ids, result, out_p))
+    if not quiet:
+        print_match(result)
+    return result
+
+
+def print_match(result: dict) -> None:
+    from pipeline.table import format_table
+
+    keys = ["global_identities", "mutual_links", "links_made", "links_refused_time_overlap", "rank1", "mAP",
+            "cross_camera_precision", "cross_camera_recall"]
+    rows = [[result["model"], *[result.get(k) for k in keys]]]
+    if "baseline" in result:
+        rows.append([result["baseline"]["model"], *[result["baseline"].get(k) for k in keys]])
+    print(format_table(["features", "global ids", "mutual links", "made", "refused (time)", "Rank-1", "mAP",
+                        "precision", "recall"], rows))
+
+
+def _page(tf, ids, result: dict, out: Path) -> Path:
+    import numpy as np
+
+    from pipeline.outputs import GREEN, RED, framed, thumb
+    from pipeline.report import HtmlReport, img_tag
+
+    idx, ranked, labels = tf.index, ids.ranked, ids.labels
+    rep = HtmlReport("pipeline match")
+    rows = [[result["model"], result.get("global_identities"), result.get("rank1"), result.get("mAP"),
+             result.get("cross_camera_precision"), result.get("cross_camera_recall")]]
+    if "baseline" in result:
+        b = result["baseline"]
+        rows.append([b["model"], b.get("global_identities"), b.get("rank1"), b.get("mAP"),
+                     b.get("cross_camera_precision"), b.get("cross_camera_recall")])
+    rep.table(["features", "global identities", "Rank-1", "mAP", "pair precision", "pair recall"], rows)
+    rep.heading("Queries and their top matches in other cameras (green = same person, red = not)")
+    rng = np.random.default_rng(0)
+    labelled = np.flatnonzero(idx.gt >= 0)
+    pool = labelled if len(labelled) else np.arange(idx.num_tracklets)
+    for g in np.sort(rng.choice(pool, min(12, len(pool)), replace=False)):
+        tags = [img_tag(framed(thumb(tf, int(g)), (40, 40, 200)), title="query")]
+        for j, d in zip(ranked.index[g][:6], ranked.distance[g][:6]):
+            if j < 0:
+                continue
+            col = None if idx.gt[g] < 0 or idx.gt[j] < 0 else (GREEN if idx.gt[g] == idx.gt[j] else RED)
+            tags.append(img_tag(framed(thumb(tf, int(j)), col),
+                                title=f"{idx.cameras[idx.camera_of[j]]} tracklet {idx.local_of[j]} d={d:.3f}"))
+        rep.images(tags, f"{idx.cameras[idx.camera_of[g]]} tracklet {idx.local_of[g]} (global id {labels[g] + 1})")
+    return rep.write(out / "report.html")

@@ -1,0 +1,157 @@
+"""`pipeline merge`: join fragmented tracklets into trajectories within each camera; files and
+reports around `reid.association.merge_cameras`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pipeline.association_args import add_common
+from pipeline.flags import add_config_flags, overrides
+from reid.association.config import MergeConfig
+from reid.embedding_config import EmbedConfig
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("merge", help="join fragmented tracklets into trajectories within each camera",
+                       description="Affinity graph (Eq. 4 of UTAL) over learned features, connected components, "
+                       "never joining tracklets that overlap in time.")
+    add_common(p)
+    add_config_flags(p.add_argument_group("merge"), MergeConfig)
+    p.add_argument("--gt", help="folder of per-camera MOT ground truth: MOTA/IDF1 before and after")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipeline.association_args import baseline_spec
+    from tracklet_reid.config_io import load_config
+
+    cfg = load_config(MergeConfig, None, overrides(args, MergeConfig)).validate()
+    emb = load_config(EmbedConfig, None, overrides(args, EmbedConfig))
+    run_merge(args.store, args.model, args.out, cfg, emb, args.mot, args.gt, baseline_spec(args), args.quiet)
+    return 0
+
+
+def run_merge(store: str, model: str, out: str, cfg: MergeConfig = MergeConfig(), emb: EmbedConfig = EmbedConfig(),
+              mot_dir: str | None = None, gt_dir: str | None = None, baseline: str | None = None,
+              quiet: bool = False) -> dict:
+    """Merge, score against ground truth where the store has it, write trajectories.csv,
+    merge.json, mot/ and report.html into ``out``; returns the report's dict."""
+    from reid.association.network import merge_cameras
+    from reid.embedding import embed_store
+    from reid.eval.association import labelled_nmi
+    from tracklet_reid.errors import InputError
+
+    out_p = Path(out)
+    out_p.mkdir(parents=True, exist_ok=True)
+    cfg.validate()
+    tf = embed_store(store, model, emb, progress=not quiet)
+    idx = tf.index
+    traj = merge_cameras(tf.features, idx, cfg)
+    labels, per_cam = traj.labels, traj.cameras
+    result = {"model": tf.model, "k": cfg.affinity_k, "threshold": cfg.threshold, "cameras": per_cam}
+    if (idx.gt >= 0).any():
+        for c, sl in enumerate(idx.camera_slices):
+            per_cam[c]["nmi"] = labelled_nmi(idx, labels, sl)
+            per_cam[c]["nmi_before"] = labelled_nmi(idx, _own_labels(idx.num_tracklets), sl)
+        result["nmi"] = labelled_nmi(idx, labels)
+    from pipeline.outputs import mot_scores, read_gt, relabelled_tracks, write_tracklet_table, write_tracks_mot
+
+    write_tracks_mot(tf, labels, mot_dir, out_p / "mot")
+    if mot_dir and gt_dir:
+        from detection.mot_text import read_mot
+
+        for c, cam in enumerate(idx.cameras):
+            gt = read_gt(gt_dir, cam)
+            per_cam[c]["before"] = mot_scores(gt, read_mot(Path(mot_dir) / f"{cam}.txt"))
+            per_cam[c]["after"] = mot_scores(gt, read_mot(out_p / "mot" / f"{cam}.txt"))
+    if baseline:
+        try:
+            btf = embed_store(tf.store, baseline, emb, progress=not quiet, input_hw=tf.input_hw)
+        except InputError as exc:
+            print(f"pipeline merge: baseline skipped: {exc}", file=sys.stderr)
+        else:
+            btraj = merge_cameras(btf.features, idx, cfg)
+            blabels, bper = btraj.labels, btraj.cameras
+            result["baseline"] = {"model": btf.model, "cameras": bper, "nmi": labelled_nmi(idx, blabels)}
+            if mot_dir and gt_dir:
+                for c, sl in enumerate(idx.camera_slices):
+                    cam = idx.cameras[c]
+                    rows = relabelled_tracks(mot_dir, cam, tf.store.camera(cam).tracklets["track_id"],
+                                             blabels[sl] - blabels[sl].min(initial=0) + 1)
+                    bper[c]["after"] = mot_scores(read_gt(gt_dir, cam), rows)
+    write_tracklet_table(out_p / "trajectories.csv", tf, "trajectory", labels)
+    (out_p / "merge.json").write_text(json.dumps(result, indent=1, default=float))
+    result["report"] = str(_page(tf, labels, result, out_p))
+    if not quiet:
+        print_merge(result)
+    return result
+
+
+def _own_labels(n: int):
+    import numpy as np
+
+    return np.arange(n)
+
+
+def print_merge(result: dict) -> None:
+    from pipeline.table import format_table
+
+    headers = ["camera", "tracklets", "mergeable", "long traj.", "NMI", "MOTA before", "MOTA after",
+               "IDF1 before", "IDF1 after", "IDsw before", "IDsw after"]
+    rows = []
+    for c in result["cameras"]:
+        b, a = c.get("before", {}), c.get("after", {})
+        rows.append([c["camera"], c["tracklets"], c["mergeable"], c["long_trajectories"], c.get("nmi"),
+                     b.get("mota"), a.get("mota"), b.get("idf1"), a.get("idf1"), b.get("id_switches"),
+                     a.get("id_switches")])
+    print(f"merge with {result['model']} (K {result['k']}, affinity > {result['threshold']}); "
+          f"overall NMI {result.get('nmi')}")
+    print(format_table(headers, rows))
+    if "baseline" in result:
+        bl = result["baseline"]
+        brows = [[c["camera"], c["tracklets"], c["mergeable"], c["long_trajectories"], None, None,
+                  c.get("after", {}).get("mota"), None, c.get("after", {}).get("idf1"), None,
+                  c.get("after", {}).get("id_switches")] for c in bl["cameras"]]
+        print(f"baseline: {bl['model']}; overall NMI {bl.get('nmi')}")
+        print(format_table(headers, brows))
+
+
+def _page(tf, labels, result: dict, out: Path) -> Path:
+    import cv2
+    import numpy as np
+
+    from pipeline.outputs import GREEN, RED, framed, thumb
+    from pipeline.report import HtmlReport, img_tag
+
+    idx = tf.index
+    rep = HtmlReport("pipeline merge")
+    rep.text(f"model: {result['model']}; K {result['k']}, affinity > {result['threshold']}; overall NMI "
+             f"{result.get('nmi')}")
+    rep.table(["camera", "tracklets", "mergeable", "long trajectories", "NMI", "baseline NMI"],
+              [[c["camera"], c["tracklets"], c["mergeable"], c["long_trajectories"], c.get("nmi"),
+                None] for c in result["cameras"]])
+    rep.heading("Merged trajectories (border: green = same identity as the trajectory's majority, red = not, "
+                "grey = unknown)")
+    sheet_rows = []
+    sizes = np.bincount(labels)
+    for lab in np.flatnonzero(sizes >= 2)[:40]:
+        members = np.flatnonzero(labels == lab)
+        members = members[np.argsort(idx.first_frame[members])]
+        gts = idx.gt[members]
+        known = gts[gts >= 0]
+        major = np.bincount(known).argmax() if len(known) else -1
+        imgs = []
+        for g in members[:16]:
+            col = None if idx.gt[g] < 0 or major < 0 else (GREEN if idx.gt[g] == major else RED)
+            imgs.append(framed(thumb(tf, int(g)), col))
+        cam = idx.cameras[idx.camera_of[members[0]]]
+        rep.images([img_tag(i) for i in imgs], f"{cam} trajectory {lab}: {len(members)} tracklets")
+        sheet_rows.append(np.hstack(imgs))
+    if sheet_rows:
+        width = max(r.shape[1] for r in sheet_rows)
+        sheet = np.vstack([np.pad(r, ((2, 2), (0, width - r.shape[1]), (0, 0)), constant_values=255)
+                           for r in sheet_rows])
+        cv2.imwrite(str(out / "contact_sheet.png"), sheet[:, :, ::-1])
+    return rep.write(out / "report.html")

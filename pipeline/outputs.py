@@ -1,0 +1,96 @@
+"""Files that merge and match write beside their reports: relabelled MOT text, one CSV row per
+tracklet, thumbnails for the HTML pages."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from reid.embedding import TrackletFeatures
+
+GREEN, RED = (30, 180, 30), (220, 30, 30)
+
+
+def read_gt(gt_dir: str | None, camera: str):
+    if not gt_dir:
+        return None
+    from detection.file_detector import find_det_file
+    from detection.mot_text import read_mot
+
+    return read_mot(find_det_file(Path(gt_dir), camera, "gt"))
+
+
+def relabelled_tracks(mot_dir: str, camera: str, track_ids: np.ndarray, new_ids: np.ndarray):
+    """The camera's tracker output with every tracklet's track id replaced by ``new_ids``; tracks
+    that did not become tracklets keep ids of their own (shifted past the new ones)."""
+    from detection.mot_text import read_mot
+
+    rows = read_mot(Path(mot_dir) / f"{camera}.txt")
+    lut = dict(zip(track_ids.tolist(), new_ids.tolist()))
+    offset = int(new_ids.max(initial=0)) + 1
+    rows.ids = np.array([lut.get(int(t), offset + int(t)) for t in rows.ids], dtype=np.int64)
+    return rows
+
+
+def mot_scores(gt, rows) -> dict:
+    from tracking.mot_metrics import evaluate_mot
+
+    s = evaluate_mot(gt, rows)
+    return {"mota": s.mota, "idf1": s.idf1, "id_switches": s.id_switches}
+
+
+def write_tracklet_table(path: Path, tf: TrackletFeatures, column: str, labels: np.ndarray) -> None:
+    """One row per input tracklet (none lost, none repeated) with its new label."""
+    idx = tf.index
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["camera", "tracklet", "track_id", column, "first_frame", "last_frame", "gt_identity"])
+        for g in range(idx.num_tracklets):
+            cam = idx.cameras[idx.camera_of[g]]
+            w.writerow([cam, int(idx.local_of[g]), int(tf.store.camera(cam).tracklets["track_id"][idx.local_of[g]]),
+                        int(labels[g]), int(idx.first_frame[g]), int(idx.last_frame[g]), int(idx.gt[g])])
+
+
+def write_tracks_mot(tf: TrackletFeatures, labels: np.ndarray, mot_dir: str | None, folder: Path) -> None:
+    """Per-camera MOT text with ids ``labels + 1`` (trajectories or global identities): the tracker
+    output relabelled when --mot is given, else the boxes of the stored crops."""
+    from detection.mot_text import write_mot
+
+    idx = tf.index
+    folder.mkdir(parents=True, exist_ok=True)
+    for c, sl in enumerate(idx.camera_slices):
+        cam = idx.cameras[c]
+        cd = tf.store.camera(cam)
+        if mot_dir:
+            rows = relabelled_tracks(mot_dir, cam, cd.tracklets["track_id"], labels[sl] + 1)
+            write_mot(folder / f"{cam}.txt", rows.frame, rows.ids, rows.boxes, rows.score)
+            continue
+        frames, ids, boxes, scores = [], [], [], []
+        for j, g in enumerate(range(sl.start, sl.stop)):
+            ci = cd.crop_indices(j)
+            frames.append(cd.crop_frame[ci])
+            ids.append(np.full(len(ci), labels[g] + 1))
+            boxes.append(cd.crop_box[ci])
+            scores.append(cd.crop_score[ci])
+        if frames:
+            write_mot(folder / f"{cam}.txt", np.concatenate(frames), np.concatenate(ids), np.concatenate(boxes),
+                      np.concatenate(scores))
+
+
+def thumb(tf: TrackletFeatures, g: int, height: int = 80) -> np.ndarray:
+    """The middle crop of tracklet ``g``, ``height`` pixels high."""
+    import cv2
+
+    idx, store = tf.index, tf.store
+    cam = idx.cameras[idx.camera_of[g]]
+    crop = store.crop(cam, int(idx.crop_start[g] + idx.crop_count[g] // 2), store.reduction_for((height, 1)))
+    w = max(int(round(crop.shape[1] * height / crop.shape[0])), 1)
+    return cv2.resize(crop, (w, height), interpolation=cv2.INTER_AREA)
+
+
+def framed(img: np.ndarray, colour: tuple[int, int, int] | None) -> np.ndarray:
+    """``img`` in a 3-pixel border (grey when ``colour`` is None: identity unknown)."""
+    import cv2
+
+    return cv2.copyMakeBorder(img, 3, 3, 3, 3, cv2.BORDER_CONSTANT, value=colour or (160, 160, 160))

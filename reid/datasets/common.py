@@ -1,0 +1,73 @@
+"""What every benchmark importer builds: items (one tracklet each) grouped into a Benchmark,
+and the small folder helpers they share."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tracking.store import TrackletSet
+from tracklet_reid.errors import InputError
+
+TRAIN, QUERY, GALLERY, TEST = TrackletSet.TRAIN, TrackletSet.QUERY, TrackletSet.GALLERY, TrackletSet.TEST
+
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp"}
+
+
+@dataclass
+class Item:
+    paths: list[Path]
+    pid: int
+    cam: int
+    tracklet_set: TrackletSet
+    frames: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Benchmark:
+    name: str
+    items: list[Item]
+    junk_ids: tuple[int, ...] = ()
+    splits: list[dict] | None = None
+
+
+def _need(root: Path, *names: str) -> list[Path]:
+    if not root.is_dir():
+        raise InputError(f"{root}: no such folder")
+    paths = [root / n for n in names]
+    missing = [n for n, p in zip(names, paths) if not p.exists()]
+    if missing:
+        raise InputError(f"{root}: not this benchmark's layout: missing {', '.join(missing)}")
+    return paths
+
+
+def _images(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS)
+
+
+def _group_train(images: list[tuple[Path, int, int, int]]) -> list[Item]:
+    """(path, pid, cam, frame) images -> one training tracklet per (identity, camera)."""
+    groups: dict[tuple[int, int], list[tuple[int, Path]]] = defaultdict(list)
+    for path, pid, cam, frame in images:
+        groups[(pid, cam)].append((frame, path))
+    out = []
+    for (pid, cam), members in sorted(groups.items()):
+        members.sort()
+        out.append(Item([p for _, p in members], pid, cam, TRAIN, [f for f, _ in members]))
+    return out
+
+
+def _singles(images: list[tuple[Path, int, int, int]], tracklet_set: TrackletSet) -> list[Item]:
+    return [Item([p], pid, cam, tracklet_set, [frame]) for p, pid, cam, frame in images]
+
+
+def _random_splits(pids: list[int], n: int = 10, seed: int = 0) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        perm = rng.permutation(sorted(pids))
+        half = len(perm) // 2
+        out.append({"train": sorted(int(p) for p in perm[:half]), "test": sorted(int(p) for p in perm[half:])})
+    return out

@@ -1,0 +1,214 @@
+"""Embedding tracklets with a model: the small API that learn, evaluate, merge and match share.
+
+A tracklet's feature is the mean of its frames' embeddings over a deterministic, evenly spaced
+subset of at most ``max_frames`` frames (never a random one: two evaluations of one model agree).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from tracklet_reid.errors import InputError
+from reid.tracklet_index import TrackletIndex
+from reid.backbones import load_torch_file
+from reid.embedding_config import EmbedConfig
+from reid.utal.model import Embedder, ModelConfig
+from tracking.store import TrackletStore
+
+MODEL_FILE = "model.pt"
+# ImageNet statistics: every torchvision and torchreid backbone expects inputs scaled with them
+MEAN = np.array([0.485, 0.456, 0.406], np.float32)
+STD = np.array([0.229, 0.224, 0.225], np.float32)
+
+
+def normalize_batch(x: torch.Tensor, device: torch.device | str) -> torch.Tensor:
+    """uint8 (B, H, W, 3) -> normalised float (B, 3, H, W) in channels_last layout (a view of the
+    HWC data, no copy), on ``device``: one vectorised step instead of per-image float work."""
+    x = x.to(device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255.0)
+    mean = torch.as_tensor(MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.as_tensor(STD, device=x.device).view(1, 3, 1, 1)
+    return x.sub_(mean).div_(std).contiguous(memory_format=torch.channels_last)
+
+
+def evenly_spaced(count: int, k: int) -> np.ndarray:
+    """A deterministic subset of ``k`` frame positions out of ``count`` (all when k <= 0)."""
+    if k <= 0 or count <= k:
+        return np.arange(count)
+    return np.unique(np.linspace(0, count - 1, k).round().astype(np.int64))
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    if device in (None, "", "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(f"--device {device}: CUDA is not available on this machine")
+    return torch.device(device)
+
+
+class _Crops(torch.utils.data.Dataset):
+    def __init__(self, store: TrackletStore, cameras: list[str], items: np.ndarray, hw: tuple[int, int]):
+        self.store, self.cameras, self.items, self.hw = store, cameras, items, hw
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, k):
+        import cv2
+
+        cam, crop = self.items[k]
+        img = self.store.crop(self.cameras[cam], int(crop), self.store.reduction_for(self.hw))
+        if img.shape[:2] != self.hw:
+            img = cv2.resize(img, (self.hw[1], self.hw[0]), interpolation=cv2.INTER_AREA)
+        return torch.from_numpy(np.ascontiguousarray(img)), k
+
+
+@torch.no_grad()
+def embed_tracklets(model: nn.Module, store: TrackletStore, index: TrackletIndex, input_hw: tuple[int, int],
+                    device: torch.device | str = "cpu", max_frames: int = 16, batch_size: int | None = None,
+                    workers: int = 0, progress: bool = False, desc: str = "embed") -> torch.Tensor:
+    """(N, D) float32 tracklet features on the CPU, rows in ``index`` order."""
+    from tqdm import tqdm
+
+    device = torch.device(device)
+    # measured on the 2-core CPU: channels_last with batches of 16 embeds 2.5x faster than
+    # contiguous batches of 64 (mobilenet_v2 128x64: 735 vs 290 img/s)
+    batch_size = batch_size or (64 if device.type == "cuda" else 16)
+    items, owner = [], []
+    for g in range(index.num_tracklets):
+        for p in evenly_spaced(int(index.crop_count[g]), max_frames):
+            items.append((int(index.camera_of[g]), int(index.crop_start[g] + p)))
+            owner.append(g)
+    items_a = np.asarray(items, dtype=np.int64).reshape(-1, 2)
+    owner_t = torch.as_tensor(owner, dtype=torch.long)
+    loader = torch.utils.data.DataLoader(_Crops(store, index.cameras, items_a, tuple(input_hw)),
+                                         batch_size=batch_size, num_workers=workers, shuffle=False)
+    was_training = model.training
+    model.eval()
+    sums = None
+    model.to(memory_format=torch.channels_last)
+    for x, k in tqdm(loader, desc=desc, unit="batch", disable=None if progress else True, leave=False):
+        f = model(normalize_batch(x, device)).float().cpu()
+        if sums is None:
+            sums = torch.zeros(index.num_tracklets, f.shape[1])
+        sums.index_add_(0, owner_t[k], f)
+    model.train(was_training)
+    if sums is None:
+        return torch.zeros(index.num_tracklets, 0)
+    counts = torch.bincount(owner_t, minlength=index.num_tracklets).clamp_min(1).unsqueeze(1)
+    return sums / counts
+
+
+def save_model(embedder: Embedder, cfg: ModelConfig, input_hw: tuple[int, int], out_dir: Path, extra: dict) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / MODEL_FILE
+    state = {k: v.detach().cpu() for k, v in embedder.state_dict().items()}
+    torch.save({"format": "tracklet-reid/model", "version": 1, "model": json.loads(json.dumps(cfg.__dict__)),
+                "input_hw": list(input_hw), "state": state, **extra}, path)
+    return path
+
+
+class ReidModel:
+    """A learned embedding model (from `pipeline learn`) or a baseline, ready to embed."""
+
+    def __init__(self, module: nn.Module, input_hw: tuple[int, int], name: str, device: torch.device):
+        self.module = module.to(device).eval()
+        self.input_hw = tuple(input_hw)
+        self.name = name
+        self.device = device
+
+    def tracklet_features(self, store: TrackletStore, index: TrackletIndex, max_frames: int = 16,
+                          batch_size: int | None = None, workers: int = 0, progress: bool = False) -> torch.Tensor:
+        """(N, D) features of ``index``'s tracklets, each the mean over ``max_frames`` evenly spaced
+        frames (0: all)."""
+        return embed_tracklets(self.module, store, index, self.input_hw, self.device, max_frames,
+                               batch_size, workers, progress, desc=f"embed ({self.name})")
+
+
+def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int, int] = (256, 128)) -> ReidModel:
+    """``spec``: a `pipeline learn` output folder (or its model.pt), or a baseline:
+    `imagenet:BACKBONE[:WEIGHTS]` (pooled trunk features, no training) or `colour` (HSV histograms).
+    ``input_hw`` is the baselines' input size (a learned model brings its own)."""
+    dev = pick_device(device)
+    s = str(spec)
+    if s in ("colour", "color"):
+        return ReidModel(ColourHistogram(), input_hw, "colour histogram", dev)
+    if s.startswith("imagenet:"):
+        parts = s.split(":", 2)
+        from reid.backbones import build_backbone
+
+        weights = parts[2] if len(parts) > 2 else "imagenet"
+        trunk, _ = build_backbone(parts[1], weights)
+        name = f"untrained {parts[1]}" if weights in ("", "none") else f"ImageNet {parts[1]}"
+        return ReidModel(nn.Sequential(trunk, nn.AdaptiveAvgPool2d(1), nn.Flatten()), input_hw, name, dev)
+    path = Path(s)
+    if path.is_dir():
+        path = path / MODEL_FILE
+    if not path.is_file():
+        raise InputError(f"{spec}: no model here (expected a `pipeline learn` folder with {MODEL_FILE})")
+    ckpt = load_torch_file(path, "model file")
+    if not isinstance(ckpt, dict) or ckpt.get("format") != "tracklet-reid/model":
+        raise InputError(f"{path}: not a tracklet-reid model")
+    cfg = ModelConfig(**{**ckpt["model"], "pretrained": None})
+    emb = Embedder(cfg)
+    emb.load_state_dict(ckpt["state"])
+    return ReidModel(emb, tuple(ckpt["input_hw"]), f"learned ({path.parent.name})", dev)
+
+
+class ColourHistogram(nn.Module):
+    """The plain baseline: a joint HSV colour histogram per image (no learning at all)."""
+
+    def __init__(self, bins: tuple[int, int, int] = (8, 4, 4)):
+        super().__init__()
+        self.bins = bins
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        import cv2
+
+        mean = torch.as_tensor(MEAN, device=x.device).view(1, 3, 1, 1)
+        std = torch.as_tensor(STD, device=x.device).view(1, 3, 1, 1)
+        imgs = ((x * std + mean).clamp(0, 1) * 255).byte().permute(0, 2, 3, 1).cpu().numpy()
+        out = []
+        for im in imgs:
+            hsv = cv2.cvtColor(np.ascontiguousarray(im), cv2.COLOR_RGB2HSV)
+            h = cv2.calcHist([hsv], [0, 1, 2], None, list(self.bins), [0, 180, 0, 256, 0, 256]).ravel()
+            out.append(np.sqrt(h / max(h.sum(), 1)))
+        return torch.as_tensor(np.stack(out), dtype=torch.float32)
+
+
+@dataclass
+class TrackletFeatures:
+    """A store's tracklets embedded by one model: rows of ``features`` follow ``index``."""
+
+    store: TrackletStore
+    index: TrackletIndex
+    features: torch.Tensor  # (N, D) float32 on the CPU
+    model: str  # the model's name, for reports
+    input_hw: tuple[int, int]
+
+
+def embed_store(store: str | Path | TrackletStore, model: str | Path, cfg: EmbedConfig = EmbedConfig(),
+                progress: bool = False, input_hw: tuple[int, int] = (256, 128)) -> TrackletFeatures:
+    """Every tracklet of the store's complete cameras, embedded by ``model`` (see `load_model`)."""
+    st = store if isinstance(store, TrackletStore) else TrackletStore(store)
+    index = TrackletIndex.from_store(st)
+    m = load_model(model, cfg.device, input_hw)
+    feats = m.tracklet_features(st, index, max_frames=cfg.frames, progress=progress)
+    return TrackletFeatures(st, index, feats, m.name, m.input_hw)
+
+
+def baseline_for(model: str | Path) -> str | None:
+    """The untrained starting point of a learned model: its backbone with the weights it started
+    from (a baseline spec for `load_model`); None for a spec that is not a learned model."""
+    p = Path(model)
+    p = p / MODEL_FILE if p.is_dir() else p
+    if not p.is_file():
+        return None
+    ckpt = load_torch_file(p, "model file")
+    lc = ckpt.get("learn_config", {}) if isinstance(ckpt, dict) else {}
+    pre = lc.get("pretrained") or "none"
+    return f"imagenet:{lc.get('backbone', 'resnet50')}:{pre}"

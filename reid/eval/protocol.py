@@ -1,0 +1,66 @@
+"""A benchmark's own protocol (query / gallery or split, junk ids) on a store made by `pipeline import`."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from tracklet_reid.errors import InputError
+from reid.tracklet_index import TrackletIndex
+from reid.eval.rank_metrics import RankResult, evaluate_features
+from tracking.store import TrackletSet, TrackletStore
+
+
+
+def protocol_sets(store: TrackletStore, split: int | None) -> tuple[TrackletIndex, TrackletIndex, tuple]:
+    """(query, gallery, junk ids). Split-based sets query camera 1 against camera 2 of the split's
+    test identities."""
+    attrs = store.attrs
+    if "benchmark" not in attrs:
+        raise InputError(f"{store.path}: not a benchmark store (made by `pipeline import`); for stores from "
+                         "extract with ground truth, `pipeline learn` and `pipeline match` report cross-camera metrics")
+    junk = tuple(json.loads(attrs.get("junk_ids", "[]")) if isinstance(attrs.get("junk_ids"), str)
+                 else attrs.get("junk_ids", []))
+    splits = attrs.get("splits")
+    if isinstance(splits, str):
+        splits = json.loads(splits)
+    if splits:
+        if split is None or not 0 <= split < len(splits):
+            raise InputError(f"{store.path}: {attrs['benchmark']} is evaluated per split: give --split 0..{len(splits) - 1}")
+        test = splits[split]["test"]
+        cams = store.cameras
+        q = TrackletIndex.from_store(store, cams[:1], select=lambda c: (c.tracklet_set == TrackletSet.TEST)
+                                     & np.isin(c.gt_identity, test))
+        g = TrackletIndex.from_store(store, cams[1:2], select=lambda c: (c.tracklet_set == TrackletSet.TEST)
+                                     & np.isin(c.gt_identity, test))
+        return q, g, junk
+    q = TrackletIndex.from_store(store, select=lambda c: c.tracklet_set == TrackletSet.QUERY)
+    g = TrackletIndex.from_store(store, select=lambda c: c.tracklet_set == TrackletSet.GALLERY)
+    return q, g, junk
+
+
+def evaluate_benchmark(model_spec: str, store_path: str, split: int | None = None, frames: int = 0,
+                   device: str | None = None, progress: bool = True, rerank: bool = False) -> tuple[RankResult, dict]:
+    from reid.embedding import load_model
+
+    store = TrackletStore(store_path)
+    q, g, junk = protocol_sets(store, split)
+    model = load_model(model_spec, device)
+    qf = model.tracklet_features(store, q, max_frames=frames, progress=progress)
+    gf = model.tracklet_features(store, g, max_frames=frames, progress=progress)
+    cam_code = {c: i for i, c in enumerate(store.cameras)}
+    q_cams = np.array([cam_code[q.cameras[c]] for c in q.camera_of])
+    g_cams = np.array([cam_code[g.cameras[c]] for c in g.camera_of])
+    if split is not None and store.attrs.get("splits"):
+        q_cams, g_cams = np.zeros_like(q_cams), np.ones_like(g_cams)
+    junk_mask = np.isin(g.gt, junk)
+    if rerank:
+        from reid.eval.rank_metrics import rank_metrics
+        from reid.eval.rerank import rerank as k_reciprocal
+
+        r = rank_metrics(k_reciprocal(qf.numpy(), gf.numpy()), q.gt, q_cams, g.gt, g_cams, g_junk=junk_mask)
+    else:
+        r = evaluate_features(qf.numpy(), gf.numpy(), q.gt, q_cams, g.gt, g_cams, g_junk=junk_mask)
+    info = {"benchmark": store.attrs["benchmark"], "model": model.name, "split": split, "queries": q.num_tracklets,
+            "gallery": g.num_tracklets, "reranked": rerank}
+    return r, info

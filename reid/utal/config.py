@@ -1,0 +1,89 @@
+"""`pipeline learn` settings, with the paper's defaults (UTAL, TPAMI 2019, Sec. 4)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tracklet_reid.errors import InputError
+from reid.backbones import BACKBONES
+from tracklet_reid.settings import setting
+
+LABEL_MODES = ("soft", "hard", "weak")
+MODES = ("reciprocal", "one_way", "two_way_knn")  # CCTA pair selection (paper Table 4)
+
+
+@dataclass(frozen=True)
+class LearnConfig:
+    backbone: str = setting("resnet50", "network trunk (resnet50 is the paper's)", choices=tuple(BACKBONES))
+    pretrained: str | None = setting("imagenet", "starting weights: imagenet (torchvision, online), a weights "
+                                     "file or folder, or none")
+    embed_dim: int = setting(2048, "embedding size (the paper's: 2048)")
+    input_height: int = setting(256, "network input height x width", flag="input-size", pair="input_width")
+    input_width: int = setting(128, "network input width", cli=False)
+    epochs: int = setting(200, "training epochs")
+    batch_size: int = setting(384, "images per batch")
+    frames_per_tracklet: int = setting(4, "frames of each tracklet in a batch")
+    lr: float = setting(3.5e-4, "Adam learning rate")
+    weight_decay: float = setting(5e-4, "Adam weight decay")
+    # soft labels (Eqs. 4-6): soft = kNN affinity; hard = one-hot (ablation); weak = per-camera
+    # identity labels, one-hot (the weakly supervised ablation: reads ground truth, by request only)
+    labels: str = setting("soft", "soft (UTAL), hard one-hot, or weak: per-camera identity labels (ablation; "
+                          "reads ground truth)", choices=LABEL_MODES)
+    k: int = setting(4, "neighbours K of the soft labels' affinity (Eq. 4; 0 = one-hot)")
+    alpha: float = setting(1.0, "memory update rate (Eq. 3)")
+    single_task: bool = setting(False, "single-task classification ablation (STC): one classifier over all "
+                                "cameras", flag="stc")
+    # cross-camera association (Eqs. 9-10)
+    ccta: bool = setting(True, "cross-camera tracklet association (CCTA)")
+    ccta_mode: str = setting("reciprocal", "how cross-camera pairs are chosen", choices=MODES)
+    ccta_k: int = setting(1, "neighbours for two_way_knn (the paper's ablation: 5, 10)")
+    ccta_lambda: float = setting(10.0, "CCTA weight lambda", flag="lambda")
+    ccta_start: float = setting(0.5, "fraction of the epochs trained with PCTD alone")
+    ccta_normalize: bool = setting(True, "L2-normalise both sides of the CCTA distance (docs/utal.md)")
+    init_frames: int = setting(8, "frames per tracklet for the memory's initial pass")
+    eval_frames: int = setting(16, "frames per tracklet when embedding for evaluation")
+    eval_every: int = setting(0, "epochs between cross-camera evaluations on stores with ground truth (0: at "
+                              "the end only)")
+    seed: int = setting(0, "random seed")
+    split: int | None = setting(None, "PRID2011 / iLIDS-VID: the saved split whose training identities to use")
+    # -1: 0 on CPU (measured: on 2 cores, loader processes slow the model's own threads more than
+    # loading in-process costs, tools/bench_train.py), 8 on CUDA
+    workers: int = setting(-1, "DataLoader worker processes (-1: 0 on CPU, 8 on CUDA)")
+    device: str | None = setting(None, "cpu, cuda, cuda:1 (unset: automatic)")
+    amp: bool = setting(True, "mixed precision on CUDA")
+
+    def validate(self) -> "LearnConfig":
+        problems = []
+        if self.backbone not in BACKBONES:
+            problems.append(f"backbone {self.backbone!r} (choose {', '.join(BACKBONES)})")
+        if self.labels not in LABEL_MODES:
+            problems.append(f"labels {self.labels!r} (choose {', '.join(LABEL_MODES)})")
+        if self.ccta_mode not in MODES:
+            problems.append(f"ccta_mode {self.ccta_mode!r} (choose {', '.join(MODES)})")
+        for name, ok in (("epochs", self.epochs >= 1), ("batch_size", self.batch_size >= 1),
+                         ("frames_per_tracklet", self.frames_per_tracklet >= 1), ("lr", self.lr > 0),
+                         ("k", self.k >= 0), ("alpha", self.alpha >= 0), ("ccta_k", self.ccta_k >= 1),
+                         ("ccta_lambda", self.ccta_lambda >= 0), ("ccta_start", 0 <= self.ccta_start <= 1),
+                         ("embed_dim", self.embed_dim >= 1), ("input_height", self.input_height >= 16),
+                         ("input_width", self.input_width >= 16), ("workers", self.workers >= -1),
+                         ("weight_decay", self.weight_decay >= 0), ("init_frames", self.init_frames >= 0),
+                         ("eval_frames", self.eval_frames >= 0), ("eval_every", self.eval_every >= 0)):
+            if not ok:
+                problems.append(f"{name} = {getattr(self, name)!r}")
+        if problems:
+            raise InputError("learn settings out of range: " + "; ".join(problems))
+        return self
+
+    def loader_workers(self, device_type: str) -> int:
+        if self.workers >= 0:
+            return self.workers
+        import os
+
+        return min(8, os.cpu_count() or 1) if device_type == "cuda" else 0
+
+    @property
+    def input_hw(self) -> tuple[int, int]:
+        return (self.input_height, self.input_width)
+
+    @property
+    def ccta_first_epoch(self) -> int:
+        return int(round(self.epochs * self.ccta_start))

@@ -1,0 +1,54 @@
+"""Cross-camera tracklet association (UTAL Eq. 9): which tracklets of other cameras each
+tracklet is pulled towards. Computed in row blocks; never an N x N matrix."""
+from __future__ import annotations
+
+import torch
+
+from reid.neighbours import topk_neighbours
+from reid.utal.config import MODES
+
+
+
+def cross_camera_matches(memory: torch.Tensor, camera_of: torch.Tensor, mode: str = "reciprocal",
+                         k: int = 1) -> torch.Tensor:
+    """(N, k) indices of each tracklet's matches in other cameras, -1 where none.
+
+    reciprocal: j = 1-NN(i) among other cameras and i = 1-NN(j) (the paper; at most one match);
+    one_way: j = 1-NN(i) (ablation); two_way_knn: j in kNN(i) and i in kNN(j) (ablation, k = 5 or 10).
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown cross-camera mode {mode!r}")
+    kk = 1 if mode in ("reciprocal", "one_way") else k
+    cams = camera_of.to(memory.device)
+    N = memory.shape[0]
+    if N == 0 or cams.unique().numel() < 2:
+        return torch.full((N, kk), -1, dtype=torch.long)
+
+    def same_camera(rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+        return cams[rows][:, None] == cams[cols][None, :]
+
+    d, nn = topk_neighbours(memory.float(), kk, exclude_self=False, block_mask=same_camera)
+    nn = torch.where(torch.isfinite(d), nn, torch.full_like(nn, -1))
+    if mode == "one_way":
+        return nn.cpu()
+    # reciprocity: i must be among the neighbours of each of its neighbours
+    safe = nn.clamp_min(0)
+    back = nn[safe.flatten()].view(N, kk, -1)  # neighbours of neighbours
+    me = torch.arange(N, device=nn.device).view(N, 1, 1)
+    ok = (back == me).any(-1) & (nn >= 0)
+    return torch.where(ok, nn, torch.full_like(nn, -1)).cpu()
+
+
+def pair_stats(matches: torch.Tensor, gt: torch.Tensor | None) -> dict:
+    """Number of tracklets with a match and, with ground truth, the precision of those matches
+    (UTAL Fig. 6)."""
+    has = matches >= 0
+    n = int(has.any(1).sum())
+    out = {"pairs": n, "pair_precision": None}
+    if gt is not None and n:
+        src = torch.arange(len(matches)).unsqueeze(1).expand_as(matches)[has]
+        dst = matches[has]
+        known = (gt[src] >= 0) & (gt[dst] >= 0)
+        if known.any():
+            out["pair_precision"] = float((gt[src][known] == gt[dst][known]).float().mean())
+    return out

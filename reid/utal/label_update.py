@@ -1,0 +1,52 @@
+"""UTAL's pseudo-label step, apart from the training loop (OpenUnReID's label generators): from
+the tracklet memory, the per-camera soft labels (Eqs. 4-6) and the cross-camera pairs (Eq. 9),
+recomputed once per epoch; plus the diagnostics that need ground truth (Figs. 4 and 6)."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from reid.tracklet_index import TrackletIndex
+from reid.utal.config import LearnConfig
+from reid.utal.cross_camera import cross_camera_matches, pair_stats
+from reid.utal.soft_labels import SoftLabels, compute_soft_labels, hard_labels, same_identity_label_similarity
+
+
+class LabelUpdate:
+    """``update(memory, epoch) -> (labels, cross-camera matches or None, info)``.
+
+    ``gt`` (identities, evaluation only) feeds the diagnostics and nothing else, except in the
+    weakly supervised ablation, whose per-camera classes (``weak_classes``) are made from it."""
+
+    def __init__(self, cfg: LearnConfig, index: TrackletIndex, offsets: torch.Tensor, gt: torch.Tensor | None,
+                 weak_classes: torch.Tensor | None = None):
+        self.cfg, self.index = cfg, index
+        self.camera_of = torch.as_tensor(index.camera_of)
+        self.offsets = offsets
+        self.gt = gt
+        self.weak_classes = weak_classes
+
+    def __call__(self, s: torch.Tensor, epoch: int) -> tuple[SoftLabels, torch.Tensor | None, dict]:
+        cfg, idx = self.cfg, self.index
+        t0 = time.perf_counter()
+        if cfg.labels == "soft":
+            labels = compute_soft_labels(s, idx.camera_slices, cfg.k)
+        else:
+            labels = hard_labels(idx.camera_slices, self.weak_classes)
+        # STC: one classifier over all cameras, so label columns shift by each camera's offset
+        train_labels = SoftLabels(labels.index + self.offsets[self.camera_of].unsqueeze(1), labels.weight,
+                                  labels.sigma2) if cfg.single_task else labels
+        matches = None
+        if cfg.ccta and epoch >= cfg.ccta_first_epoch and len(idx.cameras) > 1:
+            matches = cross_camera_matches(s, self.camera_of, cfg.ccta_mode, cfg.ccta_k)
+        info = {"refresh_s": time.perf_counter() - t0, "ccta_active": matches is not None,
+                "sigma2_mean": float(np.mean(labels.sigma2)) if labels.sigma2 else 0.0}
+        if matches is not None:
+            info.update(pair_stats(matches, self.gt))
+        if self.gt is not None and cfg.labels == "soft":
+            info["label_similarity"] = same_identity_label_similarity(labels, idx.camera_slices, self.gt)
+        if self.gt is not None and matches is None and len(idx.cameras) > 1:
+            info.update(pair_stats(cross_camera_matches(s, self.camera_of, cfg.ccta_mode, cfg.ccta_k), self.gt))
+        return train_labels, matches, info

@@ -1,0 +1,103 @@
+"""UTAL's training data: the per-camera balanced batch sampler and the crop dataset that
+DataLoader workers read."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from reid.tracklet_index import TrackletIndex
+from tracking.store import TrackletStore
+
+
+class BalancedTrackletSampler:
+    """Batches with the same number of tracklets from every camera and ``frames`` crops each
+    (drawn with replacement when a tracklet is shorter).
+
+    An epoch is the number of batches that draws every tracklet of the largest camera once
+    (smaller cameras cycle through their tracklets in a fresh random order). Everything is drawn
+    from (seed, epoch), so a resumed run repeats an interrupted epoch exactly; each item carries
+    its own augmentation seed for the same reason.
+    """
+
+    def __init__(self, index: TrackletIndex, batch_size: int, frames: int = 4, seed: int = 0,
+                 rank: int = 0, world: int = 1):
+        self.index = index
+        self.frames = frames
+        T = len(index.camera_slices)
+        self.per_camera = max(1, batch_size // (frames * max(T, 1)))
+        largest = max(index.classes_per_camera())
+        self.num_batches = int(np.ceil(largest / self.per_camera))
+        self.seed = seed
+        self.epoch = 0
+        self.rank, self.world = rank, world
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.num_batches
+
+    def batches(self) -> list[list[tuple[int, int, int]]]:
+        """All batches of the epoch: lists of (global tracklet, camera-local crop, augmentation seed)."""
+        rng = np.random.default_rng([self.seed, self.epoch])
+        idx = self.index
+        orders = []
+        for sl in idx.camera_slices:
+            n = sl.stop - sl.start
+            reps = int(np.ceil(self.num_batches * self.per_camera / n))
+            orders.append(np.concatenate([rng.permutation(n) for _ in range(reps)]) + sl.start)
+        out = []
+        for b in range(self.num_batches):
+            items = []
+            for order in orders:
+                for g in order[b * self.per_camera:(b + 1) * self.per_camera]:
+                    cnt = int(idx.crop_count[g])
+                    pick = rng.choice(cnt, self.frames, replace=cnt < self.frames)
+                    for p in pick:
+                        items.append((int(g), int(idx.crop_start[g] + p), int(rng.integers(1 << 31))))
+            out.append(items[self.rank::self.world] if self.world > 1 else items)
+        return out
+
+    def __iter__(self):
+        return iter(self.batches())
+
+
+class CropDataset(torch.utils.data.Dataset):
+    """(global tracklet, crop, seed) -> (image tensor, tracklet, camera). Opens the store lazily in
+    each worker process (TrackletStore re-opens its handle after fork)."""
+
+    def __init__(self, store: TrackletStore, index: TrackletIndex, input_hw: tuple[int, int], train: bool):
+        self.store = store
+        self.index = index
+        self.hw = input_hw
+        self.train = train
+
+    def __len__(self) -> int:
+        return int(self.index.crop_count.sum())
+
+    def load(self, g: int, crop: int, seed: int = 0) -> np.ndarray:
+        import cv2
+
+        cam = self.index.cameras[self.index.camera_of[g]]
+        img = self.store.crop(cam, crop, self.store.reduction_for(self.hw))
+        h, w = self.hw
+        if self.train:
+            rng = np.random.default_rng(seed)
+            if rng.random() < 0.5:
+                img = img[:, ::-1]
+            # pad-and-crop jitter of up to 1/16 of the side, the usual re-id augmentation
+            if img.shape[:2] != (h, w):
+                img = cv2.resize(np.ascontiguousarray(img), (w, h), interpolation=cv2.INTER_AREA)
+            py, px = max(h // 16, 1), max(w // 16, 1)
+            padded = cv2.copyMakeBorder(img, py, py, px, px, cv2.BORDER_REFLECT)
+            y, x = int(rng.integers(0, 2 * py + 1)), int(rng.integers(0, 2 * px + 1))
+            img = padded[y:y + h, x:x + w]
+        elif img.shape[:2] != (h, w):
+            img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+        return img
+
+    def __getitem__(self, item):
+        """uint8 (H, W, 3): scaling and normalisation happen once per batch (``normalize_batch``)."""
+        g, crop, seed = item
+        img = self.load(g, crop, seed)
+        return torch.from_numpy(np.ascontiguousarray(img)), g, int(self.index.camera_of[g])

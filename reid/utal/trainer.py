@@ -1,0 +1,327 @@
+"""UTAL training loop: per epoch, refresh the soft labels and cross-camera pairs from the
+tracklet memory (the label-update step, `label_update.py`, kept out of the losses), then train on
+balanced batches, updating the memory from every batch. Evaluation, checkpoints, the metrics log
+and the final model are hooks (`hooks.py`, fast-reid's pattern); `resume` continues exactly."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from tracklet_reid.errors import InputError
+from reid.backbones import load_torch_file
+from reid.embedding import embed_tracklets, normalize_batch, pick_device, save_model
+from reid.tracklet_index import TrackletIndex, training_tracklets
+from reid.utal.sampler import BalancedTrackletSampler, CropDataset
+from reid.utal.config import LearnConfig
+from reid.utal.losses import ccta_loss, pctd_loss
+from reid.utal.memory import TrackletMemory
+from reid.utal.model import ModelConfig, UTALNet
+from reid.utal.hooks import Hook, default_hooks
+from reid.utal.label_update import LabelUpdate
+from reid.utal.soft_labels import SoftLabels
+from reid.eval.cross_camera import cross_camera_retrieval
+from tracking.store import TrackletStore
+
+CHECKPOINT = "checkpoints/last.pt"
+METRICS = "metrics.jsonl"
+# settings that may change between an interrupted run and its resumption
+RESUMABLE_CHANGES = {"workers", "device", "eval_every"}
+
+
+def _seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed % (2**32))
+
+
+class _Dist:
+    """torchrun (DDP) when WORLD_SIZE > 1; a no-op otherwise."""
+
+    def __init__(self, device: torch.device):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        if self.world > 1 and not torch.distributed.is_initialized():
+            backend = "nccl" if device.type == "cuda" else "gloo"
+            torch.distributed.init_process_group(backend)
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def gather(self, t: torch.Tensor) -> torch.Tensor:
+        """Concatenate a tensor from all ranks (first dimensions may differ by rank: a batch split
+        into ``world`` shards is uneven when its size is not a multiple of it)."""
+        if self.world == 1:
+            return t
+        n = torch.tensor([t.shape[0]], device=t.device)
+        sizes = [torch.zeros_like(n) for _ in range(self.world)]
+        torch.distributed.all_gather(sizes, n)
+        top = int(max(s.item() for s in sizes))
+        pad = torch.zeros((top - t.shape[0], *t.shape[1:]), dtype=t.dtype, device=t.device)
+        parts = [torch.empty((top, *t.shape[1:]), dtype=t.dtype, device=t.device) for _ in range(self.world)]
+        torch.distributed.all_gather(parts, torch.cat([t, pad]).contiguous())
+        return torch.cat([p[: int(s.item())] for p, s in zip(parts, sizes)])
+
+    def barrier(self) -> None:
+        if self.world > 1:
+            torch.distributed.barrier()
+
+
+class UTALTrainer:
+    def __init__(self, store_path: str | Path, out_dir: str | Path, cfg: LearnConfig, resume: bool = False,
+                 progress: bool = True, log: Callable[[str], None] = print, hooks: Sequence[Hook] | None = None):
+        self.cfg = cfg.validate()
+        self.store_path = Path(store_path)
+        self.out = Path(out_dir)
+        self.resume = resume
+        self.progress = progress
+        self.log = log
+        self.device = pick_device(cfg.device)
+        self.dist = _Dist(self.device)
+        if not self.dist.main:  # one voice for the whole DDP job
+            self.log = lambda m: None
+            self.progress = False
+        self.hooks: list[Hook] = list(hooks) if hooks is not None else default_hooks()
+        if self.device.type == "cuda" and self.dist.world > 1:
+            self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(self.device)
+
+    # ------------------------------------------------------------------------------------- setup
+    def _setup(self) -> None:
+        cfg = self.cfg
+        self.store = TrackletStore(self.store_path)
+        split = None
+        if cfg.split is not None:
+            splits = self.store.attrs.get("splits")
+            splits = json.loads(splits) if isinstance(splits, str) else splits
+            if not splits or not 0 <= cfg.split < len(splits):
+                raise InputError(f"{self.store_path}: no split {cfg.split} in this store")
+            split = splits[cfg.split]
+        self.index = TrackletIndex.from_store(self.store, select=training_tracklets(split))
+        idx = self.index
+        self.has_gt = bool((idx.gt >= 0).any())
+        self.gt = torch.as_tensor(idx.gt) if self.has_gt else None
+        self.camera_of = torch.as_tensor(idx.camera_of)
+        sizes = idx.classes_per_camera()
+        self.notes: list[str] = []
+        if len(idx.cameras) < 2 and cfg.ccta:
+            self.notes.append(f"only one camera ({idx.cameras[0]}): no cross-camera pairs exist, the CCTA "
+                              "term stays off; training uses per-camera discrimination alone")
+        for name, n in zip(idx.cameras, sizes):
+            if n == 1:
+                self.notes.append(f"camera {name} holds a single tracklet: its classifier has one class and "
+                                  "adds no gradient")
+        if (idx.crop_count == 1).any():
+            self.notes.append(f"{int((idx.crop_count == 1).sum())} tracklet(s) have one crop: their "
+                              f"{cfg.frames_per_tracklet} frames per batch repeat it (with augmentation)")
+        self.weak_classes = None
+        if cfg.labels == "weak":
+            if not self.has_gt:
+                raise InputError(f"{self.store_path}: the weakly supervised ablation needs ground-truth "
+                                 "identities in the store")
+            classes, sizes = [], []
+            for sl in idx.camera_slices:
+                g = idx.gt[sl]
+                # unlabelled tracklets keep a class of their own
+                keys = np.where(g >= 0, g, -1 - np.arange(len(g)))
+                _, inv = np.unique(keys, return_inverse=True)
+                classes.append(torch.as_tensor(inv))
+                sizes.append(int(inv.max()) + 1)
+            self.weak_classes = torch.cat(classes)
+        self.classes = sizes
+        self.offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), dtype=torch.long)
+        self.label_update = LabelUpdate(cfg, idx, self.offsets, self.gt, self.weak_classes)
+        _seed_everything(cfg.seed)
+        mcfg = ModelConfig(cfg.backbone, cfg.pretrained, cfg.embed_dim)
+        self.model_cfg = mcfg
+        self.net = UTALNet(mcfg, sizes, single_task=cfg.single_task).to(self.device)
+        # channels_last is faster on CUDA and, measured, on this CPU too (mobilenet_v2 128x64 training
+        # step: 108 -> 151 img/s)
+        self.net = self.net.to(memory_format=torch.channels_last)
+        self.model = self.net
+        if self.dist.world > 1:
+            self.model = torch.nn.parallel.DistributedDataParallel(
+                self.net, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
+        self.sampler = BalancedTrackletSampler(idx, cfg.batch_size, cfg.frames_per_tracklet, cfg.seed,
+                                               self.dist.rank, self.dist.world)
+        self.dataset = CropDataset(self.store, idx, cfg.input_hw, train=True)
+        self.start_epoch = 0
+        self.memory: TrackletMemory | None = None
+
+    def _fingerprint(self) -> dict:
+        st = self.store_path.stat()
+        return {"store": str(self.store_path.resolve()), "size": st.st_size,
+                "tracklets": self.index.num_tracklets, "cameras": self.index.cameras}
+
+    def _check_or_load(self) -> None:
+        ck = self.out / CHECKPOINT
+        if ck.exists() and not self.resume:
+            raise InputError(f"{self.out}: holds a training run already; --resume to continue it, or choose "
+                             "another output folder")
+        if not ck.exists():
+            if self.resume:
+                self.log(f"no checkpoint in {self.out}: starting from scratch")
+            return
+        try:
+            state = load_torch_file(ck, "checkpoint")
+        except InputError as exc:
+            raise InputError(f"{exc}; delete it to start over") from None
+        old = state["config"]
+        new = dataclasses.asdict(self.cfg)
+        changed = {k for k in new if old.get(k) != new[k]} - RESUMABLE_CHANGES
+        if changed:
+            raise InputError(f"{ck}: was trained with other settings ({', '.join(sorted(changed))}); resume with "
+                             "the same ones or choose another output folder")
+        if state["fingerprint"] != self._fingerprint():
+            raise InputError(f"{ck}: was trained on another store than {self.store_path}")
+        self.net.load_state_dict(state["net"])
+        self.opt.load_state_dict(state["opt"])
+        self.memory = TrackletMemory.from_state(state["memory"], self.device)
+        torch.set_rng_state(state["torch_rng"])
+        self.start_epoch = int(state["epoch"]) + 1
+        self.log(f"resuming {self.out} at epoch {self.start_epoch + 1}/{self.cfg.epochs}")
+
+    # ----------------------------------------------------------------------------- label update
+    def embed_all(self, max_frames: int, desc: str) -> torch.Tensor:
+        return embed_tracklets(self.net.embedder, self.store, self.index, self.cfg.input_hw, self.device,
+                               max_frames=max_frames, workers=self.cfg.loader_workers(self.device.type),
+                               progress=self.progress, desc=desc)
+
+    def refresh(self, epoch: int) -> tuple[SoftLabels, torch.Tensor | None, dict]:
+        """The per-epoch pseudo-label step (see LabelUpdate), on the device."""
+        labels, matches, info = self.label_update(self.memory.s, epoch)
+        return labels.to(self.device), matches, info
+
+    # ---------------------------------------------------------------------------------- training
+    def _loader(self, epoch: int):
+        """One DataLoader for the whole run: its workers persist across epochs (no re-fork per
+        epoch), and the batches of each epoch come from the sampler, drawn in this process."""
+        self.sampler.set_epoch(epoch)
+        if getattr(self, "_dl", None) is None:
+            w = self.cfg.loader_workers(self.device.type)
+            self._dl = torch.utils.data.DataLoader(
+                self.dataset, batch_sampler=self.sampler, num_workers=w, pin_memory=self.device.type == "cuda",
+                persistent_workers=w > 0, prefetch_factor=4 if w else None,
+                worker_init_fn=_low_priority_worker if self.device.type == "cpu" else None)
+        return self._dl
+
+    def train_epoch(self, epoch: int, labels: SoftLabels, matches: torch.Tensor | None) -> dict:
+        from tqdm import tqdm
+
+        cfg, dev = self.cfg, self.device
+        self.model.train()
+        use_amp = cfg.amp and dev.type == "cuda"
+        amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+        scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+        heads = self.net.heads
+        head_of = (lambda t: heads[0]) if cfg.single_task else None
+        sums = {"pctd": 0.0, "ccta": 0.0, "loss": 0.0}
+        n_img, n_batches, paired = 0, 0, 0
+        t0 = time.perf_counter()
+        bar = tqdm(self._loader(epoch), total=len(self.sampler), desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                   unit="batch", disable=None if (self.progress and self.dist.main) else True, leave=False)
+        for x, g, cam in bar:
+            x = normalize_batch(x, dev)
+            g, cam = g.to(dev), cam.to(dev)
+            with torch.autocast(dev.type, dtype=amp_dtype, enabled=use_amp):
+                emb = self.model(x)
+            emb = emb.float()
+            l_p = pctd_loss(emb, heads, cam, labels.index[g], labels.weight[g], head_of)
+            loss = l_p
+            l_c = torch.zeros((), device=dev)
+            if matches is not None:
+                l_c, n_pairs = ccta_loss(emb, g, matches, self.memory.s, cfg.ccta_normalize)
+                paired += n_pairs
+                loss = loss + cfg.ccta_lambda * l_c
+            self.opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(self.opt)
+            scaler.update()
+            self.memory.update(self.dist.gather(g), self.dist.gather(emb.detach()))
+            sums["pctd"] += l_p.item()
+            sums["ccta"] += l_c.item()
+            sums["loss"] += loss.item()
+            n_img += x.shape[0] * self.dist.world
+            n_batches += 1
+            bar.set_postfix(pctd=f"{l_p.item():.3f}", ccta=f"{l_c.item():.3f}",
+                            img_s=f"{n_img / max(time.perf_counter() - t0, 1e-9):.0f}")
+        bar.close()
+        dt = time.perf_counter() - t0
+        out = {k: v / max(n_batches, 1) for k, v in sums.items()}
+        out.update(images_per_s=n_img / max(dt, 1e-9), train_s=dt, batches=n_batches, ccta_tracklets=paired)
+        return out
+
+    def evaluate(self) -> dict:
+        feats = self.embed_all(self.cfg.eval_frames, "evaluate")
+        r = cross_camera_retrieval(feats, self.index)
+        return {} if r is None else {f"eval_{k}": v for k, v in r.as_dict().items()}
+
+    def fit(self) -> dict:
+        """The plain loop: label update -> train one epoch -> hooks (evaluate, checkpoint, log)."""
+        cfg = self.cfg
+        self._setup()
+        self._check_or_load()
+        for note in self.notes:
+            self.log(f"note: {note}")
+        idx = self.index
+        self.log(f"UTAL on {self.store_path}: {len(idx.cameras)} camera(s), {idx.num_tracklets} tracklets, "
+                 f"{int(idx.crop_count.sum())} crops; {cfg.backbone} on {self.device}, {cfg.epochs} epochs of "
+                 f"{len(self.sampler)} batches ({self.sampler.per_camera} tracklets x {cfg.frames_per_tracklet} "
+                 f"frames per camera per batch)")
+        self.out.mkdir(parents=True, exist_ok=True)
+        if self.memory is None:
+            (self.out / METRICS).write_text("")  # a fresh run: no stale epochs
+            self.memory = TrackletMemory(self.embed_all(cfg.init_frames, "memory init").to(self.device), cfg.alpha)
+            if self.has_gt and self.dist.main:
+                base = cross_camera_retrieval(self.memory.s.cpu(), idx)
+                if base is not None:
+                    self.write_metrics({"epoch": 0, **{f"eval_{k}": v for k, v in base.as_dict().items()}})
+        last: dict = {}
+        for epoch in range(self.start_epoch, cfg.epochs):
+            labels, matches, info = self.refresh(epoch)
+            stats = self.train_epoch(epoch, labels, matches)
+            rec = {"epoch": epoch + 1, **info, **stats}
+            for hook in self.hooks:
+                hook.after_epoch(self, epoch, rec)
+            last = rec
+            self.dist.barrier()
+        if self.dist.main:
+            for hook in self.hooks:
+                hook.after_train(self)
+        return last
+
+    def write_metrics(self, rec: dict) -> None:
+        with open(self.out / METRICS, "a") as fh:
+            fh.write(json.dumps(rec, default=float) + "\n")
+
+    def save_checkpoint(self, epoch: int) -> None:
+        if not self.dist.main:
+            return
+        path = self.out / CHECKPOINT
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save({"epoch": epoch, "config": dataclasses.asdict(self.cfg), "fingerprint": self._fingerprint(),
+                    "net": self.net.state_dict(), "opt": self.opt.state_dict(), "memory": self.memory.state_dict(),
+                    "torch_rng": torch.get_rng_state()}, tmp)
+        os.replace(tmp, path)  # atomic: a kill never leaves a half-written checkpoint
+
+    def save_final_model(self) -> Path:
+        return save_model(self.net.embedder, self.model_cfg, self.cfg.input_hw, self.out,
+                          {"learn_config": dataclasses.asdict(self.cfg), "cameras": self.index.cameras})
+
+
+def _low_priority_worker(_: int) -> None:
+    """On a CPU-only machine the loader shares the cores with the model's own threads: at the lowest
+    priority it fills their idle moments instead of stalling them (measured in tools/bench_train.py)."""
+    try:
+        os.nice(19)
+    except OSError:
+        pass
+    torch.set_num_threads(1)

@@ -1,0 +1,41 @@
+"""`extract` settings: detector, tracker, tracklets and how crops are stored."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from detection.factory import DetectorConfig
+from tracking.sort import TrackerConfig
+from tracking.tracklets import TrackletConfig
+from tracklet_reid.config_io import to_dict
+from tracklet_reid.errors import InputError
+from tracklet_reid.settings import setting
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    detector: DetectorConfig = DetectorConfig()
+    # SORT's defaults, anchored at 10 fps and rescaled to each video's real rate.
+    tracker: TrackerConfig = TrackerConfig(reference_fps=10.0)
+    tracklets: TrackletConfig = TrackletConfig()
+    crop_encoding: str = setting("jpeg", "how crops are stored: jpeg is 17x smaller than raw (docs/tracklet-store.md)",
+                                 choices=("jpeg", "raw"))
+    jpeg_quality: int = setting(90, "JPEG quality of stored crops")
+    fps: float | None = setting(None, "override the videos' frame rate (unset: each video's own)")
+    workers: int = setting(1, "cameras processed in parallel (processes)")
+
+    def validate(self) -> "ExtractConfig":
+        self.detector.validate()
+        self.tracker.validate()
+        self.tracklets.validate()
+        if self.crop_encoding not in ("jpeg", "raw") or not 1 <= self.jpeg_quality <= 100 or self.workers < 1:
+            raise InputError(f"extract settings out of range: crop_encoding {self.crop_encoding!r}, "
+                             f"jpeg_quality {self.jpeg_quality}, workers {self.workers}")
+        return self
+
+    def tracking_settings(self) -> dict:
+        """What decides the content of the store: a resumed run must use the same."""
+        d = to_dict(self)
+        d.pop("workers")
+        d["detector"].pop("device")
+        d["detector"].pop("batch_size")
+        return d

@@ -1,0 +1,230 @@
+"""Extraction of a camera network: every camera of a folder into one tracklet store, resumable.
+
+Each camera runs in its own worker (a process when --workers > 1) and writes a part file of its
+own; the main process copies a finished part into the store and deletes it. The store is never
+open for writing while video is being decoded, so a killed run leaves it readable: finished
+cameras are complete, and a rerun starts at the first camera that is not.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from tracklet_reid.errors import InputError
+from detection.video import CameraSource, discover_cameras
+from tracking.extract_config import ExtractConfig
+from tracklet_reid.config_io import save_config
+
+SETTINGS_ATTR = "extract_settings"
+
+
+@dataclass
+class CameraJob:
+    source: CameraSource
+    part: Path
+
+
+def _parts_dir(out: Path) -> Path:
+    return out.with_name(out.name + ".parts")
+
+
+def _check_settings(out: Path, cfg: ExtractConfig) -> list[str]:
+    """Complete cameras already in ``out``; refuse to mix settings in one store."""
+    if not out.exists():
+        return []
+    from tracking.store import TrackletStore
+
+    store = TrackletStore(out)  # validates schema and version; JSON attributes come back parsed
+    old = store.attrs.get(SETTINGS_ATTR)
+    if old is not None and old != cfg.tracking_settings():  # both JSON-shaped (config.to_dict)
+        raise InputError(f"{out}: made with other extract settings; resume with the same ones, "
+                         "or write to a new file (-o)")
+    return store.cameras
+
+
+def _queue_put(q, name: str, n: int) -> None:
+    q.put((name, n))
+
+
+def _run_one(job: CameraJob, cfg: ExtractConfig, mot_dir: str | None, progress=None,
+             threads: int | None = None, gt_dir: str | None = None) -> dict:
+    """Worker body (also runs in-process when there is one worker)."""
+    import cv2
+
+    from detection.factory import build_detector
+    from tracking.extract_camera import extract_camera
+
+    if threads:
+        cv2.setNumThreads(threads)
+    if job.part.exists():
+        job.part.unlink()  # an unfinished part from a killed run: redo the camera
+    detector = build_detector(cfg.detector, job.source.name)
+    matcher = None
+    if gt_dir:
+        from detection.file_detector import find_det_file
+        from detection.mot_text import read_mot
+        from tracking.gt_identity import GroundTruthMatcher
+
+        matcher = GroundTruthMatcher(read_mot(find_det_file(Path(gt_dir), job.source.name, "gt")))
+    summary = extract_camera(
+        job.source, detector, cfg.detector.filter(), cfg.tracker, cfg.tracklets, job.part,
+        encoding=cfg.crop_encoding, jpeg_quality=cfg.jpeg_quality,
+        mot_dir=Path(mot_dir) if mot_dir else None, settings=cfg.tracking_settings(), progress=progress,
+        gt_matcher=matcher,
+    )
+    return summary.as_dict()
+
+
+def _part_is_complete(part: Path, camera: str) -> bool:
+    if not part.exists():
+        return False
+    try:
+        from tracking.store import TrackletStore
+
+        return camera in TrackletStore(part).cameras
+    except InputError:
+        return False
+
+
+@dataclass
+class ExtractResult:
+    cameras: list[dict]  # per-camera summaries of the cameras extracted by this run
+    skipped: list[str]  # cameras whose video could not be read
+
+
+def extract_cameras(videos: str, out: str, cfg: ExtractConfig, mot_dir: str | None = None,
+                    quiet: bool = False, gt_dir: str | None = None) -> ExtractResult:
+    cfg = cfg.validate()
+    out_p = Path(out)
+    if out_p.is_dir():
+        raise InputError(f"{out_p}: is a folder; give the store's file name (e.g. tracklets.h5)")
+    out_p.parent.mkdir(parents=True, exist_ok=True)
+    sources = discover_cameras(videos)
+    done = set(_check_settings(out_p, cfg))
+    parts = _parts_dir(out_p)
+    parts.mkdir(exist_ok=True)
+
+    jobs, skipped, summaries = [], [], []
+    for src in sources:
+        if src.name in done:
+            continue
+        if cfg.fps:
+            src.fps = cfg.fps
+        try:
+            src.probe()
+        except InputError as exc:
+            skipped.append(src.name)
+            warnings.warn(f"skipping camera {src.name}: {exc}")
+            continue
+        jobs.append(CameraJob(src, parts / f"{src.name}.h5"))
+    if done and not quiet:
+        print(f"resuming {out_p}: {len(done)} camera(s) already complete ({', '.join(sorted(done))})",
+              file=sys.stderr)
+    if not jobs and not done:
+        raise InputError(f"{videos}: no camera could be read ({', '.join(skipped)})")
+
+    from tracking.store import StoreWriter
+
+    def land(job: CameraJob, summary: dict | None) -> None:
+        with StoreWriter(out_p, crop_hw=(cfg.tracklets.crop_height, cfg.tracklets.crop_width),
+                         encoding=cfg.crop_encoding, jpeg_quality=cfg.jpeg_quality) as w:
+            w.set_attrs(**{SETTINGS_ATTR: cfg.tracking_settings()})
+            w.copy_camera_from(job.part, job.source.name)
+        if summary is None:
+            summary = _summary_from_part(job)
+        job.part.unlink()
+        summaries.append(summary)
+        for msg in summary.get("warnings", []):
+            warnings.warn(msg)
+
+    # a camera finished in its part file but not yet copied (killed in between): just copy it
+    pending = []
+    for job in jobs:
+        if _part_is_complete(job.part, job.source.name):
+            land(job, None)
+        else:
+            pending.append(job)
+
+    bars = _Bars(pending, disable=quiet)
+    try:
+        if cfg.workers <= 1 or len(pending) <= 1:
+            for job in pending:
+                summary = _run_one(job, cfg, mot_dir, progress=functools.partial(bars.advance, job.source.name),
+                                   gt_dir=gt_dir)
+                land(job, summary)
+                bars.close_one(job.source.name)
+        else:
+            _run_parallel(pending, cfg, mot_dir, bars, land, gt_dir)
+    finally:
+        bars.close()
+    try:
+        parts.rmdir()
+    except OSError:
+        pass
+    save_config(cfg, out_p.with_name(out_p.stem + ".extract.yaml"))
+    return ExtractResult(summaries, skipped)
+
+
+def _summary_from_part(job: CameraJob) -> dict:
+    from tracking.store import TrackletStore
+
+    attrs = TrackletStore(job.part).camera(job.source.name).attrs
+    s = attrs.get("summary")
+    return json.loads(s) if isinstance(s, str) else (s or {"camera": job.source.name})
+
+
+def _run_parallel(jobs: list[CameraJob], cfg: ExtractConfig, mot_dir, bars: "_Bars", land, gt_dir) -> None:
+    import multiprocessing as mp
+    import queue as queue_mod
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    ctx = mp.get_context("spawn")  # fork after cv2/torch threads start is unsafe
+    workers = min(cfg.workers, len(jobs))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    with ctx.Manager() as manager:
+        q = manager.Queue()
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = {pool.submit(_run_one, job, cfg, mot_dir, functools.partial(_queue_put, q, job.source.name),
+                                   threads, gt_dir): job for job in jobs}
+            remaining = set(futures)
+            while remaining:
+                finished, remaining = wait(remaining, timeout=0.2, return_when=FIRST_COMPLETED)
+                while True:
+                    try:
+                        name, n = q.get_nowait()
+                    except queue_mod.Empty:
+                        break
+                    bars.advance(name, n)
+                for fut in finished:
+                    job = futures[fut]
+                    land(job, fut.result())
+                    bars.close_one(job.source.name)
+
+
+class _Bars:
+    """One progress bar per camera, with frames/s; silent when stderr is not a terminal."""
+
+    def __init__(self, jobs: list[CameraJob], disable: bool = False):
+        from tqdm import tqdm
+
+        self._bars = {}
+        for pos, job in enumerate(jobs):
+            self._bars[job.source.name] = tqdm(
+                total=job.source.frame_count or None, desc=job.source.name, unit="frame", position=pos,
+                leave=True, disable=True if disable else None, dynamic_ncols=True,
+            )
+
+    def advance(self, name: str, n: int) -> None:
+        self._bars[name].update(n)
+
+    def close_one(self, name: str) -> None:
+        self._bars[name].refresh()
+
+    def close(self) -> None:
+        for b in self._bars.values():
+            b.close()

@@ -1,0 +1,94 @@
+"""The Python API: the main job in a few calls, each returning a typed result.
+
+    extract(videos, store)        -> ExtractResult   videos -> detections -> tracks -> tracklet store
+    learn(store, out)             -> LearnResult     UTAL, without labels -> out/model.pt
+    embed(store, model)           -> TrackletFeatures
+    merge(store, model)           -> Trajectories    fragments of one person in one camera joined
+    match(store, model)           -> Identities      global identities across cameras, ranked matches
+    evaluate(model, benchmark)    -> RankResult      CMC / mAP / mINP on an imported benchmark
+
+Each takes its stage's config dataclass (the same one the `pipeline` command's flags come from);
+None means the defaults. Nothing here writes reports: the `pipeline` command does that.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from reid.association.config import MatchConfig, MergeConfig
+    from reid.association.network import Identities, Trajectories
+    from reid.embedding import ReidModel, TrackletFeatures
+    from reid.embedding_config import EmbedConfig
+    from reid.eval.rank_metrics import RankResult
+    from reid.utal.config import LearnConfig
+    from tracking.extract_config import ExtractConfig
+    from tracking.multi_camera import ExtractResult
+
+
+@dataclass
+class LearnResult:
+    model_dir: Path  # give it to embed / merge / match / evaluate as the model
+    last_epoch: dict  # the final epoch's metrics (losses, images/s; retrieval where the store has ground truth)
+
+
+def extract(videos: str | Path, store: str | Path, config: ExtractConfig | None = None, *,
+            mot_dir: str | Path | None = None, gt_dir: str | Path | None = None,
+            quiet: bool = True) -> ExtractResult:
+    from tracking.extract_config import ExtractConfig
+    from tracking.multi_camera import extract_cameras
+
+    return extract_cameras(str(videos), str(store), config or ExtractConfig(), mot_dir=_opt(mot_dir), quiet=quiet,
+                           gt_dir=_opt(gt_dir))
+
+
+def learn(store: str | Path, out: str | Path, config: LearnConfig | None = None, *, resume: bool = False,
+          progress: bool = False, log: Callable[[str], None] = lambda message: None) -> LearnResult:
+    from reid.utal.config import LearnConfig
+    from reid.utal.trainer import UTALTrainer
+
+    last = UTALTrainer(store, out, config or LearnConfig(), resume=resume, progress=progress, log=log).fit()
+    return LearnResult(Path(out), last)
+
+
+def load_model(model: str | Path, device: str | None = None) -> ReidModel:
+    """A `learn` output folder, or a baseline: ``imagenet:BACKBONE[:WEIGHTS]`` or ``colour``."""
+    from reid.embedding import load_model as _load
+
+    return _load(model, device)
+
+
+def embed(store: str | Path, model: str | Path, config: EmbedConfig | None = None) -> TrackletFeatures:
+    from reid.embedding import EmbedConfig, embed_store
+
+    return embed_store(store, model, config or EmbedConfig())
+
+
+def merge(store: str | Path, model: str | Path, config: MergeConfig | None = None,
+          embedding: EmbedConfig | None = None) -> Trajectories:
+    from reid.association.config import MergeConfig
+    from reid.association.network import merge_cameras
+
+    features = embed(store, model, embedding)
+    return merge_cameras(features.features, features.index, config or MergeConfig())
+
+
+def match(store: str | Path, model: str | Path, config: MatchConfig | None = None,
+          embedding: EmbedConfig | None = None) -> Identities:
+    from reid.association.config import MatchConfig
+    from reid.association.network import match_cameras
+
+    features = embed(store, model, embedding)
+    return match_cameras(features.features, features.index, config or MatchConfig())
+
+
+def evaluate(model: str | Path, benchmark: str | Path, split: int | None = None, frames: int = 0,
+             device: str | None = None, rerank: bool = False) -> RankResult:
+    from reid.eval.protocol import evaluate_benchmark
+
+    return evaluate_benchmark(str(model), str(benchmark), split, frames, device, progress=False, rerank=rerank)[0]
+
+
+def _opt(p: str | Path | None) -> str | None:
+    return None if p is None else str(p)
