@@ -18,5 +18,8 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/pipeline demo --out demo-out
 
+# lint and type gates first (seconds), then the suite; pytest's "no tests ran" exits 5 and fails
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	YOLO_OFFLINE=1 YOLO_AUTOINSTALL=0 YOLO_VERBOSE=0 $(VENV)/bin/python -m pytest -q tests

@@ -67,4 +67,4 @@ def build_detector(cfg: DetectorConfig, camera: str) -> Detector:
         return MotionDetector()
     from detection.file_detector import FileDetector, find_det_file
 
-    return FileDetector.from_path(find_det_file(Path(cfg.detections), camera))
+    return FileDetector.from_path(find_det_file(Path(str(cfg.detections)), camera))

@@ -7,8 +7,8 @@ from typing import Sequence
 import numpy as np
 
 from detection.base import Detections
-from tracklet_reid.errors import InputError
 from detection.mot_text import MotRows, read_mot
+from tracklet_reid.errors import InputError
 
 
 def find_det_file(folder: Path, camera: str, kind: str = "det") -> Path:

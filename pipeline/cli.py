@@ -8,8 +8,7 @@ import os
 import sys
 from typing import Sequence
 
-from pipeline import (demo, evaluate, evaluate_mot, extract, import_benchmark, inspect_store, learn, match, merge,
-                      track)
+from pipeline import demo, evaluate, evaluate_mot, extract, import_benchmark, inspect_store, learn, match, merge, track
 
 # the order `pipeline --help` lists them in: the data's path through the stages
 COMMANDS = (extract, track, evaluate_mot, inspect_store, import_benchmark, learn, evaluate, merge, match, demo)
@@ -28,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> str:
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      line: str | None = None) -> str:
     return f"pipeline: warning: {message}\n"
 
 

@@ -64,12 +64,12 @@ def _stage(name: str) -> float:
 def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = False) -> dict:
     from tqdm import tqdm
 
-    from tracklet_reid.errors import InputError
     from detection.mot_text import read_mot
     from tracking.extract_config import ExtractConfig
-    from tracking.multi_camera import extract_cameras
-    from tracklet_reid.synthetic import generate_world, world_config
     from tracking.mot_metrics import evaluate_mot
+    from tracking.multi_camera import extract_cameras
+    from tracklet_reid.errors import InputError
+    from tracklet_reid.synthetic import generate_world, world_config
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -85,7 +85,8 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = Fals
     t = _stage(f"1/6 generating the world ({wcfg.cameras} cameras, {wcfg.identities} identities)")
     same = marker.exists() and json.loads(marker.read_text())["config"] == json.loads(json.dumps(asdict(wcfg)))
     if not same:
-        with tqdm(total=wcfg.cameras * wcfg.frames, unit="frame", desc="render", disable=True if quiet else None) as bar:
+        with tqdm(total=wcfg.cameras * wcfg.frames, unit="frame", desc="render",
+                  disable=True if quiet else None) as bar:
             generate_world(world_dir, wcfg, progress=bar.update)
     world = json.loads(marker.read_text())
     rows.append(["world", "cameras / identities / frames per camera",
@@ -130,14 +131,14 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = Fals
 
 def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg: DemoConfig, results: dict,
                      quiet: bool) -> list[list]:
-    from tracklet_reid.errors import InputError
     from pipeline.match import run_match
     from pipeline.merge import run_merge
     from reid.association.config import MatchConfig, MergeConfig
     from reid.embedding import EmbedConfig, embed_store
-    from reid.utal.config import LearnConfig
     from reid.eval.cross_camera import cross_camera_retrieval
+    from reid.utal.config import LearnConfig
     from reid.utal.trainer import UTALTrainer
+    from tracklet_reid.errors import InputError
 
     rows: list[list] = []
     t = _stage("3/6 re-id before learning: colour histograms and the ImageNet backbone")
@@ -151,6 +152,8 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
             rows.append([f"re-id: {label}", "skipped", str(exc)[:60], None])
             continue
         r = cross_camera_retrieval(e.features, e.index)
+        if r is None:  # the world always has ground truth and several cameras
+            raise InputError(f"{store}: no ground truth to score re-id with")
         rows.append([f"re-id: {label}", "cross-camera Rank-1 / mAP", f"{r.rank(1):.3f} / {r.mAP:.3f}",
                      round(time.perf_counter() - t, 1)])
         results["stages"].append({"stage": f"reid {label}", **r.as_dict()})
@@ -188,7 +191,8 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
                  f"{n_trk} -> {n_merge} -> {n_long}; {merged.get('nmi', float('nan')):.3f}",
                  round(time.perf_counter() - t, 1)])
     rows.append(["merge: learned", "mean IDF1 / ID switches before -> after",
-                 f"{mean_of(merged['cameras'], 'before', 'idf1'):.3f} -> {mean_of(merged['cameras'], 'after', 'idf1'):.3f}"
+                 f"{mean_of(merged['cameras'], 'before', 'idf1'):.3f} -> "
+                 f"{mean_of(merged['cameras'], 'after', 'idf1'):.3f}"
                  f" / {mean_of(merged['cameras'], 'before', 'id_switches'):.0f} -> "
                  f"{mean_of(merged['cameras'], 'after', 'id_switches'):.0f}", None])
     if "baseline" in merged:

@@ -33,7 +33,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_merge(store: str, model: str, out: str, cfg: MergeConfig = MergeConfig(), emb: EmbedConfig = EmbedConfig(),
+# noqa reason: the command's inputs are the store, model, output folder, two configs and the files
+# to score against; they stay named rather than bundled into a one-use object
+def run_merge(store: str,  # noqa: PLR0913
+              model: str, out: str, cfg: MergeConfig = MergeConfig(), emb: EmbedConfig = EmbedConfig(),
               mot_dir: str | None = None, gt_dir: str | None = None, baseline: str | None = None,
               quiet: bool = False) -> dict:
     """Merge, score against ground truth where the store has it, write trajectories.csv,

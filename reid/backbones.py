@@ -39,7 +39,8 @@ def _trunk(model: nn.Module, name: str) -> nn.Module:
 
     if name.startswith("resnet"):
         return nn.Sequential(*list(model.children())[:-2])  # up to the last conv block
-    return model.features
+    features: nn.Module = model.features
+    return features
 
 
 def load_weights_by_order(module: nn.Module, state: dict, source: str) -> None:

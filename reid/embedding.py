@@ -13,12 +13,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from tracklet_reid.errors import InputError
-from reid.tracklet_index import TrackletIndex
 from reid.backbones import load_torch_file
 from reid.embedding_config import EmbedConfig
+from reid.tracklet_index import TrackletIndex
 from reid.utal.model import Embedder, ModelConfig
 from tracking.store import TrackletStore
+from tracklet_reid.errors import InputError
 
 MODEL_FILE = "model.pt"
 # ImageNet statistics: every torchvision and torchreid backbone expects inputs scaled with them
@@ -68,7 +68,10 @@ class _Crops(torch.utils.data.Dataset):
 
 
 @torch.no_grad()
-def embed_tracklets(model: nn.Module, store: TrackletStore, index: TrackletIndex, input_hw: tuple[int, int],
+# noqa reason: the low-level embedding loop learn and every command share; its loader settings
+# (batch size, workers, progress) are per call site, not a stage config
+def embed_tracklets(model: nn.Module,  # noqa: PLR0913
+                     store: TrackletStore, index: TrackletIndex, input_hw: tuple[int, int],
                     device: torch.device | str = "cpu", max_frames: int = 16, batch_size: int | None = None,
                     workers: int = 0, progress: bool = False, desc: str = "embed") -> torch.Tensor:
     """(N, D) float32 tracklet features on the CPU, rows in ``index`` order."""
@@ -85,7 +88,7 @@ def embed_tracklets(model: nn.Module, store: TrackletStore, index: TrackletIndex
             owner.append(g)
     items_a = np.asarray(items, dtype=np.int64).reshape(-1, 2)
     owner_t = torch.as_tensor(owner, dtype=torch.long)
-    loader = torch.utils.data.DataLoader(_Crops(store, index.cameras, items_a, tuple(input_hw)),
+    loader = torch.utils.data.DataLoader(_Crops(store, index.cameras, items_a, (int(input_hw[0]), int(input_hw[1]))),
                                          batch_size=batch_size, num_workers=workers, shuffle=False)
     was_training = model.training
     model.eval()
@@ -117,7 +120,7 @@ class ReidModel:
 
     def __init__(self, module: nn.Module, input_hw: tuple[int, int], name: str, device: torch.device):
         self.module = module.to(device).eval()
-        self.input_hw = tuple(input_hw)
+        self.input_hw: tuple[int, int] = (int(input_hw[0]), int(input_hw[1]))
         self.name = name
         self.device = device
 

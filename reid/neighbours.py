@@ -34,13 +34,13 @@ def topk_neighbours(x: torch.Tensor, k: int, y: torch.Tensor | None = None, excl
     (squared distances (n, k) ascending, indices (n, k)). Pairs marked by ``block_mask(rows, cols)``
     are ignored; a row with fewer than k candidates gets inf distances for the rest."""
     same = y is None
-    y = x if same else y
-    n, m = x.shape[0], y.shape[0]
+    other: torch.Tensor = x if y is None else y
+    n, m = x.shape[0], other.shape[0]
     k = min(k, m - (1 if same and exclude_self else 0))
     dev = x.device
     if k <= 0 or n == 0:
         return torch.zeros(n, 0, device=dev), torch.zeros(n, 0, dtype=torch.long, device=dev)
-    x2, y2 = (x * x).sum(1), (y * y).sum(1)
+    x2, y2 = (x * x).sum(1), (other * other).sum(1)
     best_d = torch.full((n, k), float("inf"), device=dev, dtype=x.dtype)
     best_i = torch.full((n, k), -1, dtype=torch.long, device=dev)
     tr = tile if same else chunk_rows(n, m)
@@ -49,7 +49,7 @@ def topk_neighbours(x: torch.Tensor, k: int, y: torch.Tensor | None = None, excl
         rows = torch.arange(s, min(s + tr, n), device=dev)
         for t in range(s if same else 0, m, tc):
             cols = torch.arange(t, min(t + tc, m), device=dev)
-            d = x2[rows, None] + y2[None, cols] - 2.0 * (x[rows] @ y[cols].T)
+            d = x2[rows, None] + y2[None, cols] - 2.0 * (x[rows] @ other[cols].T)
             d.clamp_min_(0)
             if block_mask is not None:
                 d[block_mask(rows, cols)] = float("inf")
@@ -67,8 +67,8 @@ def topk_neighbours(x: torch.Tensor, k: int, y: torch.Tensor | None = None, excl
 
 
 def affinity(memory: torch.Tensor, K: int) -> tuple[torch.Tensor, torch.Tensor, float]:
-    """UTAL Eq. 4, shared by the soft labels and merge: sparse affinity of one camera's memory rows: (indices (M, K+1), A values (M, K+1), sigma^2).
-    Column 0 is the tracklet itself (A = 1)."""
+    """UTAL Eq. 4, shared by the soft labels and merge: sparse affinity of one camera's memory rows,
+    as (indices (M, K+1), A values (M, K+1), sigma^2). Column 0 is the tracklet itself (A = 1)."""
     M = memory.shape[0]
     self_idx = torch.arange(M, device=memory.device).unsqueeze(1)
     k = min(K, M - 1)

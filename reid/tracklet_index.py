@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from tracklet_reid.errors import InputError
+
 from tracking.store import TrackletSet, TrackletStore
+from tracklet_reid.errors import InputError
+
 
 @dataclass
 class TrackletIndex:
@@ -56,7 +58,8 @@ class TrackletIndex:
                          t["last_frame"]))
         if require and n == 0:
             raise InputError(f"{store.path}: the complete cameras hold no tracklet")
-        cat = [np.concatenate(col) if rows else np.zeros(0, np.int64) for col in zip(*rows)] if rows else [np.zeros(0, np.int64)] * 7
+        empty = np.zeros(0, np.int64)
+        cat = [np.concatenate(col) for col in zip(*rows)] if rows else [empty] * 7
         return cls(cams, slices, *(np.asarray(a, dtype=np.int64) for a in cat))
 
 

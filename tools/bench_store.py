@@ -110,7 +110,8 @@ def main() -> None:
     for r in results:
         print(f"{r['encoding']:<9}{r['write']:>10.0f}{r['seq']:>12.0f}{r['rand']:>13.0f}{r['mb']:>12.1f}")
     raw, jpg = results
-    print(f"reference: raw; JPEG is x{jpg['mb'] / raw['mb']:.3f} the size, random reads x{jpg['rand'] / raw['rand']:.2f} "
+    print(f"reference: raw; JPEG is x{jpg['mb'] / raw['mb']:.3f} the size, "
+          f"random reads x{jpg['rand'] / raw['rand']:.2f} "
           "the speed; acceptance: random reads >= 3000 crops/s")
 
 

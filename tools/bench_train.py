@@ -24,9 +24,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reid.utal.cross_camera import cross_camera_matches  # noqa: E402
 from reid.embedding import pick_device  # noqa: E402
 from reid.utal.config import LearnConfig  # noqa: E402
+from reid.utal.cross_camera import cross_camera_matches  # noqa: E402
 from reid.utal.soft_labels import compute_soft_labels  # noqa: E402
 from reid.utal.trainer import UTALTrainer  # noqa: E402
 from tracking.store import StoreWriter  # noqa: E402

@@ -59,7 +59,9 @@ class _Rows:
                   np.concatenate(self.score))
 
 
-def extract_camera(
+# noqa reason: one camera's whole extraction (decode, detect, track, cut, encode, write, MOT text)
+# on purpose in one readable sequence, with each stage's config passed as it is
+def extract_camera(  # noqa: C901, PLR0913
     source: CameraSource,
     detector: Detector,
     det_filter: DetectionFilter,

@@ -55,14 +55,15 @@ def evaluate_mot(gt: MotRows, result: MotRows, iou_threshold: float = 0.5,
     T = max(last + 1, num_frames or 0)
     g_by, t_by = gt.by_frame(), result.by_frame()
     empty = np.zeros(0, np.int64)
-    data = {"gt_ids": [], "tracker_ids": [], "similarity_scores": [], "num_timesteps": T,
-            "num_gt_dets": len(gt), "num_tracker_dets": len(result), "num_gt_ids": n_gid,
-            "num_tracker_ids": n_tid}
+    gt_ids, tracker_ids, similarity = [], [], []
     for t in range(T):
         gi, ti = g_by.get(t, empty), t_by.get(t, empty)
-        data["gt_ids"].append(g_ids[gi])
-        data["tracker_ids"].append(t_ids[ti])
-        data["similarity_scores"].append(iou_matrix(gt.boxes[gi], result.boxes[ti]))
+        gt_ids.append(g_ids[gi])
+        tracker_ids.append(t_ids[ti])
+        similarity.append(iou_matrix(gt.boxes[gi], result.boxes[ti]))
+    data = {"gt_ids": gt_ids, "tracker_ids": tracker_ids, "similarity_scores": similarity, "num_timesteps": T,
+            "num_gt_dets": len(gt), "num_tracker_dets": len(result), "num_gt_ids": n_gid,
+            "num_tracker_ids": n_tid}
     with contextlib.redirect_stdout(io.StringIO()):  # TrackEval prints its config
         clear = CLEAR({"THRESHOLD": iou_threshold, "PRINT_CONFIG": False}).eval_sequence(data)
         ident = Identity({"THRESHOLD": iou_threshold, "PRINT_CONFIG": False}).eval_sequence(data)

@@ -19,6 +19,7 @@ from typing import Iterable, Iterator, Sequence
 
 import h5py
 import numpy as np
+from numpy.typing import ArrayLike
 
 from tracklet_reid.errors import StoreError
 
@@ -144,7 +145,7 @@ def encode_crop(crop: np.ndarray, encoding: str, quality: int = DEFAULT_JPEG_QUA
     return buf.reshape(-1)
 
 
-_REDUCED = {1: None, 2: "IMREAD_REDUCED_COLOR_2", 4: "IMREAD_REDUCED_COLOR_4", 8: "IMREAD_REDUCED_COLOR_8"}
+_REDUCED = {1: "IMREAD_COLOR", 2: "IMREAD_REDUCED_COLOR_2", 4: "IMREAD_REDUCED_COLOR_4", 8: "IMREAD_REDUCED_COLOR_8"}
 
 
 def decode_jpeg(buf: np.ndarray, reduce: int = 1) -> np.ndarray:
@@ -152,7 +153,7 @@ def decode_jpeg(buf: np.ndarray, reduce: int = 1) -> np.ndarray:
     scaling): several times cheaper than a full decode followed by a resize."""
     import cv2
 
-    flag = cv2.IMREAD_COLOR if reduce == 1 else getattr(cv2, _REDUCED[reduce])
+    flag = getattr(cv2, _REDUCED[reduce])
     img = cv2.imdecode(buf, flag)
     if img is None:
         raise StoreError("a stored JPEG crop is corrupt")
@@ -181,9 +182,9 @@ class CameraWriter:
     def add_tracklet(
         self,
         crops: Sequence[np.ndarray],
-        frames: Sequence[int],
-        boxes: np.ndarray,
-        scores: Sequence[float],
+        frames: ArrayLike,
+        boxes: ArrayLike,
+        scores: ArrayLike,
         track_id: int,
         gt_identity: int = -1,
         encoded: bool = False,
@@ -196,9 +197,9 @@ class CameraWriter:
         n = len(crops)
         if n == 0:
             raise ValueError("a tracklet needs at least one crop")
-        frames = np.asarray(frames, dtype=np.int32)
-        boxes = np.asarray(boxes, dtype=np.float32).reshape(n, 4)
-        scores = np.asarray(scores, dtype=np.float32).reshape(n)
+        frame_a = np.asarray(frames, dtype=np.int32)
+        box_a = np.asarray(boxes, dtype=np.float32).reshape(n, 4)
+        score_a = np.asarray(scores, dtype=np.float32).reshape(n)
         g, info = self._g, self._info
         start = self._n_crops
         if info.encoding == "jpeg":
@@ -218,11 +219,11 @@ class CameraWriter:
                 raise ValueError(f"crops must be {h}x{w}x3, got {arr.shape[1:]}")
             g["crops"].resize((start + n, h, w, 3))
             g["crops"][start : start + n] = arr
-        for key, values in (("crop_frame", frames), ("crop_box", boxes), ("crop_score", scores)):
+        for key, values in (("crop_frame", frame_a), ("crop_box", box_a), ("crop_score", score_a)):
             ds = g[key]
             ds.resize((start + n,) + ds.shape[1:])
             ds[start : start + n] = values
-        first, last = frame_range if frame_range is not None else (int(frames.min()), int(frames.max()))
+        first, last = frame_range if frame_range is not None else (int(frame_a.min()), int(frame_a.max()))
         row = np.array([(start, n, int(first), int(last), int(track_id))], dtype=TRACKLET_DTYPE)
         t = self._n_tracklets
         g["tracklets"].resize((t + 1,))

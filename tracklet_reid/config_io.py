@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from tracklet_reid.errors import InputError
 
@@ -18,7 +18,7 @@ def to_dict(cfg: Any) -> dict:
 
 def from_dict(cls: type[T], data: dict, where: str = "config") -> T:
     """Build a (nested) dataclass from a dict, rejecting unknown keys with a message naming them."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    fields = {f.name: f for f in dataclasses.fields(cast(Any, cls))}
     unknown = set(data) - set(fields)
     if unknown:
         raise InputError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))} "

@@ -54,9 +54,9 @@ def global_identities(features: torch.Tensor, camera_of: np.ndarray, first: np.n
         ia = np.flatnonzero(cams == a)
         for b in cam_ids[ai + 1:]:
             ib = np.flatnonzero(cams == b)
-            dab, nab = topk_neighbours(f[ia], 1, y=f[ib])
-            _, nba = topk_neighbours(f[ib], 1, y=f[ia])
-            nab, nba = nab[:, 0].cpu().numpy(), nba[:, 0].cpu().numpy()
+            dab, nab_t = topk_neighbours(f[ia], 1, y=f[ib])
+            _, nba_t = topk_neighbours(f[ib], 1, y=f[ia])
+            nab, nba = nab_t[:, 0].cpu().numpy(), nba_t[:, 0].cpu().numpy()
             mutual = nba[nab] == np.arange(len(ia))
             for i in np.flatnonzero(mutual):
                 links.append((float(dab[i, 0].sqrt()), int(ia[i]), int(ib[nab[i]])))
@@ -66,7 +66,7 @@ def global_identities(features: torch.Tensor, camera_of: np.ndarray, first: np.n
         if max_distance is not None and d > max_distance:
             too_far += 1
             continue
-        if find(i) == find(j):
+        if find(i) == find(j):  # already one identity (a seed or an earlier link)
             continue
         if union(i, j):
             made += 1

@@ -10,14 +10,13 @@ import numpy as np
 from reid.datasets.common import GALLERY, QUERY, Benchmark, _group_train, _images, _need, _singles
 from tracklet_reid.errors import InputError
 
-
 MARKET_RE = re.compile(r"^(-?\d+)_c(\d+)s(\d+)_(\d+)")
 DUKE_RE = re.compile(r"^(-?\d+)_c(\d+)_f(\d+)")
 CUHK_NP_RE = re.compile(r"^(-?\d+)_c(\d+)(?:_(\d+))?")
 
 
 def _parse_folder(folder: Path, regex: re.Pattern, frame_group: int | None) -> list[tuple[Path, int, int, int]]:
-    out = []
+    out: list[tuple[Path, int, int, int]] = []
     for p in _images(folder):
         m = regex.match(p.name)
         if not m:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-
 from typing import Callable
 
 import numpy as np
@@ -12,7 +11,6 @@ import numpy as np
 from reid.datasets.common import GALLERY, QUERY, TRAIN, Benchmark, Item, _images, _need
 from tracking.store import TrackletSet
 from tracklet_reid.errors import InputError
-
 
 MARS_RE = re.compile(r"^(\d{4}|00-1)C(\d)T(\d{4})F(\d{3})")
 
@@ -53,7 +51,7 @@ def mars(root: Path) -> Benchmark:
     return Benchmark("mars", train + test, junk_ids=(-1,))
 
 
-def _video_tree(root: Path, name: str, subsets: dict[str, int]) -> Benchmark:
+def _video_tree(root: Path, name: str, subsets: dict[str, TrackletSet]) -> Benchmark:
     """`<subset>/<pid>/<tracklet>/<pid>_C<cam>_F<frame>_X<n>.jpg` (DukeMTMC-VideoReID layout)."""
     folders = _need(root, *subsets)
     items = []

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from reid.tracklet_index import TrackletIndex
 from reid.eval.rank_metrics import RankResult, evaluate_features
+from reid.tracklet_index import TrackletIndex
 
 
 def cross_camera_retrieval(features: torch.Tensor, index: TrackletIndex) -> RankResult | None:

@@ -5,11 +5,10 @@ import json
 
 import numpy as np
 
-from tracklet_reid.errors import InputError
-from reid.tracklet_index import TrackletIndex
 from reid.eval.rank_metrics import RankResult, evaluate_features
+from reid.tracklet_index import TrackletIndex
 from tracking.store import TrackletSet, TrackletStore
-
+from tracklet_reid.errors import InputError
 
 
 def protocol_sets(store: TrackletStore, split: int | None) -> tuple[TrackletIndex, TrackletIndex, tuple]:
@@ -26,7 +25,8 @@ def protocol_sets(store: TrackletStore, split: int | None) -> tuple[TrackletInde
         splits = json.loads(splits)
     if splits:
         if split is None or not 0 <= split < len(splits):
-            raise InputError(f"{store.path}: {attrs['benchmark']} is evaluated per split: give --split 0..{len(splits) - 1}")
+            raise InputError(f"{store.path}: {attrs['benchmark']} is evaluated per split: "
+                             f"give --split 0..{len(splits) - 1}")
         test = splits[split]["test"]
         cams = store.cameras
         q = TrackletIndex.from_store(store, cams[:1], select=lambda c: (c.tracklet_set == TrackletSet.TEST)

@@ -92,7 +92,9 @@ def rank_metrics(dist_blocks: Iterable[tuple[slice, np.ndarray]], q_pids, q_cams
                       num_queries=n, num_skipped=skipped)
 
 
-def evaluate_features(qf, gf, q_pids, q_cams, g_pids, g_cams, g_junk=None, max_rank: int = 50,
+# noqa reason: the standard re-id protocol's inputs (query / gallery features, ids, cameras, junk)
+def evaluate_features(qf,  # noqa: PLR0913
+                       gf, q_pids, q_cams, g_pids, g_cams, g_junk=None, max_rank: int = 50,
                       device: str | None = None) -> RankResult:
     return rank_metrics(chunked_distances(qf, gf, device=device), q_pids, q_cams, g_pids, g_cams, g_junk, max_rank)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tracklet_reid.errors import InputError
 from reid.backbones import BACKBONES
+from tracklet_reid.errors import InputError
 from tracklet_reid.settings import setting
 
 LABEL_MODES = ("soft", "hard", "weak")

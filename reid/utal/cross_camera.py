@@ -8,7 +8,6 @@ from reid.neighbours import topk_neighbours
 from reid.utal.config import MODES
 
 
-
 def cross_camera_matches(memory: torch.Tensor, camera_of: torch.Tensor, mode: str = "reciprocal",
                          k: int = 1) -> torch.Tensor:
     """(N, k) indices of each tracklet's matches in other cameras, -1 where none.

@@ -9,7 +9,6 @@ import torch
 def export_torchscript(embedder: torch.nn.Module, input_hw: tuple[int, int], path: Path) -> Path:
     """The embedding model alone, traced, for deployment without this package."""
     import copy
-
     import warnings
 
     m = copy.deepcopy(embedder).cpu().eval().to(memory_format=torch.contiguous_format)

@@ -48,6 +48,7 @@ class UTALNet(nn.Module):
         sizes = [sum(classes_per_camera)] if single_task else list(classes_per_camera)
         self.heads = nn.ModuleList(nn.Linear(cfg.embed_dim, n, bias=False) for n in sizes)
         for h in self.heads:
+            assert isinstance(h, nn.Linear)
             nn.init.normal_(h.weight, std=0.001)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

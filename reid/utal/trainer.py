@@ -14,20 +14,20 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from tracklet_reid.errors import InputError
 from reid.backbones import load_torch_file
 from reid.embedding import embed_tracklets, normalize_batch, pick_device, save_model
+from reid.eval.cross_camera import cross_camera_retrieval
 from reid.tracklet_index import TrackletIndex, training_tracklets
-from reid.utal.sampler import BalancedTrackletSampler, CropDataset
 from reid.utal.config import LearnConfig
+from reid.utal.hooks import Hook, default_hooks
+from reid.utal.label_update import LabelUpdate
 from reid.utal.losses import ccta_loss, pctd_loss
 from reid.utal.memory import TrackletMemory
 from reid.utal.model import ModelConfig, UTALNet
-from reid.utal.hooks import Hook, default_hooks
-from reid.utal.label_update import LabelUpdate
+from reid.utal.sampler import BalancedTrackletSampler, CropDataset
 from reid.utal.soft_labels import SoftLabels
-from reid.eval.cross_camera import cross_camera_retrieval
 from tracking.store import TrackletStore
+from tracklet_reid.errors import InputError
 
 CHECKPOINT = "checkpoints/last.pt"
 METRICS = "metrics.jsonl"
@@ -146,7 +146,7 @@ class UTALTrainer:
         self.net = self.net.to(memory_format=torch.channels_last)
         self.model = self.net
         if self.dist.world > 1:
-            self.model = torch.nn.parallel.DistributedDataParallel(
+            self.model = torch.nn.parallel.DistributedDataParallel(  # type: ignore[assignment]
                 self.net, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
         self.sampler = BalancedTrackletSampler(idx, cfg.batch_size, cfg.frames_per_tracklet, cfg.seed,
@@ -196,7 +196,7 @@ class UTALTrainer:
 
     def refresh(self, epoch: int) -> tuple[SoftLabels, torch.Tensor | None, dict]:
         """The per-epoch pseudo-label step (see LabelUpdate), on the device."""
-        labels, matches, info = self.label_update(self.memory.s, epoch)
+        labels, matches, info = self.label_update(self._memory().s, epoch)
         return labels.to(self.device), matches, info
 
     # ---------------------------------------------------------------------------------- training
@@ -237,14 +237,14 @@ class UTALTrainer:
             loss = l_p
             l_c = torch.zeros((), device=dev)
             if matches is not None:
-                l_c, n_pairs = ccta_loss(emb, g, matches, self.memory.s, cfg.ccta_normalize)
+                l_c, n_pairs = ccta_loss(emb, g, matches, self._memory().s, cfg.ccta_normalize)
                 paired += n_pairs
                 loss = loss + cfg.ccta_lambda * l_c
             self.opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(self.opt)
             scaler.update()
-            self.memory.update(self.dist.gather(g), self.dist.gather(emb.detach()))
+            self._memory().update(self.dist.gather(g), self.dist.gather(emb.detach()))
             sums["pctd"] += l_p.item()
             sums["ccta"] += l_c.item()
             sums["loss"] += loss.item()
@@ -297,6 +297,10 @@ class UTALTrainer:
                 hook.after_train(self)
         return last
 
+    def _memory(self) -> TrackletMemory:
+        assert self.memory is not None, "the memory is built before the first epoch"
+        return self.memory
+
     def write_metrics(self, rec: dict) -> None:
         with open(self.out / METRICS, "a") as fh:
             fh.write(json.dumps(rec, default=float) + "\n")
@@ -308,7 +312,7 @@ class UTALTrainer:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         torch.save({"epoch": epoch, "config": dataclasses.asdict(self.cfg), "fingerprint": self._fingerprint(),
-                    "net": self.net.state_dict(), "opt": self.opt.state_dict(), "memory": self.memory.state_dict(),
+                    "net": self.net.state_dict(), "opt": self.opt.state_dict(), "memory": self._memory().state_dict(),
                     "torch_rng": torch.get_rng_state()}, tmp)
         os.replace(tmp, path)  # atomic: a kill never leaves a half-written checkpoint
 

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 from detection.base import DetectionFilter, Detections
-from tracklet_reid.errors import InputError
 from detection.factory import DetectorConfig, build_detector
 from detection.opencv_dnn import parse_yolo_onnx_output
 from detection.video import CameraSource
 from tests.conftest import shared_path
 from tests.helpers import make_camera_video
 from tracking.sort import iou_matrix
+from tracklet_reid.errors import InputError
 
 
 def test_filter_drops_nan_small_and_low_scores():

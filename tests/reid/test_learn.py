@@ -128,8 +128,8 @@ def test_offline_imagenet_weights_fail_fast_with_one_line(tmp_path, capsys, monk
 
 
 def test_local_mobilenet_weights_load():
-    from tests.conftest import shared_path
     from reid.backbones import build_backbone
+    from tests.conftest import shared_path
 
     w = shared_path("weights", "mobilenetv2-imagenet")
     trunk, dim = build_backbone("mobilenet_v2", str(w))

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from pipeline.cli import main
-from reid.eval.cluster_metrics import nmi, pairwise_precision_recall
 from reid.association.match import global_identities
 from reid.association.merge import merge_tracklets
+from reid.eval.cluster_metrics import nmi, pairwise_precision_recall
 from tests.helpers import write_reid_store
 
 

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from reid.utal.cross_camera import cross_camera_matches, pair_stats
+from reid.neighbours import topk_neighbours
 from reid.tracklet_index import TrackletIndex
-from reid.utal.sampler import BalancedTrackletSampler
+from reid.utal.cross_camera import cross_camera_matches, pair_stats
 from reid.utal.losses import ccta_loss, pctd_loss
 from reid.utal.memory import TrackletMemory
-from reid.neighbours import topk_neighbours
+from reid.utal.sampler import BalancedTrackletSampler
 from reid.utal.soft_labels import compute_soft_labels, hard_labels, same_identity_label_similarity
 
 

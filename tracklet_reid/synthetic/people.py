@@ -61,7 +61,9 @@ def random_identities(n: int, rng: np.random.Generator, shared_palette: int | No
     return out
 
 
-def draw_person(ident: Identity, height_px: float, phase: float, facing: int, cast: np.ndarray
+# noqa reason: one branch per clothing and accessory kind, drawn in order
+def draw_person(ident: Identity,  # noqa: C901
+                 height_px: float, phase: float, facing: int, cast: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
     """Render a person of ``height_px`` (top of head to feet) in walking ``phase``.
 

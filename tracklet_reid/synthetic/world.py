@@ -187,7 +187,9 @@ def _occluder_layer(cfg: WorldConfig, cam: Camera) -> tuple[np.ndarray, np.ndarr
     return img, mask
 
 
-def _render_camera(cfg: WorldConfig, cam: Camera, ci: int, visits: list[Visit], people: list[Identity],
+# noqa reason: the per-frame rendering loop of one camera (people, occluders, detections, gt)
+def _render_camera(cfg: WorldConfig,  # noqa: C901
+                    cam: Camera, ci: int, visits: list[Visit], people: list[Identity],
                    out: Path, rng, progress: Callable[[int], None] | None) -> tuple[list, list]:
     import cv2
 
