@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import sys
 from pathlib import Path
 
 from pipeline.association_args import add_common
@@ -27,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.association_args import baseline_spec
     from tracklet_reid.config_io import load_config
 
-    cfg = load_config(MatchConfig, None, overrides(args, MatchConfig)).validate()
+    cfg = load_config(MatchConfig, None, overrides(args, MatchConfig))
     emb = load_config(EmbedConfig, None, overrides(args, EmbedConfig))
     run_match(args.store, args.model, args.out, cfg, emb, args.mot, baseline_spec(args), args.quiet)
     return 0
@@ -37,6 +36,7 @@ def run_match(store: str, model: str, out: str, cfg: MatchConfig = MatchConfig()
               mot_dir: str | None = None, baseline: str | None = None, quiet: bool = False) -> dict:
     """Match, score against ground truth where the store has it, write ranked.csv, global_ids.csv,
     match.json, mot/ and report.html into ``out``; returns the report's dict."""
+    from pipeline.association_args import embed_baseline
     from pipeline.outputs import write_tracklet_table, write_tracks_mot
     from reid.association.network import match_cameras
     from reid.embedding import embed_store
@@ -51,15 +51,12 @@ def run_match(store: str, model: str, out: str, cfg: MatchConfig = MatchConfig()
     if len(idx.cameras) < 2:
         raise InputError(f"{store}: matching across cameras needs at least two cameras with tracklets "
                          f"(has {', '.join(idx.cameras)})")
+    btf = embed_baseline(tf, baseline, emb, "match", quiet)
     ids = match_cameras(tf.features, idx, cfg)
     result = {"model": tf.model, **ids.stats, **identity_scores(idx, ids.labels, tf.features)}
-    if baseline:
-        try:
-            btf = embed_store(tf.store, baseline, emb, progress=not quiet, input_hw=tf.input_hw)
-            bids = match_cameras(btf.features, idx, cfg)
-            result["baseline"] = {"model": btf.model, **bids.stats, **identity_scores(idx, bids.labels, btf.features)}
-        except InputError as exc:
-            print(f"pipeline match: baseline skipped: {exc}", file=sys.stderr)
+    if btf is not None:
+        bids = match_cameras(btf.features, idx, cfg)
+        result["baseline"] = {"model": btf.model, **bids.stats, **identity_scores(idx, bids.labels, btf.features)}
     ranked = ids.ranked
     with open(out_p / "ranked.csv", "w", newline="") as fh:
         w = csv.writer(fh)

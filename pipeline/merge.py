@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from pipeline.association_args import add_common
@@ -27,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.association_args import baseline_spec
     from tracklet_reid.config_io import load_config
 
-    cfg = load_config(MergeConfig, None, overrides(args, MergeConfig)).validate()
+    cfg = load_config(MergeConfig, None, overrides(args, MergeConfig))
     emb = load_config(EmbedConfig, None, overrides(args, EmbedConfig))
     run_merge(args.store, args.model, args.out, cfg, emb, args.mot, args.gt, baseline_spec(args), args.quiet)
     return 0
@@ -41,15 +40,19 @@ def run_merge(store: str,  # noqa: PLR0913
               quiet: bool = False) -> dict:
     """Merge, score against ground truth where the store has it, write trajectories.csv,
     merge.json, mot/ and report.html into ``out``; returns the report's dict."""
+    import numpy as np
+
+    from pipeline.association_args import embed_baseline
+    from pipeline.outputs import mot_scores, read_gt, relabelled_tracks, write_tracklet_table, write_tracks_mot
     from reid.association.network import merge_cameras
     from reid.embedding import embed_store
     from reid.eval.association import labelled_nmi
-    from tracklet_reid.errors import InputError
 
     out_p = Path(out)
     out_p.mkdir(parents=True, exist_ok=True)
     cfg.validate()
     tf = embed_store(store, model, emb, progress=not quiet)
+    btf = embed_baseline(tf, baseline, emb, "merge", quiet)
     idx = tf.index
     traj = merge_cameras(tf.features, idx, cfg)
     labels, per_cam = traj.labels, traj.cameras
@@ -57,45 +60,32 @@ def run_merge(store: str,  # noqa: PLR0913
     if (idx.gt >= 0).any():
         for c, sl in enumerate(idx.camera_slices):
             per_cam[c]["nmi"] = labelled_nmi(idx, labels, sl)
-            per_cam[c]["nmi_before"] = labelled_nmi(idx, _own_labels(idx.num_tracklets), sl)
+            per_cam[c]["nmi_before"] = labelled_nmi(idx, np.arange(idx.num_tracklets), sl)
         result["nmi"] = labelled_nmi(idx, labels)
-    from pipeline.outputs import mot_scores, read_gt, relabelled_tracks, write_tracklet_table, write_tracks_mot
-
     write_tracks_mot(tf, labels, mot_dir, out_p / "mot")
-    if mot_dir and gt_dir:
+    gts = {cam: read_gt(gt_dir, cam) for cam in idx.cameras} if mot_dir and gt_dir else {}
+    if gts:
         from detection.mot_text import read_mot
 
         for c, cam in enumerate(idx.cameras):
-            gt = read_gt(gt_dir, cam)
-            per_cam[c]["before"] = mot_scores(gt, read_mot(Path(mot_dir) / f"{cam}.txt"))
-            per_cam[c]["after"] = mot_scores(gt, read_mot(out_p / "mot" / f"{cam}.txt"))
-    if baseline:
-        try:
-            btf = embed_store(tf.store, baseline, emb, progress=not quiet, input_hw=tf.input_hw)
-        except InputError as exc:
-            print(f"pipeline merge: baseline skipped: {exc}", file=sys.stderr)
-        else:
-            btraj = merge_cameras(btf.features, idx, cfg)
-            blabels, bper = btraj.labels, btraj.cameras
-            result["baseline"] = {"model": btf.model, "cameras": bper, "nmi": labelled_nmi(idx, blabels)}
-            if mot_dir and gt_dir:
-                for c, sl in enumerate(idx.camera_slices):
-                    cam = idx.cameras[c]
-                    rows = relabelled_tracks(mot_dir, cam, tf.store.camera(cam).tracklets["track_id"],
-                                             blabels[sl] - blabels[sl].min(initial=0) + 1)
-                    bper[c]["after"] = mot_scores(read_gt(gt_dir, cam), rows)
+            per_cam[c]["before"] = mot_scores(gts[cam], read_mot(Path(str(mot_dir)) / f"{cam}.txt"))
+            per_cam[c]["after"] = mot_scores(gts[cam], read_mot(out_p / "mot" / f"{cam}.txt"))
+    if btf is not None:
+        btraj = merge_cameras(btf.features, idx, cfg)
+        blabels, bper = btraj.labels, btraj.cameras
+        result["baseline"] = {"model": btf.model, "cameras": bper, "nmi": labelled_nmi(idx, blabels)}
+        for c, sl in enumerate(idx.camera_slices):
+            cam = idx.cameras[c]
+            if cam in gts:
+                rows = relabelled_tracks(str(mot_dir), cam, tf.store.camera(cam).tracklets["track_id"],
+                                         blabels[sl] - blabels[sl].min(initial=0) + 1)
+                bper[c]["after"] = mot_scores(gts[cam], rows)
     write_tracklet_table(out_p / "trajectories.csv", tf, "trajectory", labels)
     (out_p / "merge.json").write_text(json.dumps(result, indent=1, default=float))
     result["report"] = str(_page(tf, labels, result, out_p))
     if not quiet:
         print_merge(result)
     return result
-
-
-def _own_labels(n: int):
-    import numpy as np
-
-    return np.arange(n)
 
 
 def print_merge(result: dict) -> None:

@@ -67,11 +67,11 @@ class _Crops(torch.utils.data.Dataset):
         return torch.from_numpy(np.ascontiguousarray(img)), k
 
 
-@torch.no_grad()
 # noqa reason: the low-level embedding loop learn and every command share; its loader settings
 # (batch size, workers, progress) are per call site, not a stage config
+@torch.no_grad()
 def embed_tracklets(model: nn.Module,  # noqa: PLR0913
-                     store: TrackletStore, index: TrackletIndex, input_hw: tuple[int, int],
+                    store: TrackletStore, index: TrackletIndex, input_hw: tuple[int, int],
                     device: torch.device | str = "cpu", max_frames: int = 16, batch_size: int | None = None,
                     workers: int = 0, progress: bool = False, desc: str = "embed") -> torch.Tensor:
     """(N, D) float32 tracklet features on the CPU, rows in ``index`` order."""

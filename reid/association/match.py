@@ -40,7 +40,7 @@ def global_identities(features: torch.Tensor, camera_of: np.ndarray, first: np.n
     """
     cams = np.asarray(camera_of)
     f = features.float()
-    sets = TimedUnionFind(np.asarray(first), np.asarray(last), time_veto=time_constraint)
+    sets = TimedUnionFind(first, last, time_veto=time_constraint)
     find, union = sets.find, sets.union
 
     if seed_labels is not None:

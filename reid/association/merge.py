@@ -56,10 +56,10 @@ def merge_tracklets(features: torch.Tensor, first: np.ndarray, last: np.ndarray,
     n_comp, comp = connected_components(graph, directed=False)
     labels = comp.copy()
     cut = 0
-    sets = TimedUnionFind(np.asarray(first), np.asarray(last))
+    sets = TimedUnionFind(first, last)
     for c in range(n_comp):
         members = np.flatnonzero(comp == c)
-        if len(members) < 2 or not _has_overlap(np.asarray(first)[members], np.asarray(last)[members]):
+        if len(members) < 2 or not _has_overlap(sets.first[members], sets.last[members]):
             continue
         cut += _constrained(members, lo, hi, a, sets, labels, next_label=labels.max() + 1)
     _, labels = np.unique(labels, return_inverse=True)

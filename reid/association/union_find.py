@@ -2,7 +2,7 @@
 union that would put two tracklets overlapping in time into one set is refused. Merge (within a
 camera) and match (across cameras) both build their groups with it.
 
-Written by hand: scipy's DisjointSet has no veto hook, and the veto needs each set's spans.
+Written by hand: scipy's DisjointSet has no veto hook, and the veto needs each set's members.
 """
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ import numpy as np
 
 class TimedUnionFind:
     def __init__(self, first: np.ndarray, last: np.ndarray, time_veto: bool = True):
-        n = len(first)
-        self.parent = np.arange(n)
+        self.first = np.asarray(first)
+        self.last = np.asarray(last)
+        self.parent = np.arange(len(self.first))
         self.time_veto = time_veto
-        # spans of each root's members, as two arrays (first frames, last frames)
-        self._spans: dict[int, tuple[np.ndarray, np.ndarray]] = {
-            i: (np.asarray(first[i:i + 1]), np.asarray(last[i:i + 1])) for i in range(n)}
+        # members of the sets with two or more; a singleton's members are itself (kept implicit, so
+        # building the structure costs nothing per tracklet)
+        self._members: dict[int, np.ndarray] = {}
 
     def find(self, x: int) -> int:
         parent = self.parent
@@ -25,10 +26,13 @@ class TimedUnionFind:
             x = int(parent[x])
         return x
 
+    def members(self, root: int) -> np.ndarray:
+        return self._members.get(root, np.array([root]))
+
     def overlaps(self, ra: int, rb: int) -> bool:
         """Whether any member of root ``ra``'s set overlaps any member of ``rb``'s in time."""
-        fa, la = self._spans[ra]
-        fb, lb = self._spans[rb]
+        a, b = self.members(ra), self.members(rb)
+        fa, la, fb, lb = self.first[a], self.last[a], self.first[b], self.last[b]
         return bool(((fa[:, None] <= lb[None, :]) & (fb[None, :] <= la[:, None])).any())
 
     def union(self, a: int, b: int) -> bool:
@@ -40,9 +44,9 @@ class TimedUnionFind:
         if self.time_veto and self.overlaps(ra, rb):
             return False
         self.parent[rb] = ra
-        fa, la = self._spans[ra]
-        fb, lb = self._spans.pop(rb)
-        self._spans[ra] = (np.concatenate([fa, fb]), np.concatenate([la, lb]))
+        joined = np.concatenate([self.members(ra), self.members(rb)])
+        self._members.pop(rb, None)
+        self._members[ra] = joined
         return True
 
     def roots(self) -> np.ndarray:
