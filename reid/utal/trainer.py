@@ -106,8 +106,7 @@ class UTALTrainer:
         self.index = TrackletIndex.from_store(self.store, select=training_tracklets(split))
         idx = self.index
         self.has_gt = bool((idx.gt >= 0).any())
-        self.gt = torch.as_tensor(idx.gt) if self.has_gt else None
-        self.camera_of = torch.as_tensor(idx.camera_of)
+        gt = torch.as_tensor(idx.gt) if self.has_gt else None
         sizes = idx.classes_per_camera()
         self.notes: list[str] = []
         if len(idx.cameras) < 2 and cfg.ccta:
@@ -120,7 +119,7 @@ class UTALTrainer:
         if (idx.crop_count == 1).any():
             self.notes.append(f"{int((idx.crop_count == 1).sum())} tracklet(s) have one crop: their "
                               f"{cfg.frames_per_tracklet} frames per batch repeat it (with augmentation)")
-        self.weak_classes = None
+        weak_classes = None
         if cfg.labels == "weak":
             if not self.has_gt:
                 raise InputError(f"{self.store_path}: the weakly supervised ablation needs ground-truth "
@@ -133,10 +132,10 @@ class UTALTrainer:
                 _, inv = np.unique(keys, return_inverse=True)
                 classes.append(torch.as_tensor(inv))
                 sizes.append(int(inv.max()) + 1)
-            self.weak_classes = torch.cat(classes)
+            weak_classes = torch.cat(classes)
         self.classes = sizes
-        self.offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), dtype=torch.long)
-        self.label_update = LabelUpdate(cfg, idx, self.offsets, self.gt, self.weak_classes)
+        offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), dtype=torch.long)
+        self.label_update = LabelUpdate(cfg, idx, offsets, gt, weak_classes)
         _seed_everything(cfg.seed)
         mcfg = ModelConfig(cfg.backbone, cfg.pretrained, cfg.embed_dim)
         self.model_cfg = mcfg
