@@ -32,6 +32,8 @@ class CameraSource:
     frame_count: int | None = None
     frame_size: tuple[int, int] | None = None  # (width, height)
     warnings: list[str] = field(default_factory=list)
+    # image sequences: each image's 0-based frame index, from the number in its file name
+    numbers: list[int] | None = None
 
     def probe(self) -> "CameraSource":
         """Fill fps, frame count and size; raise InputError when nothing can be read."""
@@ -41,7 +43,11 @@ class CameraSource:
             first = cv2.imread(str(self.paths[0]))
             if first is None:
                 raise InputError(f"{self.paths[0]}: unreadable image")
-            self.frame_count = len(self.paths)
+            if self.numbers is None:
+                self.paths, self.numbers, note = image_frame_numbers(self.paths)
+                if note:
+                    self._warn(f"camera {self.name}: {note}")
+            self.frame_count = self.numbers[-1] + 1 if self.numbers else 0
             self.frame_size = (first.shape[1], first.shape[0])
             if self.fps is None:
                 self.fps = seqinfo_fps(self.paths[0].parent.parent / "seqinfo.ini")
@@ -116,12 +122,13 @@ class CameraSource:
 
         if self.kind == "images":
             bad = []
+            numbers = self.numbers if self.numbers is not None else image_frame_numbers(self.paths)[1]
             for i, p in enumerate(self.paths):
                 img = cv2.imread(str(p))
                 if img is None:
                     bad.append(i)
                     continue
-                yield i, img
+                yield numbers[i], img
             if bad:
                 self._warn(f"{len(bad)} unreadable image(s) skipped, first {self.paths[bad[0]]}")
             return
@@ -157,6 +164,34 @@ class CameraSource:
     def _warn(self, msg: str) -> None:
         self.warnings.append(msg)
         warnings.warn(msg)
+
+
+def image_frame_numbers(paths: list[Path]) -> tuple[list[Path], list[int], str | None]:
+    """(paths in frame order, 0-based frame index of each, a note on gaps or None).
+
+    The frame is the number at the end of the file name (MOTChallenge `000001.jpg` is frame 1,
+    index 0; a sequence with a `...0` image counts from 0): a missing image leaves a gap instead of
+    shifting every later frame against the ground truth and the other cameras. Names without a
+    number, or with one number twice, fall back to name order, with a note."""
+    import re
+
+    found = [re.search(r"(\d+)$", p.stem) for p in paths]
+    if not paths or any(m is None for m in found):
+        return list(paths), list(range(len(paths))), (
+            "image names without a frame number: frames numbered in name order" if paths else None)
+    raw = [int(m.group(1)) for m in found if m is not None]
+    if len(set(raw)) != len(raw):
+        return list(paths), list(range(len(paths))), "a frame number used by two images: frames numbered in name order"
+    order = sorted(range(len(paths)), key=raw.__getitem__)
+    base = 0 if min(raw) == 0 else 1
+    numbers = [raw[i] - base for i in order]
+    missing = numbers[-1] + 1 - len(numbers)
+    note = None
+    if missing:
+        gap = next(n for n, (a, b) in enumerate(zip([-1, *numbers], numbers)) if b != a + 1)
+        note = (f"{missing} frame(s) missing from the image sequence (first gap before "
+                f"{paths[order[gap]].name}); the others keep the frame numbers in their names")
+    return [paths[i] for i in order], numbers, note
 
 
 def seqinfo_fps(path: Path) -> float | None:

@@ -25,8 +25,10 @@ def run(args: argparse.Namespace) -> int:
 
     from reid.utal.trainer import UTALTrainer
     from tracklet_reid.config_io import load_config, save_config
+    from tracklet_reid.output_paths import refuse_overwriting_inputs
 
     cfg = load_config(LearnConfig, args.config, overrides(args, LearnConfig)).validate()
+    refuse_overwriting_inputs([Path(args.out) / "learn.yaml"], {"--config": args.config})
     UTALTrainer(args.store, args.out, cfg, resume=args.resume, progress=not args.quiet,
                 log=lambda m: print(m, flush=True)).fit()
     save_config(cfg, Path(args.out) / "learn.yaml")

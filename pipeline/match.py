@@ -6,11 +6,18 @@ import argparse
 import csv
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.association_args import add_common
 from pipeline.flags import add_config_flags, overrides
 from reid.association.config import MatchConfig
 from reid.embedding_config import EmbedConfig
+
+if TYPE_CHECKING:
+    from reid.embedding import TrackletFeatures
+
+# what match writes into its folder: an input found at one of these is refused, never replaced
+WRITES = ("ranked.csv", "global_ids.csv", "match.json", "mot", "report.html")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -36,20 +43,28 @@ def run_match(store: str, model: str, out: str, cfg: MatchConfig = MatchConfig()
               mot_dir: str | None = None, baseline: str | None = None, quiet: bool = False) -> dict:
     """Match, score against ground truth where the store has it, write ranked.csv, global_ids.csv,
     match.json, mot/ and report.html into ``out``; returns the report's dict."""
+    from pipeline.association_args import check_mot_flags, embed_for_association
+    from tracklet_reid.output_paths import output_folder
+
+    cfg.validate()
+    check_mot_flags(mot_dir)
+    with output_folder(out, {"store": store, "--mot": mot_dir}, WRITES) as out_p:
+        tf = embed_for_association(store, model, emb, mot_dir, quiet)
+        return _match(tf, out_p, cfg, emb, mot_dir, baseline, quiet)
+
+
+# noqa reason: run_match's inputs, after the output folder and the features are ready
+def _match(tf: TrackletFeatures, out_p: Path, cfg: MatchConfig, emb: EmbedConfig,  # noqa: PLR0913
+           mot_dir: str | None, baseline: str | None, quiet: bool) -> dict:
     from pipeline.association_args import embed_baseline
     from pipeline.outputs import write_tracklet_table, write_tracks_mot
     from reid.association.network import match_cameras
-    from reid.embedding import embed_store
     from reid.eval.association import identity_scores
     from tracklet_reid.errors import InputError
 
-    out_p = Path(out)
-    out_p.mkdir(parents=True, exist_ok=True)
-    cfg.validate()
-    tf = embed_store(store, model, emb, progress=not quiet)
     idx = tf.index
     if len(idx.cameras) < 2:
-        raise InputError(f"{store}: matching across cameras needs at least two cameras with tracklets "
+        raise InputError(f"{tf.store.path}: matching across cameras needs at least two cameras with tracklets "
                          f"(has {', '.join(idx.cameras)})")
     btf = embed_baseline(tf, baseline, emb, "match", quiet)
     ids = match_cameras(tf.features, idx, cfg)

@@ -5,11 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.association_args import add_common
 from pipeline.flags import add_config_flags, overrides
 from reid.association.config import MergeConfig
 from reid.embedding_config import EmbedConfig
+
+if TYPE_CHECKING:
+    from reid.embedding import TrackletFeatures
+
+# what merge writes into its folder: an input found at one of these is refused, never replaced
+WRITES = ("trajectories.csv", "merge.json", "mot", "report.html", "contact_sheet.png")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -40,18 +47,26 @@ def run_merge(store: str,  # noqa: PLR0913
               quiet: bool = False) -> dict:
     """Merge, score against ground truth where the store has it, write trajectories.csv,
     merge.json, mot/ and report.html into ``out``; returns the report's dict."""
+    from pipeline.association_args import check_mot_flags, embed_for_association
+    from tracklet_reid.output_paths import output_folder
+
+    cfg.validate()
+    check_mot_flags(mot_dir, gt_dir)
+    with output_folder(out, {"store": store, "--mot": mot_dir, "--gt": gt_dir}, WRITES) as out_p:
+        tf = embed_for_association(store, model, emb, mot_dir, quiet)
+        return _merge(tf, out_p, cfg, emb, mot_dir, gt_dir, baseline, quiet)
+
+
+# noqa reason: run_merge's inputs, after the output folder and the features are ready
+def _merge(tf: TrackletFeatures, out_p: Path, cfg: MergeConfig, emb: EmbedConfig,  # noqa: PLR0913
+           mot_dir: str | None, gt_dir: str | None, baseline: str | None, quiet: bool) -> dict:
     import numpy as np
 
     from pipeline.association_args import embed_baseline
     from pipeline.outputs import mot_scores, read_gt, relabelled_tracks, write_tracklet_table, write_tracks_mot
     from reid.association.network import merge_cameras
-    from reid.embedding import embed_store
     from reid.eval.association import labelled_nmi
 
-    out_p = Path(out)
-    out_p.mkdir(parents=True, exist_ok=True)
-    cfg.validate()
-    tf = embed_store(store, model, emb, progress=not quiet)
     btf = embed_baseline(tf, baseline, emb, "merge", quiet)
     idx = tf.index
     traj = merge_cameras(tf.features, idx, cfg)

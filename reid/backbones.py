@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reid.torch_files import load_torch_file
 from tracklet_reid.errors import InputError
 
 if TYPE_CHECKING:
@@ -57,22 +58,6 @@ def load_weights_by_order(module: nn.Module, state: dict, source: str) -> None:
         module.load_state_dict({k: v for (k, _), v in zip(tv, sv)})
         return
     raise InputError(f"{source}: weights do not fit this backbone ({len(sv)} tensors vs {len(tv)} expected)")
-
-
-def load_torch_file(path: Path, what: str):
-    """torch.load with ``weights_only=True``: tensors, containers and plain values only, so a
-    planted pickle cannot run code. A file that needs more is refused in one line."""
-    import pickle
-
-    import torch
-
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise InputError(f"{path}: this {what} holds Python objects other than tensors; refused, since "
-                         "loading them could run code (only tensor files are read)") from None
-    except Exception as exc:
-        raise InputError(f"{path}: not a readable {what} ({type(exc).__name__})") from None
 
 
 def build_backbone(name: str, pretrained: str | None = None) -> tuple[nn.Module, int]:

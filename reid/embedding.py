@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from reid.backbones import load_torch_file
 from reid.embedding_config import EmbedConfig
+from reid.torch_files import load_torch_file, save_torch_file
 from reid.tracklet_index import TrackletIndex
 from reid.utal.model import Embedder, ModelConfig
 from tracking.store import TrackletStore
@@ -45,9 +45,18 @@ def evenly_spaced(count: int, k: int) -> np.ndarray:
 def pick_device(device: str | None = None) -> torch.device:
     if device in (None, "", "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError(f"--device {device}: CUDA is not available on this machine")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise InputError(f"--device {device}: not a device torch knows (use auto, cpu, cuda or cuda:N)") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InputError(f"--device {device}: CUDA is not available on this machine")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise InputError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    elif dev.type not in ("cpu", "mps"):
+        raise InputError(f"--device {device}: unsupported device type {dev.type!r} (use auto, cpu, cuda or cuda:N)")
+    return dev
 
 
 class _Crops(torch.utils.data.Dataset):
@@ -110,8 +119,8 @@ def save_model(embedder: Embedder, cfg: ModelConfig, input_hw: tuple[int, int], 
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / MODEL_FILE
     state = {k: v.detach().cpu() for k, v in embedder.state_dict().items()}
-    torch.save({"format": "tracklet-reid/model", "version": 1, "model": json.loads(json.dumps(cfg.__dict__)),
-                "input_hw": list(input_hw), "state": state, **extra}, path)
+    save_torch_file({"format": "tracklet-reid/model", "version": 1, "model": json.loads(json.dumps(cfg.__dict__)),
+                     "input_hw": list(input_hw), "state": state, **extra}, path)
     return path
 
 
@@ -127,9 +136,15 @@ class ReidModel:
     def tracklet_features(self, store: TrackletStore, index: TrackletIndex, max_frames: int = 16,
                           batch_size: int | None = None, workers: int = 0, progress: bool = False) -> torch.Tensor:
         """(N, D) features of ``index``'s tracklets, each the mean over ``max_frames`` evenly spaced
-        frames (0: all)."""
-        return embed_tracklets(self.module, store, index, self.input_hw, self.device, max_frames,
-                               batch_size, workers, progress, desc=f"embed ({self.name})")
+        frames (0: all). A model that gives NaN or inf is refused: every distance would be
+        meaningless, and merge and match would quietly link nothing."""
+        feats = embed_tracklets(self.module, store, index, self.input_hw, self.device, max_frames,
+                                batch_size, workers, progress, desc=f"embed ({self.name})")
+        bad = ~torch.isfinite(feats).all(1)
+        if bool(bad.any()):
+            raise InputError(f"model {self.name}: non-finite features (NaN or inf) for {int(bad.sum())} of "
+                             f"{len(feats)} tracklets; its weights are damaged or diverged in training")
+        return feats
 
 
 def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int, int] = (256, 128)) -> ReidModel:
@@ -156,10 +171,15 @@ def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int,
     ckpt = load_torch_file(path, "model file")
     if not isinstance(ckpt, dict) or ckpt.get("format") != "tracklet-reid/model":
         raise InputError(f"{path}: not a tracklet-reid model")
-    cfg = ModelConfig(**{**ckpt["model"], "pretrained": None})
-    emb = Embedder(cfg)
-    emb.load_state_dict(ckpt["state"])
-    return ReidModel(emb, tuple(ckpt["input_hw"]), f"learned ({path.parent.name})", dev)
+    try:
+        cfg = ModelConfig(**{**ckpt["model"], "pretrained": None})
+        emb = Embedder(cfg)
+        emb.load_state_dict(ckpt["state"])
+        input_hw = (int(ckpt["input_hw"][0]), int(ckpt["input_hw"][1]))
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+        first = str(exc).strip().splitlines()[0][:100] if str(exc).strip() else ""
+        raise InputError(f"{path}: damaged tracklet-reid model ({type(exc).__name__}: {first})") from None
+    return ReidModel(emb, input_hw, f"learned ({path.parent.name})", dev)
 
 
 class ColourHistogram(nn.Module):
@@ -195,10 +215,12 @@ class TrackletFeatures:
 
 
 def embed_store(store: str | Path | TrackletStore, model: str | Path, cfg: EmbedConfig = EmbedConfig(),
-                progress: bool = False, input_hw: tuple[int, int] = (256, 128)) -> TrackletFeatures:
-    """Every tracklet of the store's complete cameras, embedded by ``model`` (see `load_model`)."""
+                progress: bool = False, input_hw: tuple[int, int] = (256, 128),
+                index: TrackletIndex | None = None) -> TrackletFeatures:
+    """Every tracklet of the store's complete cameras (or of ``index``), embedded by ``model``
+    (see `load_model`)."""
     st = store if isinstance(store, TrackletStore) else TrackletStore(store)
-    index = TrackletIndex.from_store(st)
+    index = index or TrackletIndex.from_store(st)
     m = load_model(model, cfg.device, input_hw)
     feats = m.tracklet_features(st, index, max_frames=cfg.frames, progress=progress)
     return TrackletFeatures(st, index, feats, m.name, m.input_hw)

@@ -42,6 +42,11 @@ class TrackletIndex:
         if not names:
             why = f" ({len(incomplete)} incomplete: {', '.join(incomplete)})" if incomplete else ""
             raise InputError(f"{store.path}: no complete camera to learn from{why}; finish `pipeline extract` first")
+        if incomplete and cameras is None:
+            import warnings
+
+            warnings.warn(f"{store.path}: skipping incomplete camera(s) {', '.join(incomplete)} (extract was "
+                          "interrupted; rerun it to finish them)")
         cams, slices, rows = [], [], []
         n = 0
         for name in names:

@@ -15,6 +15,7 @@ import numpy as np
 
 from detection.mot_text import MotRows
 from tracking.sort import iou_matrix
+from tracklet_reid.errors import InputError
 
 
 @dataclass
@@ -44,19 +45,22 @@ def _remap(ids: np.ndarray) -> tuple[np.ndarray, int]:
     return inv.astype(np.int64), len(uniq)
 
 
-def evaluate_mot(gt: MotRows, result: MotRows, iou_threshold: float = 0.5,
-                 num_frames: int | None = None) -> MotScores:
+def evaluate_mot(gt: MotRows, result: MotRows, iou_threshold: float = 0.5) -> MotScores:
     from trackeval.metrics import CLEAR, Identity
 
     gt = gt.select(gt.score != 0)
     g_ids, n_gid = _remap(gt.ids)
     t_ids, n_tid = _remap(result.ids)
-    last = max(int(gt.frame.max(initial=-1)), int(result.frame.max(initial=-1)))
-    T = max(last + 1, num_frames or 0)
+    if not 0 < iou_threshold <= 1:
+        raise InputError(f"IoU threshold {iou_threshold}: must be in (0, 1]")
+    # only frames with a box count: an empty frame adds nothing to CLEAR or Identity, and a row
+    # with a huge frame number must not cost a loop over every frame up to it
+    present = np.union1d(gt.frame, result.frame)
+    T = len(present)
     g_by, t_by = gt.by_frame(), result.by_frame()
     empty = np.zeros(0, np.int64)
     gt_ids, tracker_ids, similarity = [], [], []
-    for t in range(T):
+    for t in present.tolist():
         gi, ti = g_by.get(t, empty), t_by.get(t, empty)
         gt_ids.append(g_ids[gi])
         tracker_ids.append(t_ids[ti])

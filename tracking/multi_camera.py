@@ -19,6 +19,7 @@ from detection.video import CameraSource, discover_cameras
 from tracking.extract_config import ExtractConfig
 from tracklet_reid.config_io import save_config
 from tracklet_reid.errors import InputError
+from tracklet_reid.output_paths import prepare_file, prepare_folder
 
 SETTINGS_ATTR = "extract_settings"
 
@@ -33,8 +34,8 @@ def _parts_dir(out: Path) -> Path:
     return out.with_name(out.name + ".parts")
 
 
-def _check_settings(out: Path, cfg: ExtractConfig) -> list[str]:
-    """Complete cameras already in ``out``; refuse to mix settings in one store."""
+def _check_settings(out: Path, cfg: ExtractConfig, sources: list[CameraSource]) -> list[str]:
+    """Complete cameras already in ``out``; refuse to mix settings, or videos, in one store."""
     if not out.exists():
         return []
     from tracking.store import TrackletStore
@@ -44,7 +45,26 @@ def _check_settings(out: Path, cfg: ExtractConfig) -> list[str]:
     if old is not None and old != cfg.tracking_settings():  # both JSON-shaped (config.to_dict)
         raise InputError(f"{out}: made with other extract settings; resume with the same ones, "
                          "or write to a new file (-o)")
+    by_name = {s.name: s for s in sources}
+    for cam in store.all_cameras:
+        recorded = store.camera(cam).attrs.get("source")
+        if cam not in by_name:
+            raise InputError(f"{out}: holds camera {cam}, which is not in these videos; this is not a resume of "
+                             "the same extraction: write to a new file (-o)")
+        if recorded is not None and not _same_files(recorded, by_name[cam].paths):
+            raise InputError(f"{out}: camera {cam} was extracted from {_first(recorded)}, not "
+                             f"{by_name[cam].paths[0]}; write to a new file (-o)")
     return store.cameras
+
+
+def _same_files(recorded, paths: list[Path]) -> bool:
+    rec = [recorded] if isinstance(recorded, str) else list(recorded)
+    # image sequences: the store records the listing; one file more or less is another sequence too
+    return sorted(Path(r).resolve() for r in rec) == sorted(p.resolve() for p in paths)
+
+
+def _first(recorded) -> str:
+    return recorded if isinstance(recorded, str) else (str(recorded[0]) if len(recorded) else "?")
 
 
 def _queue_put(q, name: str, n: int) -> None:
@@ -103,11 +123,12 @@ def extract_cameras(videos: str,  # noqa: C901
                     quiet: bool = False, gt_dir: str | None = None) -> ExtractResult:
     cfg = cfg.validate()
     out_p = Path(out)
-    if out_p.is_dir():
-        raise InputError(f"{out_p}: is a folder; give the store's file name (e.g. tracklets.h5)")
-    out_p.parent.mkdir(parents=True, exist_ok=True)
+    # an existing store is resumed, never replaced; checked against its settings and videos below
+    prepare_file(out_p, {"--videos": videos, "--gt": gt_dir}, "tracklet store", replace=True)
+    if mot_dir:
+        prepare_folder(mot_dir, {"--videos": videos, "--gt": gt_dir}, what="--mot-out folder")
     sources = discover_cameras(videos)
-    done = set(_check_settings(out_p, cfg))
+    done = set(_check_settings(out_p, cfg, sources))
     parts = _parts_dir(out_p)
     parts.mkdir(exist_ok=True)
 

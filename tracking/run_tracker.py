@@ -17,11 +17,21 @@ def track_detections(dets: MotRows, config: TrackerConfig = TrackerConfig(),
     T = max(last + 1, num_frames or 0)
     frames, ids, boxes = [], [], []
     empty = np.zeros((0, 4))
-    for t in range(T):
+    present = np.unique(dets.frame)
+    t = 0
+    while t < T:
         idx = by_frame.get(t)
+        if idx is None and tracker.live == 0:
+            # nothing alive and nothing seen: jump to the next frame with detections in one step, so a
+            # file with one huge frame number costs no time (the frames between change nothing)
+            nxt = int(present[np.searchsorted(present, t)]) if t <= present[-1] else T
+            tracker.idle(nxt - t)
+            t = nxt
+            continue
         r = tracker.update(dets.boxes[idx] if idx is not None else empty)
+        t += 1
         if len(r.ids):
-            frames.append(np.full(len(r.ids), t))
+            frames.append(np.full(len(r.ids), t - 1))
             ids.append(r.ids)
             boxes.append(r.boxes)
     if not frames:

@@ -142,6 +142,18 @@ class SortTracker:
             self._keep(~dead)
         return result
 
+    @property
+    def live(self) -> int:
+        """Tracks alive now (confirmed or not)."""
+        return len(self.ids)
+
+    def idle(self, frames: int) -> None:
+        """``frames`` frames without detections while no track is alive: only the clock moves (the
+        same state ``frames`` empty `update` calls would leave)."""
+        if len(self.ids):
+            raise ValueError("idle() is only exact while no track is alive")
+        self.frame_count += frames
+
     def finish(self) -> FrameResult:
         """End every live track (the video is over)."""
         result = FrameResult(np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0, np.int64),

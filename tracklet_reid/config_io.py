@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
+import typing
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -24,6 +26,7 @@ def from_dict(cls: type[T], data: dict, where: str = "config") -> T:
         raise InputError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))} "
                          f"(known: {', '.join(fields)})")
     kwargs = {}
+    hints = typing.get_type_hints(cls)
     defaults = cls()
     for name, value in data.items():
         current = getattr(defaults, name)
@@ -33,8 +36,34 @@ def from_dict(cls: type[T], data: dict, where: str = "config") -> T:
             merged = {**to_dict(current), **value}
             kwargs[name] = from_dict(type(current), merged, f"{where}.{name}")
         else:
-            kwargs[name] = value
+            kwargs[name] = _checked(value, hints.get(name), f"{where}: {name}")
     return cls(**kwargs)
+
+
+def _checked(value: Any, hint: Any, what: str) -> Any:
+    """``value`` if it fits the field's type (an int where a float goes is fine); otherwise one line.
+    YAML reads `lr: 1e-3` as a string and `epochs: ten` as one: both are caught here, not deep in torch."""
+    allowed = set(typing.get_args(hint)) if typing.get_origin(hint) in (typing.Union, types.UnionType) else {hint}
+    if value is None and type(None) in allowed:
+        return None
+    if bool in allowed:
+        if isinstance(value, bool):
+            return value
+    elif float in allowed and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    elif int in allowed and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    elif str in allowed and isinstance(value, str):
+        return value
+    elif not allowed & {bool, int, float, str}:
+        return value  # a type this check does not know: the config's own validate() decides
+    if float in allowed and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    names = " or ".join(sorted(t.__name__ for t in allowed if t is not type(None)))
+    raise InputError(f"{what} must be {names}, not {value!r} ({type(value).__name__})")
 
 
 def load_config(cls: type[T], path: str | None, overrides: dict) -> T:

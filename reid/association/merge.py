@@ -50,7 +50,8 @@ def merge_tracklets(features: torch.Tensor, first: np.ndarray, last: np.ndarray,
     key = lo * M + hi
     order = np.lexsort((-a, key))
     key, lo, hi, a = key[order], lo[order], hi[order], a[order]
-    first_of = np.r_[True, key[1:] != key[:-1]]
+    first_of = np.ones(len(key), bool)  # also right for a camera with no link at all
+    first_of[1:] = key[1:] != key[:-1]
     lo, hi, a = lo[first_of], hi[first_of], a[first_of]  # strongest affinity of each pair
     graph = coo_matrix((a, (lo, hi)), shape=(M, M))
     n_comp, comp = connected_components(graph, directed=False)

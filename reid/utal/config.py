@@ -1,6 +1,8 @@
 """`pipeline learn` settings, with the paper's defaults (UTAL, TPAMI 2019, Sec. 4)."""
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 
 from reid.backbones import BACKBONES
@@ -69,6 +71,10 @@ class LearnConfig:
                          ("eval_frames", self.eval_frames >= 0), ("eval_every", self.eval_every >= 0)):
             if not ok:
                 problems.append(f"{name} = {getattr(self, name)!r}")
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                problems.append(f"{f.name} = {value!r} (must be finite)")
         if problems:
             raise InputError("learn settings out of range: " + "; ".join(problems))
         return self

@@ -4,19 +4,20 @@ balanced batches, updating the memory from every batch. Evaluation, checkpoints,
 and the final model are hooks (`hooks.py`, fast-reid's pattern); `resume` continues exactly."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 
-from reid.backbones import load_torch_file
-from reid.embedding import embed_tracklets, normalize_batch, pick_device, save_model
+from reid.embedding import MODEL_FILE, embed_tracklets, normalize_batch, pick_device, save_model
 from reid.eval.cross_camera import cross_camera_retrieval
+from reid.torch_files import load_torch_file, save_torch_file
 from reid.tracklet_index import TrackletIndex, training_tracklets
 from reid.utal.config import LearnConfig
 from reid.utal.hooks import Hook, default_hooks
@@ -28,9 +29,12 @@ from reid.utal.sampler import BalancedTrackletSampler, CropDataset
 from reid.utal.soft_labels import SoftLabels
 from tracking.store import TrackletStore
 from tracklet_reid.errors import InputError
+from tracklet_reid.output_paths import output_folder
 
 CHECKPOINT = "checkpoints/last.pt"
 METRICS = "metrics.jsonl"
+# what learn writes into its folder: an input found at one of these is refused, never replaced
+WRITES = (MODEL_FILE, "embedder.torchscript.pt", "diagnostics.png", "learn.yaml", METRICS, "checkpoints")
 # settings that may change between an interrupted run and its resumption
 RESUMABLE_CHANGES = {"workers", "device", "eval_every"}
 
@@ -164,6 +168,9 @@ class UTALTrainer:
         if ck.exists() and not self.resume:
             raise InputError(f"{self.out}: holds a training run already; --resume to continue it, or choose "
                              "another output folder")
+        if not ck.exists() and (self.out / MODEL_FILE).exists():
+            raise InputError(f"{self.out}: holds a trained model ({MODEL_FILE}) and no checkpoint to resume; "
+                             "choose another output folder, or delete it to train again")
         if not ck.exists():
             if self.resume:
                 self.log(f"no checkpoint in {self.out}: starting from scratch")
@@ -239,6 +246,8 @@ class UTALTrainer:
                 l_c, n_pairs = ccta_loss(emb, g, matches, self._memory().s, cfg.ccta_normalize)
                 paired += n_pairs
                 loss = loss + cfg.ccta_lambda * l_c
+            if not bool(torch.isfinite(loss)):  # before the step: the weights stay those of the last good batch
+                raise self._diverged(epoch, f"the loss is {loss.item()} at batch {n_batches + 1}")
             self.opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(self.opt)
@@ -264,6 +273,32 @@ class UTALTrainer:
 
     def fit(self) -> dict:
         """The plain loop: label update -> train one epoch -> hooks (evaluate, checkpoint, log)."""
+        with self._claim_output():
+            return self._fit()
+
+    @contextlib.contextmanager
+    def _claim_output(self) -> Iterator[None]:
+        """The output folder checked before any work (writable, no input in the way), and locked
+        for the run: a second `learn` into it stops at once instead of interleaving checkpoints."""
+        if not self.dist.main:
+            yield
+            return
+        import filelock
+
+        with output_folder(self.out, {"store": self.store_path}, WRITES):
+            lock = filelock.FileLock(str(self.out / ".learn.lock"), timeout=0)
+            try:
+                lock.acquire()
+            except filelock.Timeout:
+                raise InputError(f"{self.out}: another `pipeline learn` is writing into this folder; wait for it "
+                                 "or choose another output folder") from None
+            try:
+                yield
+            finally:
+                lock.release()
+                (self.out / ".learn.lock").unlink(missing_ok=True)
+
+    def _fit(self) -> dict:
         cfg = self.cfg
         self._setup()
         self._check_or_load()
@@ -308,12 +343,22 @@ class UTALTrainer:
         if not self.dist.main:
             return
         path = self.out / CHECKPOINT
+        if not all(bool(torch.isfinite(p).all()) for p in self.net.parameters()):
+            raise self._diverged(epoch, "the weights hold NaN or inf")
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        torch.save({"epoch": epoch, "config": dataclasses.asdict(self.cfg), "fingerprint": self._fingerprint(),
-                    "net": self.net.state_dict(), "opt": self.opt.state_dict(), "memory": self._memory().state_dict(),
-                    "torch_rng": torch.get_rng_state()}, tmp)
-        os.replace(tmp, path)  # atomic: a kill never leaves a half-written checkpoint
+        # atomic: a kill or a full disk never leaves a half-written checkpoint
+        save_torch_file({"epoch": epoch, "config": dataclasses.asdict(self.cfg), "fingerprint": self._fingerprint(),
+                         "net": self.net.state_dict(), "opt": self.opt.state_dict(),
+                         "memory": self._memory().state_dict(), "torch_rng": torch.get_rng_state()}, path)
+
+    def _diverged(self, epoch: int, what: str) -> InputError:
+        """The one-line stop for a run whose numbers left the finite range: nothing is saved from it,
+        and the last good checkpoint (the previous epoch's) stays for --resume with other settings."""
+        ck = self.out / CHECKPOINT
+        kept = (f"the last good checkpoint {ck} (epoch {epoch}) is kept" if ck.exists()
+                else "no epoch had finished, so nothing was saved")
+        return InputError(f"epoch {epoch + 1}: {what}; training diverged (learning rate {self.cfg.lr} too high?); "
+                          f"{kept}")
 
     def save_final_model(self) -> Path:
         return save_model(self.net.embedder, self.model_cfg, self.cfg.input_hw, self.out,

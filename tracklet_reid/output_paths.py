@@ -1,0 +1,152 @@
+"""Where a command writes: checked before any work starts, so that a bad ``-o`` costs a one-line
+error and not an hour of computing, and so that no output ever replaces an input.
+
+Every command that writes calls `output_folder` (a folder of results) or `output_file` (one
+file); both name the inputs the command reads, and refuse when an output would land on one of them.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Mapping
+
+from tracklet_reid.errors import InputError
+
+Inputs = Mapping[str, "str | os.PathLike | None"]
+
+
+def _first_existing_parent(path: Path) -> Path:
+    p = path
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def _resolved(path: str | os.PathLike) -> Path:
+    return Path(path).expanduser().resolve()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def refuse_overwriting_inputs(outputs: list[Path], inputs: Inputs, flag: str = "-o") -> None:
+    """One line when an output path (a file, or a folder the command fills) is, or holds, an input."""
+    for name, value in inputs.items():
+        if not value:
+            continue
+        src = _resolved(value)
+        for out in outputs:
+            dst = _resolved(out)
+            if _inside(src, dst):
+                raise InputError(f"{name} {value}: this command would write {out} over it; choose another {flag} "
+                                 "or move the input")
+
+
+def _check_parent(path: Path, what: str) -> None:
+    anchor = _first_existing_parent(path.parent if path.parent != path else path)
+    if not anchor.is_dir():
+        raise InputError(f"{path}: cannot create the {what} under {anchor}, which is a file")
+    if not os.access(anchor, os.W_OK | os.X_OK):
+        raise InputError(f"{path}: cannot create the {what}: {anchor} is not writable")
+
+
+def io_error_line(exc: OSError, path: str | os.PathLike | None = None) -> str:
+    """A one-line account of an OS error while writing: what, where, and for a full disk how much is free."""
+    where = exc.filename or path or "?"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        free = ""
+        try:
+            free = f" ({shutil.disk_usage(_first_existing_parent(Path(where))).free / 1e6:.0f} MB free there)"
+        except OSError:
+            pass
+        return f"{where}: the disk is full{free}; free some space and rerun (completed work is kept)"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{where}: not writable ({exc.strerror})"
+    return f"{where}: cannot write ({exc.strerror or exc})"
+
+
+def is_disk_full(exc: BaseException, where: str | os.PathLike | None = None) -> bool:
+    """Whether ``exc`` comes from a full disk: an OSError with ENOSPC, or a library's wrapped
+    report of one (h5py puts the errno in its message, torch.save raises a RuntimeError)."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    text = str(exc)
+    if "No space left on device" in text or "errno = 28" in text:
+        return True
+    if where is not None and "write" in text.lower():
+        try:
+            return shutil.disk_usage(_first_existing_parent(Path(where))).free < (1 << 20)
+        except OSError:
+            return False
+    return False
+
+
+def prepare_folder(path: str | os.PathLike, inputs: Inputs | None = None, writes: tuple[str, ...] = (),
+                   what: str = "output folder") -> tuple[Path, bool]:
+    """(the folder, whether this call created it). ``writes``: the files and subfolders the command
+    puts in it; an input at one of them is refused. The whole folder counts when ``writes`` is empty."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise InputError(f"{p}: is a file; give a folder name for the {what}")
+    targets = [p / w for w in writes] if writes else [p]
+    refuse_overwriting_inputs(targets, inputs or {})
+    created = not p.exists()
+    if created:
+        _check_parent(p, what)
+        try:
+            p.mkdir(parents=True)
+        except OSError as exc:
+            raise InputError(io_error_line(exc, p)) from None
+    elif not os.access(p, os.W_OK | os.X_OK):
+        raise InputError(f"{p}: the {what} is not writable")
+    return p, created
+
+
+def prepare_file(path: str | os.PathLike, inputs: Inputs | None = None, what: str = "output file",
+                 replace: bool = False) -> Path:
+    """A file path ready to write: its folder made, no input at it, and (unless ``replace``) no
+    existing file there."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder; give the {what}'s file name")
+    refuse_overwriting_inputs([p], inputs or {})
+    if p.exists() and not replace:
+        raise InputError(f"{p}: exists already; choose another name or delete it first")
+    _check_parent(p, what)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(io_error_line(exc, p.parent)) from None
+    return p
+
+
+def remove_if_empty(folder: Path) -> None:
+    """Remove ``folder`` and the empty folders in it, if nothing else is left there."""
+    if not folder.is_dir():
+        return
+    for sub in sorted((d for d in folder.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True):
+        try:
+            sub.rmdir()
+        except OSError:
+            pass
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+@contextmanager
+def output_folder(path: str | os.PathLike, inputs: Inputs | None = None, writes: tuple[str, ...] = (),
+                  what: str = "output folder") -> Iterator[Path]:
+    """`prepare_folder`, and on failure the folder is removed again if this run made it and left it empty."""
+    p, created = prepare_folder(path, inputs, writes, what)
+    try:
+        yield p
+    except BaseException:
+        if created:
+            remove_if_empty(p)
+        raise
