@@ -5,6 +5,7 @@ only here.
 """
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,5 +95,12 @@ def write_mot(path: str | Path, frame: np.ndarray, ids: np.ndarray, boxes: np.nd
         [np.asarray(frame)[order] + 1, np.asarray(ids)[order], b[order, 0], b[order, 1],
          b[order, 2] - b[order, 0], b[order, 3] - b[order, 1], score[order], -np.ones((n, 3))]
     )
-    np.savetxt(path, table, fmt=["%d", "%d", "%.2f", "%.2f", "%.2f", "%.2f", "%.4f", "%d", "%d", "%d"],
-               delimiter=",")
+    # written beside and renamed when whole: a full disk or a kill never leaves a cut or empty file
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        np.savetxt(tmp, table, fmt=["%d", "%d", "%.2f", "%.2f", "%.2f", "%.2f", "%.4f", "%d", "%d", "%d"],
+                   delimiter=",")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -57,6 +57,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # anything unforeseen: one line, the traceback on request
         if args.debug:
             raise
+        from tracklet_reid.output_paths import io_error_line, is_disk_full
+
+        if is_disk_full(exc):
+            full = exc if isinstance(exc, OSError) else OSError(28, "No space left on device")
+            print(f"pipeline {args.command}: error: {io_error_line(full)}", file=sys.stderr)
+            return 1
+        if isinstance(exc, (PermissionError, IsADirectoryError, NotADirectoryError, FileNotFoundError)):
+            print(f"pipeline {args.command}: error: {io_error_line(exc)}", file=sys.stderr)
+            return 1
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         print(f"pipeline {args.command}: unexpected error: {type(exc).__name__}"
               + (f": {first}" if first else "") + " (rerun with --debug for the traceback)", file=sys.stderr)

@@ -16,10 +16,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fps", type=float, help="sequence frame rate (default: seqinfo.ini beside det/, "
                    "else ages are plain frames)")
     p.add_argument("--gt", help="also evaluate against this gt.txt")
+    p.add_argument("--overwrite", action="store_true", help="replace the result file if it exists")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import math
     import time
     from pathlib import Path
 
@@ -31,8 +33,13 @@ def run(args: argparse.Namespace) -> int:
     from tracking.kalman import sort_box_model
     from tracking.run_tracker import track_detections
     from tracklet_reid.config_io import from_dict
+    from tracklet_reid.errors import InputError
+    from tracklet_reid.output_paths import prepare_file
 
     det_path = Path(args.detections)
+    if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
+        raise InputError(f"--fps {args.fps}: a frame rate must be a positive number")
+    prepare_file(args.out, {"detections": det_path, "--gt": args.gt}, "MOT result file", replace=args.overwrite)
     dets = read_mot(det_path)
     cfg = from_dict(TrackerConfig, overrides(args, TrackerConfig), "flags")
     fps = args.fps or seqinfo_fps(det_path.parent.parent / "seqinfo.ini")

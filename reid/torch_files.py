@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from tracklet_reid.errors import InputError
-from tracklet_reid.output_paths import io_error_line, is_disk_full
+from tracklet_reid.output_paths import ensure_free_space, io_error_line, is_disk_full
 
 
 def load_torch_file(path: Path, what: str):
@@ -34,6 +34,7 @@ def save_torch_file(obj: object, path: Path) -> None:
     import torch
 
     tmp = path.with_name(path.name + ".tmp")
+    ensure_free_space(path)
     try:
         torch.save(obj, tmp)
         os.replace(tmp, path)

@@ -1,6 +1,7 @@
 """`extract` settings: detector, tracker, tracklets and how crops are stored."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from detection.factory import DetectorConfig
@@ -27,6 +28,8 @@ class ExtractConfig:
         self.detector.validate()
         self.tracker.validate()
         self.tracklets.validate()
+        if self.fps is not None and not (math.isfinite(self.fps) and self.fps > 0):
+            raise InputError(f"--fps {self.fps}: a frame rate must be a positive number")
         if self.crop_encoding not in ("jpeg", "raw") or not 1 <= self.jpeg_quality <= 100 or self.workers < 1:
             raise InputError(f"extract settings out of range: crop_encoding {self.crop_encoding!r}, "
                              f"jpeg_quality {self.jpeg_quality}, workers {self.workers}")

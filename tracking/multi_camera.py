@@ -19,7 +19,7 @@ from detection.video import CameraSource, discover_cameras
 from tracking.extract_config import ExtractConfig
 from tracklet_reid.config_io import save_config
 from tracklet_reid.errors import InputError
-from tracklet_reid.output_paths import prepare_file, prepare_folder
+from tracklet_reid.output_paths import prepare_file, prepare_folder, remove_if_empty
 
 SETTINGS_ATTR = "extract_settings"
 
@@ -32,6 +32,12 @@ class CameraJob:
 
 def _parts_dir(out: Path) -> Path:
     return out.with_name(out.name + ".parts")
+
+
+def cameras_in_progress(store: str | Path) -> list[str]:
+    """Cameras with a part file beside ``store``: an extract is running, or was interrupted."""
+    parts = _parts_dir(Path(store))
+    return sorted(p.stem for p in parts.glob("*.h5")) if parts.is_dir() else []
 
 
 def _check_settings(out: Path, cfg: ExtractConfig, sources: list[CameraSource]) -> list[str]:
@@ -91,12 +97,18 @@ def _run_one(job: CameraJob, cfg: ExtractConfig, mot_dir: str | None, progress=N
         from tracking.gt_identity import GroundTruthMatcher
 
         matcher = GroundTruthMatcher(read_mot(find_det_file(Path(gt_dir), job.source.name, "gt")))
-    summary = extract_camera(
-        job.source, detector, cfg.detector.filter(), cfg.tracker, cfg.tracklets, job.part,
-        encoding=cfg.crop_encoding, jpeg_quality=cfg.jpeg_quality,
-        mot_dir=Path(mot_dir) if mot_dir else None, settings=cfg.tracking_settings(), progress=progress,
-        gt_matcher=matcher,
-    )
+    try:
+        summary = extract_camera(
+            job.source, detector, cfg.detector.filter(), cfg.tracker, cfg.tracklets, job.part,
+            encoding=cfg.crop_encoding, jpeg_quality=cfg.jpeg_quality,
+            mot_dir=Path(mot_dir) if mot_dir else None, settings=cfg.tracking_settings(), progress=progress,
+            gt_matcher=matcher,
+        )
+    except BaseException:
+        # an unfinished part is redone from the start by the next run anyway: keep no half file
+        # (on a full disk, its space is what the user needs back)
+        job.part.unlink(missing_ok=True)
+        raise
     return summary.as_dict()
 
 
@@ -117,16 +129,25 @@ class ExtractResult:
     skipped: list[str]  # cameras whose video could not be read
 
 
-# noqa reason: the resume logic (done, pending, finished parts, skipped cameras) reads best in one place
-def extract_cameras(videos: str,  # noqa: C901
-                     out: str, cfg: ExtractConfig, mot_dir: str | None = None,
+def extract_cameras(videos: str, out: str, cfg: ExtractConfig, mot_dir: str | None = None,
                     quiet: bool = False, gt_dir: str | None = None) -> ExtractResult:
     cfg = cfg.validate()
     out_p = Path(out)
     # an existing store is resumed, never replaced; checked against its settings and videos below
     prepare_file(out_p, {"--videos": videos, "--gt": gt_dir}, "tracklet store", replace=True)
-    if mot_dir:
-        prepare_folder(mot_dir, {"--videos": videos, "--gt": gt_dir}, what="--mot-out folder")
+    mot_created = bool(mot_dir) and prepare_folder(mot_dir, {"--videos": videos, "--gt": gt_dir},
+                                                   what="--mot-out folder")[1]
+    try:
+        return _extract(videos, out_p, cfg, mot_dir, quiet, gt_dir)
+    except BaseException:
+        if mot_created:
+            remove_if_empty(Path(str(mot_dir)))
+        raise
+
+
+# noqa reason: the resume logic (done, pending, finished parts, skipped cameras) reads best in one place
+def _extract(videos: str, out_p: Path, cfg: ExtractConfig, mot_dir: str | None,  # noqa: C901, PLR0913
+             quiet: bool, gt_dir: str | None) -> ExtractResult:
     sources = discover_cameras(videos)
     done = set(_check_settings(out_p, cfg, sources))
     parts = _parts_dir(out_p)
@@ -185,10 +206,10 @@ def extract_cameras(videos: str,  # noqa: C901
             _run_parallel(pending, cfg, mot_dir, bars, land, gt_dir)
     finally:
         bars.close()
-    try:
-        parts.rmdir()
-    except OSError:
-        pass
+        try:
+            parts.rmdir()  # only when empty: parts of a killed run stay for the next one
+        except OSError:
+            pass
     save_config(cfg, out_p.with_name(out_p.stem + ".extract.yaml"))
     return ExtractResult(summaries, skipped)
 

@@ -35,7 +35,8 @@ class TrackerConfig:
     def validate(self) -> "TrackerConfig":
         from tracklet_reid.errors import InputError
 
-        if self.max_age < 0 or self.min_hits < 0 or not 0.0 <= self.iou_threshold <= 1.0:
+        if self.max_age < 0 or self.min_hits < 0 or not 0.0 <= self.iou_threshold <= 1.0 or (
+                self.reference_fps is not None and not self.reference_fps > 0):
             raise InputError(f"tracker settings out of range: {self}")
         return self
 

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from tracklet_reid.errors import StoreError
+from tracklet_reid.output_paths import ensure_free_space
 
 SCHEMA_NAME = "tracklet-reid/store"
 SCHEMA_VERSION = 1
@@ -29,6 +30,7 @@ ENCODINGS = ("jpeg", "raw")
 DEFAULT_CROP_HW = (256, 128)
 DEFAULT_JPEG_QUALITY = 90
 _BYTES_CHUNK = 1 << 16
+CHECKSUM_ATTR = "checksum"
 
 TRACKLET_DTYPE = np.dtype(
     [
@@ -75,6 +77,8 @@ def _check_schema(path: Path, f: h5py.File) -> None:
     name = f.attrs.get("schema")
     if isinstance(name, bytes):
         name = name.decode()
+    if name is None and "cameras" in f:
+        raise StoreError(f"{path}: damaged tracklet store: its schema attributes are missing")
     if name != SCHEMA_NAME:
         raise StoreError(f"{path}: HDF5 file of another kind (schema {name!r}), not a tracklet store")
     version = int(f.attrs.get("version", -1))
@@ -204,6 +208,7 @@ class CameraWriter:
         start = self._n_crops
         if info.encoding == "jpeg":
             bufs = crops if encoded else [encode_crop(c, "jpeg", info.jpeg_quality) for c in crops]
+            ensure_free_space(g.file.filename, sum(len(b) for b in bufs))
             lengths = np.fromiter((len(b) for b in bufs), dtype=np.int64, count=n)
             offsets = self._n_bytes + np.concatenate([[0], np.cumsum(lengths)])
             blob = np.concatenate(bufs).astype(np.uint8, copy=False)
@@ -215,6 +220,7 @@ class CameraWriter:
         else:
             h, w = info.crop_height, info.crop_width
             arr = np.stack([np.asarray(c, dtype=np.uint8) for c in crops])
+            ensure_free_space(g.file.filename, arr.nbytes)
             if arr.shape[1:] != (h, w, 3):
                 raise ValueError(f"crops must be {h}x{w}x3, got {arr.shape[1:]}")
             g["crops"].resize((start + n, h, w, 3))
@@ -245,7 +251,9 @@ class CameraWriter:
         self._g.create_dataset(name, data=values)
 
     def finish(self) -> None:
-        """Mark the camera complete. Until this runs, readers treat the camera as unfinished."""
+        """Mark the camera complete, with a checksum of its data (`inspect --verify` compares it).
+        Until this runs, readers treat the camera as unfinished."""
+        self._g.attrs[CHECKSUM_ATTR] = camera_checksum(self._g)
         self._g.attrs["complete"] = True
         self._g.file.flush()
 
@@ -353,6 +361,7 @@ class StoreWriter:
                 if bool(cams[name].attrs.get("complete", False)):
                     raise StoreError(f"{self.path}: camera {name!r} is already complete")
                 del cams[name]
+            ensure_free_space(self.path, _group_bytes(src))
             src_f.copy(src, cams, name=tmp)
             cams[tmp].attrs["complete"] = False
             self._f.flush()
@@ -361,6 +370,31 @@ class StoreWriter:
             self._f.flush()
         finally:
             src_f.close()
+
+
+def _group_bytes(group: h5py.Group) -> int:
+    return sum(int(ds.id.get_storage_size()) for ds in group.values() if isinstance(ds, h5py.Dataset))
+
+
+def camera_checksum(group: h5py.Group) -> str:
+    """SHA-256 over a camera's datasets (name, shape, dtype and bytes, in name order), read in
+    slabs of about 64 MB: a flipped byte anywhere in its crops or tables changes it."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for name in sorted(group):
+        ds = group[name]
+        if not isinstance(ds, h5py.Dataset):
+            continue
+        h.update(f"{name}|{ds.shape}|{ds.dtype.str}|".encode())
+        if ds.shape and ds.shape[0]:
+            row_bytes = max(ds.dtype.itemsize * int(np.prod(ds.shape[1:], dtype=np.int64)), 1)
+            step = max(1, (64 << 20) // row_bytes)
+            for a in range(0, ds.shape[0], step):
+                h.update(np.ascontiguousarray(ds[a:a + step]).tobytes())
+        elif not ds.shape:
+            h.update(np.asarray(ds[()]).tobytes())
+    return "sha256:" + h.hexdigest()
 
 
 def _write_attrs(obj, attrs: dict) -> None:
@@ -464,9 +498,23 @@ class TrackletStore:
                     gt_identity=gt if gt is not None and (gt >= 0).any() else None,
                     tracklet_set=g["tracklet_set"][:] if "tracklet_set" in g else None,
                 )
-            except (KeyError, OSError) as exc:
+            except (KeyError, OSError, ValueError) as exc:
                 raise StoreError(f"{self.path}: camera {name!r} is damaged ({exc})") from None
+            # an unfinished camera may be cut mid-append; it is only ever counted, never read
+            problem = _inconsistency(self._cache[name], g, self.info) if self._complete[name] else None
+            if problem:
+                del self._cache[name]
+                raise StoreError(f"{self.path}: camera {name!r} is damaged: {problem}")
         return self._cache[name]
+
+    def verify(self, camera: str) -> bool | None:
+        """Whether the camera's data still has the checksum written when it was finished (None:
+        no checksum recorded, a store from before checksums or an unfinished camera)."""
+        g = self._file()["cameras"][camera]
+        want = _plain(g.attrs.get(CHECKSUM_ATTR))
+        if want is None:
+            return None
+        return camera_checksum(g) == want
 
     def iter_cameras(self) -> Iterator[CameraData]:
         for c in self.cameras:
@@ -488,7 +536,11 @@ class TrackletStore:
             img = data[int(index)]
             return img if reduce == 1 else img[reduce // 2::reduce, reduce // 2::reduce]
         a, b = int(offsets[index]), int(offsets[index + 1])
-        return decode_jpeg(data[a:b], reduce)
+        try:
+            return decode_jpeg(data[a:b], reduce)
+        except StoreError:
+            raise StoreError(f"{self.path}: camera {camera!r}, crop {index}: damaged JPEG data "
+                             "(`pipeline inspect --verify` checks the whole store)") from None
 
     def reduction_for(self, hw: tuple[int, int]) -> int:
         """The largest decode reduction that still gives at least ``hw`` pixels."""
@@ -506,6 +558,36 @@ class TrackletStore:
 
     def tracklet_crops(self, camera: str, tracklet: int) -> np.ndarray:
         return self.crops(camera, self.camera(camera).crop_indices(tracklet))
+
+
+def _inconsistency(c: CameraData, g: h5py.Group, info: StoreInfo) -> str | None:
+    """What makes a camera's tables disagree with each other, or None. Cheap (the tables are in
+    memory already) and run on every read, so a damaged count or offset is one clear line instead
+    of an IndexError deep in a training loop."""
+    n_crops, t = c.num_crops, c.tracklets
+    if len(c.crop_box) != n_crops or len(c.crop_score) != n_crops:
+        return f"{n_crops} crop frames but {len(c.crop_box)} boxes and {len(c.crop_score)} scores"
+    if c.gt_identity is not None and len(c.gt_identity) != len(t):
+        return f"{len(t)} tracklets but {len(c.gt_identity)} identity labels"
+    if len(t):
+        start, count = t["start"].astype(np.int64), t["count"].astype(np.int64)
+        bad = np.flatnonzero((start < 0) | (count < 1) | (start + count > n_crops))
+        if len(bad):
+            k = int(bad[0])
+            return (f"tracklet {k} claims crops {int(start[k])}..{int(start[k] + count[k] - 1)} of "
+                    f"{n_crops} ({len(bad)} such tracklet(s))")
+        if (t["last_frame"] < t["first_frame"]).any():
+            return "a tracklet ends before it starts"
+    if info.encoding == "jpeg":
+        off = g["crop_offset"]
+        if off.shape[0] != n_crops + 1:
+            return f"{off.shape[0]} crop offsets for {n_crops} crops"
+        o = off[:]
+        if o[0] != 0 or (np.diff(o) <= 0).any() or o[-1] > g["crops"].shape[0]:
+            return "crop offsets out of order or past the end of the crop data"
+    elif g["crops"].shape[0] != n_crops:
+        return f"{g['crops'].shape[0]} crops stored for {n_crops} crop frames"
+    return None
 
 
 def _plain(v):

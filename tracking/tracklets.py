@@ -7,6 +7,8 @@ import numpy as np
 
 from tracklet_reid.settings import setting
 
+MAX_CROP_SIDE = 2048
+
 
 @dataclass(frozen=True)
 class TrackletConfig:
@@ -20,9 +22,12 @@ class TrackletConfig:
     def validate(self) -> "TrackletConfig":
         from tracklet_reid.errors import InputError
 
-        if self.min_length < 1 or self.max_crops < 0 or not 0 <= self.margin < 1 or \
-                self.crop_height < 8 or self.crop_width < 8:
+        if self.min_length < 1 or self.max_crops < 0 or not 0 <= self.margin < 1:
             raise InputError(f"tracklet settings out of range: {self}")
+        # a crop bigger than any person in any video only costs disk: 100000x100000 would be 30 GB per crop
+        if not (8 <= self.crop_height <= MAX_CROP_SIDE and 8 <= self.crop_width <= MAX_CROP_SIDE):
+            raise InputError(f"--crop-size {self.crop_height}x{self.crop_width}: each side must be 8..{MAX_CROP_SIDE} "
+                             "pixels (re-id models take 256x128)")
         return self
 
 

@@ -56,7 +56,10 @@ def _check_parent(path: Path, what: str) -> None:
 
 def io_error_line(exc: OSError, path: str | os.PathLike | None = None) -> str:
     """A one-line account of an OS error while writing: what, where, and for a full disk how much is free."""
-    where = exc.filename or path or "?"
+    import re
+
+    named = re.search(r"filename = '([^']+)'", str(exc))  # h5py names the file inside its message
+    where = exc.filename or path or (named.group(1) if named else "an output file")
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         free = ""
         try:
@@ -67,6 +70,27 @@ def io_error_line(exc: OSError, path: str | os.PathLike | None = None) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"{where}: not writable ({exc.strerror})"
     return f"{where}: cannot write ({exc.strerror or exc})"
+
+
+# Free space kept in hand while writing: HDF5 needs room to flush its metadata when a file is closed,
+# and once a write has failed with ENOSPC h5py cannot close the file cleanly (measured: dozens of
+# tracebacks from its finalisers, then a segmentation fault). Stopping before the disk is full
+# keeps every file closable and the store intact.
+DISK_RESERVE = 16 << 20
+
+
+def ensure_free_space(path: str | os.PathLike, need: int = 0, reserve: int = DISK_RESERVE) -> None:
+    """One line (InputError) when writing ``need`` more bytes at ``path`` would leave less than
+    ``reserve`` free on its disk."""
+    where = _first_existing_parent(Path(path))
+    try:
+        free = shutil.disk_usage(where).free
+    except OSError:
+        return
+    if free < need + reserve:
+        raise InputError(f"{path}: the disk is full ({free / 1e6:.1f} MB free there; writing needs "
+                         f"{(need + reserve) / 1e6:.1f} MB with the {reserve >> 20} MB kept in hand); free some "
+                         "space and rerun (completed work is kept)")
 
 
 def is_disk_full(exc: BaseException, where: str | os.PathLike | None = None) -> bool:

@@ -8,19 +8,14 @@ from pathlib import Path
 import numpy as np
 
 from reid.datasets.common import Benchmark, Item
-from tracklet_reid.errors import InputError
 
 
 def write_benchmark(bench: Benchmark, out: Path, crop_hw: tuple[int, int] = (256, 128),
-                    progress: bool = True, max_frames: int = 0) -> dict:
+                    progress: bool = True) -> dict:
     """Write every item into a new store, one camera per benchmark camera."""
-    import cv2
-    from tqdm import tqdm
+    from tracklet_reid.output_paths import prepare_file
 
-    from tracking.store import StoreWriter, encode_crop
-
-    if out.exists():
-        raise InputError(f"{out}: exists already; choose a new file")
+    prepare_file(out, None, "tracklet store")
     by_cam: dict[int, list[Item]] = defaultdict(list)
     for it in bench.items:
         by_cam[it.cam].append(it)
@@ -29,6 +24,22 @@ def write_benchmark(bench: Benchmark, out: Path, crop_hw: tuple[int, int] = (256
     tmp = out.with_name(out.name + ".partial")
     if tmp.exists():
         tmp.unlink()
+    try:
+        _write(bench, by_cam, tmp, crop_hw, total, counts, progress)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a failed or interrupted import leaves nothing behind
+        raise
+    tmp.rename(out)  # a killed import never leaves a file that looks finished
+    return counts
+
+
+def _write(bench: Benchmark, by_cam: dict[int, list[Item]], tmp: Path, crop_hw: tuple[int, int], total: int,
+           counts: dict, progress: bool) -> None:
+    import cv2
+    from tqdm import tqdm
+
+    from tracking.store import StoreWriter, encode_crop
+
     with StoreWriter(tmp, crop_hw=crop_hw) as w, tqdm(total=total, unit="img", disable=None if progress else True,
                                                       desc=f"import {bench.name}") as bar:
         w.set_attrs(benchmark=bench.name, junk_ids=list(bench.junk_ids))
@@ -58,5 +69,3 @@ def write_benchmark(bench: Benchmark, out: Path, crop_hw: tuple[int, int] = (256
                 counts["images"] += n
             cw.add_tracklet_column("tracklet_set", np.asarray(sets, np.uint8))
             cw.finish()
-    tmp.rename(out)  # a killed import never leaves a file that looks finished
-    return counts

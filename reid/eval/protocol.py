@@ -23,6 +23,9 @@ def protocol_sets(store: TrackletStore, split: int | None) -> tuple[TrackletInde
     splits = attrs.get("splits")
     if isinstance(splits, str):
         splits = json.loads(splits)
+    if split is not None and not splits:
+        raise InputError(f"{store.path}: --split {split}, but {attrs['benchmark']} has no splits (it has a fixed "
+                         "query/gallery protocol): leave --split out")
     if splits:
         if split is None or not 0 <= split < len(splits):
             raise InputError(f"{store.path}: {attrs['benchmark']} is evaluated per split: "
@@ -61,6 +64,9 @@ def evaluate_benchmark(model_spec: str, store_path: str, split: int | None = Non
         r = rank_metrics(k_reciprocal(qf.numpy(), gf.numpy()), q.gt, q_cams, g.gt, g_cams, g_junk=junk_mask)
     else:
         r = evaluate_features(qf.numpy(), gf.numpy(), q.gt, q_cams, g.gt, g_cams, g_junk=junk_mask)
+    if r.num_skipped >= q.num_tracklets:
+        raise InputError(f"{store_path}: nothing was evaluated: all {q.num_tracklets} queries were skipped (no "
+                         "gallery tracklet of their identity in another camera)")
     info = {"benchmark": store.attrs["benchmark"], "model": model.name, "split": split, "queries": q.num_tracklets,
             "gallery": g.num_tracklets, "reranked": rerank}
     return r, info
