@@ -71,6 +71,10 @@ def _zero_metadata(f: h5py.File) -> None:
         del f.attrs[k]
 
 
+def _unfinish_cam3(f: h5py.File) -> None:
+    f["cameras/cam3"].attrs["complete"] = False
+
+
 def _flip_byte(f: h5py.File) -> None:
     d = f["cameras/cam2/crops"]
     d[500] = d[500] ^ 0x10
@@ -329,6 +333,8 @@ CASES = [
          "do not match their checksums"),
     Case("inspect --verify, intact", lambda w, d: ["inspect", w.store, "--verify"], 0),
     Case("--fps -1", _extract(fps="-1"), 1, "positive number"),
+    Case("merge says which incomplete cameras it skips", _merge(lambda w, d: _edit_store(w, d, _unfinish_cam3)), 0,
+         "skipping incomplete camera(s) cam3", subprocess=True),
     Case("learn --frames -5", _learn("--frames", "-5"), 1, "frames_per_tracklet"),
     Case("--split on a store without splits", lambda w, d: ["evaluate", "--model", "colour", "--data", w.benchmark,
                                                             "--split", "0"], 1, "has no splits"),
