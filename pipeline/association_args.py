@@ -42,8 +42,9 @@ def check_mot_flags(mot_dir: str | None, gt_dir: str | None = None) -> None:
 def check_tracks_belong(idx: TrackletIndex, store: TrackletStore, mot_dir: str | None,
                         min_share: float = 0.5) -> None:
     """Refuse tracker output that did not make the store's tracklets: for each camera, most
-    tracklets' first box must be in the MOT file, under the tracklet's track id, at its frame
-    (IoU > 0.3: the file holds the Kalman boxes, the store the detections)."""
+    tracklets must have a crop whose box is in the MOT file under the tracklet's track id at that
+    frame (IoU > 0.3: the file holds the Kalman boxes, the store the detections; a track is only
+    written once confirmed, so its first crops may be missing)."""
     from detection.mot_text import read_mot
     from tracklet_reid.errors import InputError
 
@@ -58,10 +59,10 @@ def check_tracks_belong(idx: TrackletIndex, store: TrackletStore, mot_dir: str |
         boxes = {(int(f), int(i)): b for f, i, b in zip(rows.frame, rows.ids, rows.boxes)}
         cd = store.camera(cam)
         found = 0
-        for j in range(sl.stop - sl.start):
-            ci = int(cd.crop_indices(j)[0])
-            b = boxes.get((int(cd.crop_frame[ci]), int(cd.tracklets["track_id"][j])))
-            found += b is not None and _iou(b, cd.crop_box[ci]) > 0.3
+        for j in idx.local_of[sl]:
+            tid = int(cd.tracklets["track_id"][j])
+            found += any(_iou(b, cd.crop_box[ci]) > 0.3 for ci in cd.crop_indices(int(j))
+                         if (b := boxes.get((int(cd.crop_frame[ci]), tid))) is not None)
         share = found / max(sl.stop - sl.start, 1)
         if share < min_share:
             raise InputError(f"--mot {path}: only {share:.0%} of camera {cam}'s tracklets are in it; it is not "

@@ -151,7 +151,7 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
         except InputError as exc:
             rows.append([f"re-id: {label}", "skipped", str(exc)[:60], None])
             continue
-        r = cross_camera_retrieval(e.features, e.index)
+        r = cross_camera_retrieval(e.across, e.index)
         if r is None:  # the world always has ground truth and several cameras
             raise InputError(f"{store}: no ground truth to score re-id with")
         rows.append([f"re-id: {label}", "cross-camera Rank-1 / mAP", f"{r.rank(1):.3f} / {r.mAP:.3f}",

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     emb = dataclasses.replace(EVALUATE_EMBEDDING, **overrides(args, EmbedConfig))
     r, info = evaluate_benchmark(args.model, args.data, args.split, emb.frames, emb.device, progress=not args.json,
-                                 rerank=args.rerank)
+                                 rerank=args.rerank, embed=emb)
     d = {**info, **r.as_dict()}
     if args.json:
         print(json.dumps(d, indent=2, default=float))

@@ -56,7 +56,8 @@ def add_config_flags(parser: argparse._ActionsContainer, cls: type, prefix: str 
         if meta.get("pair"):
             other = getattr(inst, meta["pair"])
             parser.add_argument(*names, dest=dest, default=argparse.SUPPRESS, metavar="HEIGHTxWIDTH",
-                                type=_size, help=f"{text} (default {value}{_SIZE_SEP}{other})")
+                                type=_size, help=f"{text} (default "
+                                + (f"{value}{_SIZE_SEP}{other})" if value is not None else "unset)"))
             continue
         typ = _scalar_type(hints[f.name])
         if typ is bool:

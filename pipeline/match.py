@@ -67,11 +67,12 @@ def _match(tf: TrackletFeatures, out_p: Path, cfg: MatchConfig, emb: EmbedConfig
         raise InputError(f"{tf.store.path}: matching across cameras needs at least two cameras with tracklets "
                          f"(has {', '.join(idx.cameras)})")
     btf = embed_baseline(tf, baseline, emb, "match", quiet)
-    ids = match_cameras(tf.features, idx, cfg)
-    result = {"model": tf.model, **ids.stats, **identity_scores(idx, ids.labels, tf.features)}
+    ids = match_cameras(tf.features, idx, cfg, tf.across)
+    result = {"model": tf.model + (" + camera norm" if tf.camera_norm else ""), **ids.stats,
+              **identity_scores(idx, ids.labels, tf.across)}
     if btf is not None:
-        bids = match_cameras(btf.features, idx, cfg)
-        result["baseline"] = {"model": btf.model, **bids.stats, **identity_scores(idx, bids.labels, btf.features)}
+        bids = match_cameras(btf.features, idx, cfg, btf.across)
+        result["baseline"] = {"model": btf.model, **bids.stats, **identity_scores(idx, bids.labels, btf.across)}
     ranked = ids.ranked
     with open(out_p / "ranked.csv", "w", newline="") as fh:
         w = csv.writer(fh)

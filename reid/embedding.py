@@ -119,6 +119,8 @@ def save_model(embedder: Embedder, cfg: ModelConfig, input_hw: tuple[int, int], 
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / MODEL_FILE
     state = {k: v.detach().cpu() for k, v in embedder.state_dict().items()}
+    if embedder.onnx_graph is not None:  # the architecture, as data: model.pt stays self-contained
+        extra = {**extra, "onnx_graph": torch.frombuffer(bytearray(embedder.onnx_graph), dtype=torch.uint8)}
     save_torch_file({"format": "tracklet-reid/model", "version": 1, "model": json.loads(json.dumps(cfg.__dict__)),
                      "input_hw": list(input_hw), "state": state, **extra}, path)
     return path
@@ -147,12 +149,24 @@ class ReidModel:
         return feats
 
 
-def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int, int] = (256, 128)) -> ReidModel:
-    """``spec``: a `pipeline learn` output folder (or its model.pt), or a baseline:
-    `imagenet:BACKBONE[:WEIGHTS]` (pooled trunk features, no training) or `colour` (HSV histograms).
-    ``input_hw`` is the baselines' input size (a learned model brings its own)."""
+def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int, int] = (256, 128),
+               cfg: EmbedConfig | None = None) -> ReidModel:
+    """``spec``: a `pipeline learn` output folder (or its model.pt), an ONNX re-id embedder
+    (`X.onnx`), or a baseline: `imagenet:BACKBONE[:WEIGHTS]` (pooled trunk features, no training)
+    or `colour` (HSV histograms). ``input_hw`` is the baselines' input size (a learned model brings
+    its own, an ONNX graph names its own); ``cfg`` overrides the input size and an ONNX model's
+    pixel convention."""
     dev = pick_device(device)
     s = str(spec)
+    if cfg is not None and cfg.input_hw is not None:
+        input_hw = cfg.input_hw
+    if s.lower().endswith(".onnx"):
+        from reid.onnx_model import OnnxEmbedder
+
+        onnx = OnnxEmbedder(s, cfg.pixel_scale if cfg else "imagenet", cfg.bgr if cfg else False)
+        hw = cfg.input_hw if cfg is not None and cfg.input_hw else (onnx.graph_hw or input_hw)
+        # onnxruntime runs on the CPU here; the embedding loop hands it CPU tensors
+        return ReidModel(onnx, hw, f"ONNX {Path(s).name}", torch.device("cpu"))
     if s in ("colour", "color"):
         return ReidModel(ColourHistogram(), input_hw, "colour histogram", dev)
     if s.startswith("imagenet:"):
@@ -172,8 +186,9 @@ def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int,
     if not isinstance(ckpt, dict) or ckpt.get("format") != "tracklet-reid/model":
         raise InputError(f"{path}: not a tracklet-reid model")
     try:
-        cfg = ModelConfig(**{**ckpt["model"], "pretrained": None})
-        emb = Embedder(cfg)
+        mcfg = ModelConfig(**{**ckpt["model"], "pretrained": None})
+        graph = ckpt.get("onnx_graph")
+        emb = Embedder(mcfg, onnx_graph=bytes(graph.numpy().tobytes()) if graph is not None else None)
         emb.load_state_dict(ckpt["state"])
         input_hw = (int(ckpt["input_hw"][0]), int(ckpt["input_hw"][1]))
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
@@ -205,13 +220,27 @@ class ColourHistogram(nn.Module):
 
 @dataclass
 class TrackletFeatures:
-    """A store's tracklets embedded by one model: rows of ``features`` follow ``index``."""
+    """A store's tracklets embedded by one model: rows of ``features`` follow ``index``.
+
+    ``features`` are what the model gives, for comparisons within a camera (merge); ``across``
+    is what comparisons across cameras use (match, retrieval): the same features standardised per
+    camera when ``camera_norm`` is on. Within one camera that standardisation only reweights the
+    dimensions, and on PETS09 it cost merge IDF1 (0.437 -> 0.401 with ImageNet features)."""
 
     store: TrackletStore
     index: TrackletIndex
     features: torch.Tensor  # (N, D) float32 on the CPU
     model: str  # the model's name, for reports
     input_hw: tuple[int, int]
+    camera_norm: bool = False
+
+    @property
+    def across(self) -> torch.Tensor:
+        if not self.camera_norm:
+            return self.features
+        from reid.camera_norm import standardize_per_camera
+
+        return standardize_per_camera(self.features, self.index.camera_of)
 
 
 def embed_store(store: str | Path | TrackletStore, model: str | Path, cfg: EmbedConfig = EmbedConfig(),
@@ -221,9 +250,9 @@ def embed_store(store: str | Path | TrackletStore, model: str | Path, cfg: Embed
     (see `load_model`)."""
     st = store if isinstance(store, TrackletStore) else TrackletStore(store)
     index = index or TrackletIndex.from_store(st)
-    m = load_model(model, cfg.device, input_hw)
+    m = load_model(model, cfg.device, input_hw, cfg)
     feats = m.tracklet_features(st, index, max_frames=cfg.frames, progress=progress)
-    return TrackletFeatures(st, index, feats, m.name, m.input_hw)
+    return TrackletFeatures(st, index, feats, m.name, m.input_hw, cfg.camera_norm)
 
 
 def baseline_for(model: str | Path) -> str | None:
@@ -231,9 +260,11 @@ def baseline_for(model: str | Path) -> str | None:
     from (a baseline spec for `load_model`); None for a spec that is not a learned model."""
     p = Path(model)
     p = p / MODEL_FILE if p.is_dir() else p
-    if not p.is_file():
+    if not p.is_file() or p.suffix.lower() == ".onnx":
         return None
     ckpt = load_torch_file(p, "model file")
     lc = ckpt.get("learn_config", {}) if isinstance(ckpt, dict) else {}
     pre = lc.get("pretrained") or "none"
+    if str(pre).lower().endswith(".onnx"):  # adapted from a downloaded model: that model is the baseline
+        return pre if Path(pre).is_file() else None
     return f"imagenet:{lc.get('backbone', 'resnet50')}:{pre}"

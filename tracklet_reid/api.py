@@ -80,7 +80,7 @@ def match(store: str | Path, model: str | Path, config: MatchConfig | None = Non
     from reid.association.network import match_cameras
 
     features = embed(store, model, embedding)
-    return match_cameras(features.features, features.index, config or MatchConfig())
+    return match_cameras(features.features, features.index, config or MatchConfig(), features.across)
 
 
 def evaluate(model: str | Path, benchmark: str | Path, split: int | None = None, frames: int = 0,

@@ -66,9 +66,10 @@ def _checked(value: Any, hint: Any, what: str) -> Any:
     raise InputError(f"{what} must be {names}, not {value!r} ({type(value).__name__})")
 
 
-def load_config(cls: type[T], path: str | None, overrides: dict) -> T:
-    """Defaults <- YAML file <- flags (``overrides`` holds dotted keys, None = not given)."""
-    data: dict = {}
+def load_config(cls: type[T], path: str | None, overrides: dict, base: dict | None = None) -> T:
+    """Defaults <- ``base`` (a preset) <- YAML file <- flags (``overrides`` holds dotted keys,
+    None = not given)."""
+    data: dict = dict(base or {})
     if path:
         import yaml
 
@@ -81,7 +82,7 @@ def load_config(cls: type[T], path: str | None, overrides: dict) -> T:
             raise InputError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
         if not isinstance(loaded, dict):
             raise InputError(f"{p}: a config file must hold a mapping of settings")
-        data = loaded
+        data.update(loaded)
     for key, value in overrides.items():
         if value is None:
             continue

@@ -53,11 +53,14 @@ def merge_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MergeConfig
     return Trajectories(labels, per_cam, index)
 
 
-def match_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MatchConfig = MatchConfig()) -> Identities:
+def match_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MatchConfig = MatchConfig(),
+                  across: torch.Tensor | None = None) -> Identities:
     """Global identities (seeded with merge's trajectories unless ``merge_first`` is off) and ranked
-    cross-camera matches."""
+    cross-camera matches. ``across``: the features cross-camera links compare (e.g. standardised
+    per camera, `TrackletFeatures.across`); merge's seeds use ``features``."""
     cfg.validate()
+    across = features if across is None else across
     seed = merge_cameras(features, index, cfg.merge).labels if cfg.merge_first else None
-    labels, stats = global_identities(features, index.camera_of, index.first_frame, index.last_frame, seed,
+    labels, stats = global_identities(across, index.camera_of, index.first_frame, index.last_frame, seed,
                                       cfg.max_distance, cfg.time_constraint)
-    return Identities(labels, stats, ranked_matches(features, index.camera_of, cfg.topk), index)
+    return Identities(labels, stats, ranked_matches(across, index.camera_of, cfg.topk), index)

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 
+from reid.embedding_config import EmbedConfig
 from reid.eval.rank_metrics import RankResult, evaluate_features
 from reid.tracklet_index import TrackletIndex
 from tracking.store import TrackletSet, TrackletStore
@@ -43,12 +44,13 @@ def protocol_sets(store: TrackletStore, split: int | None) -> tuple[TrackletInde
 
 
 def evaluate_benchmark(model_spec: str, store_path: str, split: int | None = None, frames: int = 0,
-                   device: str | None = None, progress: bool = True, rerank: bool = False) -> tuple[RankResult, dict]:
+                       device: str | None = None, progress: bool = True, rerank: bool = False,
+                       embed: EmbedConfig | None = None) -> tuple[RankResult, dict]:
     from reid.embedding import load_model
 
     store = TrackletStore(store_path)
     q, g, junk = protocol_sets(store, split)
-    model = load_model(model_spec, device)
+    model = load_model(model_spec, device, cfg=embed)
     qf = model.tracklet_features(store, q, max_frames=frames, progress=progress)
     gf = model.tracklet_features(store, g, max_frames=frames, progress=progress)
     cam_code = {c: i for i, c in enumerate(store.cameras)}
@@ -57,6 +59,13 @@ def evaluate_benchmark(model_spec: str, store_path: str, split: int | None = Non
     if split is not None and store.attrs.get("splits"):
         q_cams, g_cams = np.zeros_like(q_cams), np.ones_like(g_cams)
     junk_mask = np.isin(g.gt, junk)
+    if embed is not None and embed.camera_norm:  # over all the test tracklets of each camera, no labels
+        import torch
+
+        from reid.camera_norm import standardize_per_camera
+
+        both = standardize_per_camera(torch.cat([qf, gf]), np.concatenate([q_cams, g_cams]))
+        qf, gf = both[: len(qf)], both[len(qf):]
     if rerank:
         from reid.eval.rank_metrics import rank_metrics
         from reid.eval.rerank import rerank as k_reciprocal
@@ -67,6 +76,7 @@ def evaluate_benchmark(model_spec: str, store_path: str, split: int | None = Non
     if r.num_skipped >= q.num_tracklets:
         raise InputError(f"{store_path}: nothing was evaluated: all {q.num_tracklets} queries were skipped (no "
                          "gallery tracklet of their identity in another camera)")
-    info = {"benchmark": store.attrs["benchmark"], "model": model.name, "split": split, "queries": q.num_tracklets,
+    name = model.name + (" + camera norm" if embed is not None and embed.camera_norm else "")
+    info = {"benchmark": store.attrs["benchmark"], "model": name, "split": split, "queries": q.num_tracklets,
             "gallery": g.num_tracklets, "reranked": rerank}
     return r, info

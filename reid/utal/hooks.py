@@ -44,15 +44,25 @@ class MetricsLogHook(Hook):
 
 
 class FinalModelHook(Hook):
-    """model.pt, the TorchScript embedder and the diagnostics picture."""
+    """model.pt, the embedder as ONNX (dynamic batch) and TorchScript, and the diagnostics picture.
+    A deployment format that fails to export is skipped with a line: model.pt is the result."""
 
     def after_train(self, trainer: UTALTrainer) -> None:
+        from reid.onnx_model import export_onnx
         from reid.utal.diagnostics import plot_metrics
-        from reid.utal.export import export_torchscript
+        from reid.utal.export import check_export, export_torchscript
         from reid.utal.trainer import METRICS
 
         path = trainer.save_final_model()
-        export_torchscript(trainer.net.embedder, trainer.cfg.input_hw, trainer.out / "embedder.torchscript.pt")
+        for name, export in (("embedder.onnx", export_onnx), ("embedder.torchscript.pt", export_torchscript)):
+            target = trainer.out / name
+            try:
+                export(trainer.net.embedder, trainer.cfg.input_hw, target)
+                check_export(trainer.net.embedder, trainer.cfg.input_hw, target)
+            except Exception as exc:  # an exporter's limits must not cost the trained model
+                target.unlink(missing_ok=True)
+                first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
+                trainer.log(f"note: {name} not written ({type(exc).__name__}: {first})")
         plot_metrics(trainer.out / METRICS, trainer.out / "diagnostics.png")
         trainer.log(f"model: {path}")
 

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import torch
 
+from reid.camera_norm import standardize_per_camera
 from reid.tracklet_index import TrackletIndex
 from reid.utal.config import LearnConfig
 from reid.utal.cross_camera import cross_camera_matches, pair_stats
@@ -39,14 +40,19 @@ class LabelUpdate:
         train_labels = SoftLabels(labels.index + self.offsets[self.camera_of].unsqueeze(1), labels.weight,
                                   labels.sigma2) if cfg.single_task else labels
         matches = None
+        # pairs across cameras are found on camera-standardised features (each camera's light and
+        # background removed); the CCTA loss then pulls the raw embeddings together
+        search = standardize_per_camera(s, self.camera_of) if cfg.camera_norm else s
         if cfg.ccta and epoch >= cfg.ccta_first_epoch and len(idx.cameras) > 1:
-            matches = cross_camera_matches(s, self.camera_of, cfg.ccta_mode, cfg.ccta_k)
+            matches = cross_camera_matches(search, self.camera_of, cfg.ccta_mode, cfg.ccta_k)
         info = {"refresh_s": time.perf_counter() - t0, "ccta_active": matches is not None,
                 "sigma2_mean": float(np.mean(labels.sigma2)) if labels.sigma2 else 0.0}
         if matches is not None:
             info.update(pair_stats(matches, self.gt))
         if self.gt is not None and cfg.labels == "soft":
-            info["label_similarity"] = same_identity_label_similarity(labels, idx.camera_slices, self.gt)
+            sim = same_identity_label_similarity(labels, idx.camera_slices, self.gt)
+            if sim is not None:  # None: no identity has two tracklets in one camera (e.g. CUHK03)
+                info["label_similarity"] = sim
         if self.gt is not None and matches is None and len(idx.cameras) > 1:
-            info.update(pair_stats(cross_camera_matches(s, self.camera_of, cfg.ccta_mode, cfg.ccta_k), self.gt))
+            info.update(pair_stats(cross_camera_matches(search, self.camera_of, cfg.ccta_mode, cfg.ccta_k), self.gt))
         return train_labels, matches, info

@@ -2,6 +2,8 @@
 DataLoader workers read."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -62,15 +64,60 @@ class BalancedTrackletSampler:
         return iter(self.batches())
 
 
+@dataclass(frozen=True)
+class Augment:
+    """Training augmentation beyond flip and pad-crop, drawn from each crop's own seed (so a resumed
+    run sees the same images)."""
+
+    erasing: float = 0.0  # probability of one erased rectangle (random erasing, Zhong et al. 2020)
+    jitter: float = 0.0  # colour jitter strength
+
+    def __call__(self, img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if self.jitter > 0:
+            img = _colour_jitter(img, rng, self.jitter)
+        if self.erasing > 0 and rng.random() < self.erasing:
+            img = _erase(img, rng)
+        return img
+
+
+def _colour_jitter(img: np.ndarray, rng: np.random.Generator, s: float) -> np.ndarray:
+    """Brightness, contrast and saturation each scaled by 1 +- s, and a small hue rotation (mixing
+    the channels), in one float pass."""
+    x = img.astype(np.float32)
+    grey = x.mean(axis=2, keepdims=True)
+    x = grey + (x - grey) * rng.uniform(1 - s, 1 + s)  # saturation
+    x = (x - x.mean()) * rng.uniform(1 - s, 1 + s) + x.mean()  # contrast
+    x = x * rng.uniform(1 - s, 1 + s)  # brightness
+    x = x @ (np.eye(3, dtype=np.float32) * (1 - s / 2) + rng.uniform(0, s / 2, (3, 3)).astype(np.float32) / 3 * 2)
+    return np.clip(x, 0, 255).astype(np.uint8)
+
+
+def _erase(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One rectangle of 2-40 % of the area, aspect 0.3-3.3, filled with noise (the paper's setting)."""
+    h, w = img.shape[:2]
+    for _ in range(10):
+        area = rng.uniform(0.02, 0.4) * h * w
+        aspect = np.exp(rng.uniform(np.log(0.3), np.log(1 / 0.3)))
+        eh, ew = int(round(np.sqrt(area * aspect))), int(round(np.sqrt(area / aspect)))
+        if 0 < eh < h and 0 < ew < w:
+            y, x = int(rng.integers(0, h - eh)), int(rng.integers(0, w - ew))
+            img = img.copy()
+            img[y:y + eh, x:x + ew] = rng.integers(0, 256, (eh, ew, img.shape[2]), dtype=np.uint8)
+            return img
+    return img
+
+
 class CropDataset(torch.utils.data.Dataset):
     """(global tracklet, crop, seed) -> (image tensor, tracklet, camera). Opens the store lazily in
     each worker process (TrackletStore re-opens its handle after fork)."""
 
-    def __init__(self, store: TrackletStore, index: TrackletIndex, input_hw: tuple[int, int], train: bool):
+    def __init__(self, store: TrackletStore, index: TrackletIndex, input_hw: tuple[int, int], train: bool,
+                 augment: Augment = Augment()):
         self.store = store
         self.index = index
         self.hw = input_hw
         self.train = train
+        self.augment = augment
 
     def __len__(self) -> int:
         return int(self.index.crop_count.sum())
@@ -91,7 +138,7 @@ class CropDataset(torch.utils.data.Dataset):
             py, px = max(h // 16, 1), max(w // 16, 1)
             padded = cv2.copyMakeBorder(img, py, py, px, px, cv2.BORDER_REFLECT)
             y, x = int(rng.integers(0, 2 * py + 1)), int(rng.integers(0, 2 * px + 1))
-            img = padded[y:y + h, x:x + w]
+            img = self.augment(padded[y:y + h, x:x + w], rng)
         elif img.shape[:2] != (h, w):
             img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
         return img

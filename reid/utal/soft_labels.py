@@ -55,9 +55,11 @@ def hard_labels(camera_slices: list[slice], classes: torch.Tensor | None = None)
     return SoftLabels(classes.long().view(-1, 1), torch.ones(N, 1), [0.0] * len(camera_slices))
 
 
-def same_identity_label_similarity(labels: SoftLabels, camera_slices: list[slice], gt: torch.Tensor) -> float:
+def same_identity_label_similarity(labels: SoftLabels, camera_slices: list[slice],
+                                   gt: torch.Tensor) -> float | None:
     """UTAL Fig. 4 diagnostic: mean cosine similarity between the soft labels of tracklets of the same
-    identity in the same camera (higher: fragments of one person share label mass). NaN if no pair."""
+    identity in the same camera (higher: fragments of one person share label mass). None when no
+    identity has two tracklets in one camera (image benchmarks imported one tracklet per camera)."""
     sims = []
     for sl in camera_slices:
         g = gt[sl]
@@ -72,4 +74,4 @@ def same_identity_label_similarity(labels: SoftLabels, camera_slices: list[slice
             s = rows @ rows.T
             n = len(members)
             sims.append(float((s.sum() - s.diagonal().sum()) / (n * (n - 1))))
-    return float(sum(sims) / len(sims)) if sims else float("nan")
+    return float(sum(sims) / len(sims)) if sims else None

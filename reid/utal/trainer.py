@@ -25,7 +25,7 @@ from reid.utal.label_update import LabelUpdate
 from reid.utal.losses import ccta_loss, pctd_loss
 from reid.utal.memory import TrackletMemory
 from reid.utal.model import ModelConfig, UTALNet
-from reid.utal.sampler import BalancedTrackletSampler, CropDataset
+from reid.utal.sampler import Augment, BalancedTrackletSampler, CropDataset
 from reid.utal.soft_labels import SoftLabels
 from tracking.store import TrackletStore
 from tracklet_reid.errors import InputError
@@ -34,7 +34,8 @@ from tracklet_reid.output_paths import output_folder
 CHECKPOINT = "checkpoints/last.pt"
 METRICS = "metrics.jsonl"
 # what learn writes into its folder: an input found at one of these is refused, never replaced
-WRITES = (MODEL_FILE, "embedder.torchscript.pt", "diagnostics.png", "learn.yaml", METRICS, "checkpoints")
+WRITES = (MODEL_FILE, "embedder.onnx", "embedder.torchscript.pt", "diagnostics.png", "learn.yaml", METRICS,
+          "checkpoints")
 # settings that may change between an interrupted run and its resumption
 RESUMABLE_CHANGES = {"workers", "device", "eval_every"}
 
@@ -141,7 +142,7 @@ class UTALTrainer:
         offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), dtype=torch.long)
         self.label_update = LabelUpdate(cfg, idx, offsets, gt, weak_classes)
         _seed_everything(cfg.seed)
-        mcfg = ModelConfig(cfg.backbone, cfg.pretrained, cfg.embed_dim)
+        mcfg = ModelConfig(cfg.model_backbone, cfg.pretrained, cfg.embed_dim)
         self.model_cfg = mcfg
         self.net = UTALNet(mcfg, sizes, single_task=cfg.single_task).to(self.device)
         # channels_last is faster on CUDA and, measured, on this CPU too (mobilenet_v2 128x64 training
@@ -154,7 +155,8 @@ class UTALTrainer:
         self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, foreach=True)
         self.sampler = BalancedTrackletSampler(idx, cfg.batch_size, cfg.frames_per_tracklet, cfg.seed,
                                                self.dist.rank, self.dist.world)
-        self.dataset = CropDataset(self.store, idx, cfg.input_hw, train=True)
+        self.dataset = CropDataset(self.store, idx, cfg.input_hw, train=True,
+                                   augment=Augment(cfg.random_erasing, cfg.colour_jitter))
         self.start_epoch = 0
         self.memory: TrackletMemory | None = None
 
@@ -268,7 +270,7 @@ class UTALTrainer:
 
     def evaluate(self) -> dict:
         feats = self.embed_all(self.cfg.eval_frames, "evaluate")
-        r = cross_camera_retrieval(feats, self.index)
+        r = cross_camera_retrieval(self._for_eval(feats), self.index)
         return {} if r is None else {f"eval_{k}": v for k, v in r.as_dict().items()}
 
     def fit(self) -> dict:
@@ -306,7 +308,7 @@ class UTALTrainer:
             self.log(f"note: {note}")
         idx = self.index
         self.log(f"UTAL on {self.store_path}: {len(idx.cameras)} camera(s), {idx.num_tracklets} tracklets, "
-                 f"{int(idx.crop_count.sum())} crops; {cfg.backbone} on {self.device}, {cfg.epochs} epochs of "
+                 f"{int(idx.crop_count.sum())} crops; {self._network_name()} on {self.device}, {cfg.epochs} epochs of "
                  f"{len(self.sampler)} batches ({self.sampler.per_camera} tracklets x {cfg.frames_per_tracklet} "
                  f"frames per camera per batch)")
         self.out.mkdir(parents=True, exist_ok=True)
@@ -314,7 +316,7 @@ class UTALTrainer:
             (self.out / METRICS).write_text("")  # a fresh run: no stale epochs
             self.memory = TrackletMemory(self.embed_all(cfg.init_frames, "memory init").to(self.device), cfg.alpha)
             if self.has_gt and self.dist.main:
-                base = cross_camera_retrieval(self.memory.s.cpu(), idx)
+                base = cross_camera_retrieval(self._for_eval(self.memory.s.cpu()), idx)
                 if base is not None:
                     self.write_metrics({"epoch": 0, **{f"eval_{k}": v for k, v in base.as_dict().items()}})
         last: dict = {}
@@ -330,6 +332,18 @@ class UTALTrainer:
             for hook in self.hooks:
                 hook.after_train(self)
         return last
+
+    def _for_eval(self, feats: torch.Tensor) -> torch.Tensor:
+        """Features as merge, match and evaluate compare them (camera-standardised by default)."""
+        if not self.cfg.camera_norm:
+            return feats
+        from reid.camera_norm import standardize_per_camera
+
+        return standardize_per_camera(feats, self.index.camera_of)
+
+    def _network_name(self) -> str:
+        cfg = self.cfg
+        return f"ONNX {Path(str(cfg.pretrained)).name}" if cfg.model_backbone == "onnx" else cfg.backbone
 
     def _memory(self) -> TrackletMemory:
         assert self.memory is not None, "the memory is built before the first epoch"

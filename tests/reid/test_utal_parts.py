@@ -152,3 +152,15 @@ def test_sampler_balances_cameras_and_defines_epoch():
     assert s.batches() != batches
     hard = hard_labels(idx.camera_slices)
     assert hard.index.flatten().tolist() == [*range(10), *range(3), *range(5)]
+
+
+def test_augmentation_is_seeded_and_keeps_the_image_shape():
+    from reid.utal.sampler import Augment
+
+    img = np.random.default_rng(0).integers(0, 255, (64, 32, 3), dtype=np.uint8)
+    aug = Augment(erasing=1.0, jitter=0.3)
+    a = aug(img, np.random.default_rng(7))
+    b = aug(img, np.random.default_rng(7))
+    assert a.shape == img.shape and a.dtype == np.uint8 and np.array_equal(a, b)  # a resumed run sees the same
+    assert not np.array_equal(a, img)
+    assert np.array_equal(Augment()(img, np.random.default_rng(7)), img)  # off: untouched
