@@ -13,8 +13,9 @@ class EmbedConfig:
     frames: int = setting(16, "frames per tracklet to embed, evenly spaced (0: all)", flag="embed-frames",
                           aliases=("--frames",))
     device: str | None = setting(None, "cpu, cuda, cuda:1 (unset: automatic)")
-    camera_norm: bool = setting(True, "standardise features per camera before comparing tracklets of different "
-                                "cameras (removes each camera's light and background; reid/camera_norm.py)")
+    camera_norm: bool | None = setting(None, "standardise features per camera before comparing tracklets of "
+                                       "different cameras (reid/camera_norm.py); unset: on for downloaded and "
+                                       "baseline models, off for models learned on the site")
     # ONNX models (and baselines): how their input is made. A learned model of ours brings its own.
     input_height: int | None = setting(None, "input size of an ONNX model or a baseline (unset: the ONNX graph's "
                                        "own, else 256x128)", flag="input-size", pair="input_width")
@@ -22,6 +23,14 @@ class EmbedConfig:
     pixel_scale: str = setting("imagenet", "ONNX input pixels: imagenet (0-1, ImageNet mean/std: torchreid, "
                                "BoxMOT, fast-reid exports), unit (0-1) or 255", choices=("imagenet", "unit", "255"))
     bgr: bool = setting(False, "ONNX input channels in BGR order (off: RGB)")
+
+    def camera_norm_for(self, learned: bool) -> bool:
+        """Whether to standardise per camera for this model. A downloaded or baseline model never saw
+        these cameras: standardising removes their light and background (OSNet on CUHK03's training
+        identities: mAP 0.250 -> 0.376). A model learned here by UTAL was already pulled across cameras
+        by CCTA: there it changed little or cost (adapted OSNet 0.494 -> 0.484 on the same
+        validation; the synthetic demo 0.782 -> 0.757)."""
+        return (not learned) if self.camera_norm is None else self.camera_norm
 
     @property
     def input_hw(self) -> tuple[int, int] | None:

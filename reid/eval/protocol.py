@@ -59,7 +59,8 @@ def evaluate_benchmark(model_spec: str, store_path: str, split: int | None = Non
     if split is not None and store.attrs.get("splits"):
         q_cams, g_cams = np.zeros_like(q_cams), np.ones_like(g_cams)
     junk_mask = np.isin(g.gt, junk)
-    if embed is not None and embed.camera_norm:  # over all the test tracklets of each camera, no labels
+    norm = (embed or EmbedConfig()).camera_norm_for(model.learned)
+    if norm:  # over all the test tracklets of each camera, no labels
         import torch
 
         from reid.camera_norm import standardize_per_camera
@@ -76,7 +77,7 @@ def evaluate_benchmark(model_spec: str, store_path: str, split: int | None = Non
     if r.num_skipped >= q.num_tracklets:
         raise InputError(f"{store_path}: nothing was evaluated: all {q.num_tracklets} queries were skipped (no "
                          "gallery tracklet of their identity in another camera)")
-    name = model.name + (" + camera norm" if embed is not None and embed.camera_norm else "")
+    name = model.name + (" + camera norm" if norm else "")
     info = {"benchmark": store.attrs["benchmark"], "model": name, "split": split, "queries": q.num_tracklets,
             "gallery": g.num_tracklets, "reranked": rerank}
     return r, info

@@ -334,7 +334,8 @@ class UTALTrainer:
         return last
 
     def _for_eval(self, feats: torch.Tensor) -> torch.Tensor:
-        """Features as merge, match and evaluate compare them (camera-standardised by default)."""
+        """Features as learn's pairs are chosen from them (camera-standardised unless camera_norm is
+        off), so that the reported retrieval follows what CCTA sees."""
         if not self.cfg.camera_norm:
             return feats
         from reid.camera_norm import standardize_per_camera
