@@ -60,7 +60,7 @@ class LearnConfig:
     ccta_lambda: float = setting(10.0, "CCTA weight lambda", flag="lambda")
     ccta_start: float = setting(0.5, "fraction of the epochs trained with PCTD alone")
     ccta_normalize: bool = setting(True, "L2-normalise both sides of the CCTA distance (docs/utal.md)")
-    camera_norm: bool = setting(True, "choose cross-camera pairs, and evaluate, on features standardised per camera "
+    camera_norm: bool = setting(True, "choose cross-camera pairs on features standardised per camera "
                                 "(reid/camera_norm.py)")
     # augmentation beyond flip and pad-crop: across cameras colour and occlusion change the most
     random_erasing: float = setting(0.0, "probability of erasing a random rectangle of each training crop "

@@ -270,7 +270,8 @@ class UTALTrainer:
 
     def evaluate(self) -> dict:
         feats = self.embed_all(self.cfg.eval_frames, "evaluate")
-        r = cross_camera_retrieval(self._for_eval(feats), self.index)
+        # compared as merge, match and evaluate compare a learned model by default: raw
+        r = cross_camera_retrieval(feats, self.index)
         return {} if r is None else {f"eval_{k}": v for k, v in r.as_dict().items()}
 
     def fit(self) -> dict:
@@ -316,7 +317,7 @@ class UTALTrainer:
             (self.out / METRICS).write_text("")  # a fresh run: no stale epochs
             self.memory = TrackletMemory(self.embed_all(cfg.init_frames, "memory init").to(self.device), cfg.alpha)
             if self.has_gt and self.dist.main:
-                base = cross_camera_retrieval(self._for_eval(self.memory.s.cpu()), idx)
+                base = cross_camera_retrieval(self.memory.s.cpu(), idx)
                 if base is not None:
                     self.write_metrics({"epoch": 0, **{f"eval_{k}": v for k, v in base.as_dict().items()}})
         last: dict = {}
@@ -332,15 +333,6 @@ class UTALTrainer:
             for hook in self.hooks:
                 hook.after_train(self)
         return last
-
-    def _for_eval(self, feats: torch.Tensor) -> torch.Tensor:
-        """Features as learn's pairs are chosen from them (camera-standardised unless camera_norm is
-        off), so that the reported retrieval follows what CCTA sees."""
-        if not self.cfg.camera_norm:
-            return feats
-        from reid.camera_norm import standardize_per_camera
-
-        return standardize_per_camera(feats, self.index.camera_of)
 
     def _network_name(self) -> str:
         cfg = self.cfg
