@@ -43,11 +43,8 @@ class CameraSource:
             first = cv2.imread(str(self.paths[0]))
             if first is None:
                 raise InputError(f"{self.paths[0]}: unreadable image")
-            if self.numbers is None:
-                self.paths, self.numbers, note = image_frame_numbers(self.paths)
-                if note:
-                    self._warn(f"camera {self.name}: {note}")
-            self.frame_count = self.numbers[-1] + 1 if self.numbers else 0
+            numbers = self._frame_numbers()
+            self.frame_count = numbers[-1] + 1 if numbers else 0
             self.frame_size = (first.shape[1], first.shape[0])
             if self.fps is None:
                 self.fps = seqinfo_fps(self.paths[0].parent.parent / "seqinfo.ini")
@@ -122,7 +119,7 @@ class CameraSource:
 
         if self.kind == "images":
             bad = []
-            numbers = self.numbers if self.numbers is not None else image_frame_numbers(self.paths)[1]
+            numbers = self._frame_numbers()
             for i, p in enumerate(self.paths):
                 img = cv2.imread(str(p))
                 if img is None:
@@ -161,6 +158,15 @@ class CameraSource:
                 self._warn(f"{p}: video ends early: {read + len(real_bad)} of {expected} frames readable; "
                            "kept what was read")
 
+    def _frame_numbers(self) -> list[int]:
+        """An image sequence's frame numbers (from the file names), with ``paths`` put in frame
+        order; worked out once, with one warning about gaps."""
+        if self.numbers is None:
+            self.paths, self.numbers, note = image_frame_numbers(self.paths)
+            if note:
+                self._warn(f"camera {self.name}: {note}")
+        return self.numbers
+
     def _warn(self, msg: str) -> None:
         self.warnings.append(msg)
         warnings.warn(msg)
@@ -192,6 +198,15 @@ def image_frame_numbers(paths: list[Path]) -> tuple[list[Path], list[int], str |
         note = (f"{missing} frame(s) missing from the image sequence (first gap before "
                 f"{paths[order[gap]].name}); the others keep the frame numbers in their names")
     return [paths[i] for i in order], numbers, note
+
+
+def checked_fps(fps: float | None) -> float | None:
+    """``fps`` as given by a user (None: the video's own), or one line when it is not a rate."""
+    import math
+
+    if fps is not None and not (math.isfinite(fps) and fps > 0):
+        raise InputError(f"--fps {fps}: a frame rate must be a positive number")
+    return fps
 
 
 def seqinfo_fps(path: Path) -> float | None:

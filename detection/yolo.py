@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from detection.base import Detections
-from tracklet_reid.errors import InputError
+from tracklet_reid.errors import InputError, first_line
 
 DEFAULT_WEIGHTS = "yolov8n.pt"
 OFFLINE_HINT = ("use local weights (--weights PATH.pt), or an offline backend: --detector darknet "
@@ -32,8 +32,8 @@ class YoloDetector:
         try:
             self.model = YOLO(w)
         except Exception as exc:  # ultralytics raises ConnectionError, FileNotFoundError, ...
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"cannot load YOLO weights {w!r} (offline, or not a model: {first[:160]}); "
+            first = first_line(exc, 160, type(exc).__name__)
+            raise InputError(f"cannot load YOLO weights {w!r} (offline, or not a model: {first}); "
                              + OFFLINE_HINT) from None
         self.device = device
         self.imgsz = imgsz

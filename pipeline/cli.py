@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import warnings
 
-    from tracklet_reid.errors import InputError
+    from tracklet_reid.errors import InputError, first_line
 
     # our warnings name the file and the problem already; no source line, no module path. Set
     # for the command's run only, and put back after it: a library caller keeps its own format.
@@ -59,14 +59,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         from tracklet_reid.output_paths import io_error_line, is_disk_full
 
-        if is_disk_full(exc):
-            full = exc if isinstance(exc, OSError) else OSError(28, "No space left on device")
-            print(f"pipeline {args.command}: error: {io_error_line(full)}", file=sys.stderr)
-            return 1
-        if isinstance(exc, (PermissionError, IsADirectoryError, NotADirectoryError, FileNotFoundError)):
+        if is_disk_full(exc) or isinstance(exc, (PermissionError, IsADirectoryError, NotADirectoryError,
+                                                 FileNotFoundError)):
             print(f"pipeline {args.command}: error: {io_error_line(exc)}", file=sys.stderr)
             return 1
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        first = first_line(exc)
         print(f"pipeline {args.command}: unexpected error: {type(exc).__name__}"
               + (f": {first}" if first else "") + " (rerun with --debug for the traceback)", file=sys.stderr)
         return 1

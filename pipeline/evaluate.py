@@ -5,10 +5,7 @@ import argparse
 import json
 
 from pipeline.flags import add_config_flags, overrides
-from reid.embedding_config import EmbedConfig
-
-# the benchmark protocols embed every frame of a tracklet
-EVALUATE_EMBEDDING = EmbedConfig(frames=0)
+from reid.embedding_config import BENCHMARK_EMBEDDING, EmbedConfig
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -16,7 +13,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", required=True, help="a `pipeline learn` folder, or imagenet:BACKBONE[:WEIGHTS], colour")
     p.add_argument("--data", required=True, help="store from `pipeline import`")
     p.add_argument("--split", type=int, help="PRID2011 / iLIDS-VID split (0-9)")
-    add_config_flags(p, EmbedConfig, defaults=EVALUATE_EMBEDDING)
+    add_config_flags(p, EmbedConfig, defaults=BENCHMARK_EMBEDDING)
     p.add_argument("--rerank", action="store_true", help="k-reciprocal re-ranking (Zhong et al. 2017; k1 20, "
                    "k2 6, lambda 0.3)")
     p.add_argument("--json", action="store_true")
@@ -29,9 +26,8 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.table import format_table
     from reid.eval.protocol import evaluate_benchmark
 
-    emb = dataclasses.replace(EVALUATE_EMBEDDING, **overrides(args, EmbedConfig))
-    r, info = evaluate_benchmark(args.model, args.data, args.split, emb.frames, emb.device, progress=not args.json,
-                                 rerank=args.rerank, embed=emb)
+    emb = dataclasses.replace(BENCHMARK_EMBEDDING, **overrides(args, EmbedConfig))
+    r, info = evaluate_benchmark(args.model, args.data, args.split, emb, progress=not args.json, rerank=args.rerank)
     d = {**info, **r.as_dict()}
     if args.json:
         print(json.dumps(d, indent=2, default=float))

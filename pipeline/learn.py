@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from pipeline.flags import add_config_flags, overrides
-from reid.utal.config import FINE_TUNE, PRESETS, LearnConfig
+from reid.utal.config import PRESETS, LearnConfig, preset_settings
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,21 +26,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from reid.onnx_model import onnx_input_hw
     from reid.utal.trainer import UTALTrainer
     from tracklet_reid.config_io import load_config, save_config
     from tracklet_reid.output_paths import refuse_overwriting_inputs
 
     given = overrides(args, LearnConfig)
-    preset = dict(PRESETS[args.preset]) if args.preset else {}
-    pretrained = given.get("pretrained") or preset.get("pretrained")
-    if str(pretrained or "").lower().endswith(".onnx"):  # a downloaded model takes its own input size
-        preset.pop("input_height", None)
-        preset.pop("input_width", None)
-        preset.update(FINE_TUNE)
-        if "input_height" not in given:
-            given["input_height"], given["input_width"] = onnx_input_hw(str(pretrained))
-    cfg = load_config(LearnConfig, args.config, given, base=preset).validate()
+    base = preset_settings(args.preset, given.get("pretrained"))
+    cfg = load_config(LearnConfig, args.config, given, base=base).validate()
     refuse_overwriting_inputs([Path(args.out) / "learn.yaml"], {"--config": args.config})
     UTALTrainer(args.store, args.out, cfg, resume=args.resume, progress=not args.quiet,
                 log=lambda m: print(m, flush=True)).fit()

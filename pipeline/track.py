@@ -21,24 +21,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import math
     import time
     from pathlib import Path
 
     import numpy as np
 
     from detection.mot_text import read_mot, write_mot
-    from detection.video import seqinfo_fps
+    from detection.video import checked_fps, seqinfo_fps
     from pipeline.evaluate_mot import print_mot_scores
     from tracking.kalman import sort_box_model
     from tracking.run_tracker import track_detections
     from tracklet_reid.config_io import from_dict
-    from tracklet_reid.errors import InputError
     from tracklet_reid.output_paths import prepare_file
 
     det_path = Path(args.detections)
-    if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
-        raise InputError(f"--fps {args.fps}: a frame rate must be a positive number")
+    checked_fps(args.fps)
     prepare_file(args.out, {"detections": det_path, "--gt": args.gt}, "MOT result file", replace=args.overwrite)
     dets = read_mot(det_path)
     cfg = from_dict(TrackerConfig, overrides(args, TrackerConfig), "flags")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reid.torch_files import load_torch_file
-from tracklet_reid.errors import InputError
+from tracklet_reid.errors import InputError, first_line
 
 if TYPE_CHECKING:
     from torch import nn
@@ -30,7 +30,7 @@ def _torchvision_model(name: str, imagenet: bool) -> nn.Module:
     try:
         return ctor(weights=getattr(torchvision.models, weights).IMAGENET1K_V1)
     except Exception as exc:  # URLError, RuntimeError from the hub, ...
-        first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc, 120, type(exc).__name__)
         raise InputError(f"cannot fetch torchvision's ImageNet weights for {name} (offline? {first}); "
                          "give --pretrained PATH to a local weights file, or --pretrained none") from None
 

@@ -18,7 +18,7 @@ from reid.torch_files import load_torch_file, save_torch_file
 from reid.tracklet_index import TrackletIndex
 from reid.utal.model import Embedder, ModelConfig
 from tracking.store import TrackletStore
-from tracklet_reid.errors import InputError
+from tracklet_reid.errors import InputError, first_line
 
 MODEL_FILE = "model.pt"
 # ImageNet statistics: every torchvision and torchreid backbone expects inputs scaled with them
@@ -33,6 +33,13 @@ def normalize_batch(x: torch.Tensor, device: torch.device | str) -> torch.Tensor
     mean = torch.as_tensor(MEAN, device=x.device).view(1, 3, 1, 1)
     std = torch.as_tensor(STD, device=x.device).view(1, 3, 1, 1)
     return x.sub_(mean).div_(std).contiguous(memory_format=torch.channels_last)
+
+
+def denormalize_batch(x: torch.Tensor) -> torch.Tensor:
+    """The inverse of `normalize_batch`'s scaling: normalised (B, 3, H, W) -> RGB in 0-1."""
+    mean = torch.as_tensor(MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.as_tensor(STD, device=x.device).view(1, 3, 1, 1)
+    return x * std + mean
 
 
 def evenly_spaced(count: int, k: int) -> np.ndarray:
@@ -160,15 +167,17 @@ def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int,
     pixel convention."""
     dev = pick_device(device)
     s = str(spec)
-    if cfg is not None and cfg.input_hw is not None:
-        input_hw = cfg.input_hw
+    asked = cfg.input_hw if cfg is not None else None
+    input_hw = asked or input_hw
     if s.lower().endswith(".onnx"):
         from reid.onnx_model import OnnxEmbedder
 
         onnx = OnnxEmbedder(s, cfg.pixel_scale if cfg else "imagenet", cfg.bgr if cfg else False)
-        hw = cfg.input_hw if cfg is not None and cfg.input_hw else (onnx.graph_hw or input_hw)
+        if asked and onnx.graph_hw and asked != onnx.graph_hw:
+            raise InputError(f"{s}: this ONNX graph takes {onnx.graph_hw[0]}x{onnx.graph_hw[1]} input only, not "
+                             f"--input-size {asked[0]}x{asked[1]}")
         # onnxruntime runs on the CPU here; the embedding loop hands it CPU tensors
-        return ReidModel(onnx, hw, f"ONNX {Path(s).name}", torch.device("cpu"))
+        return ReidModel(onnx, onnx.graph_hw or input_hw, f"ONNX {Path(s).name}", torch.device("cpu"))
     if s in ("colour", "color"):
         return ReidModel(ColourHistogram(), input_hw, "colour histogram", dev)
     if s.startswith("imagenet:"):
@@ -194,7 +203,7 @@ def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int,
         emb.load_state_dict(ckpt["state"])
         input_hw = (int(ckpt["input_hw"][0]), int(ckpt["input_hw"][1]))
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
-        first = str(exc).strip().splitlines()[0][:100] if str(exc).strip() else ""
+        first = first_line(exc, 100)
         raise InputError(f"{path}: damaged tracklet-reid model ({type(exc).__name__}: {first})") from None
     return ReidModel(emb, input_hw, f"learned ({path.parent.name})", dev, learned=True)
 
@@ -209,9 +218,7 @@ class ColourHistogram(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         import cv2
 
-        mean = torch.as_tensor(MEAN, device=x.device).view(1, 3, 1, 1)
-        std = torch.as_tensor(STD, device=x.device).view(1, 3, 1, 1)
-        imgs = ((x * std + mean).clamp(0, 1) * 255).byte().permute(0, 2, 3, 1).cpu().numpy()
+        imgs = (denormalize_batch(x).clamp(0, 1) * 255).byte().permute(0, 2, 3, 1).cpu().numpy()
         out = []
         for im in imgs:
             hsv = cv2.cvtColor(np.ascontiguousarray(im), cv2.COLOR_RGB2HSV)

@@ -37,3 +37,7 @@ class EmbedConfig:
         if self.input_height is None or self.input_width is None:
             return None
         return (self.input_height, self.input_width)
+
+
+# the benchmark protocols (evaluate) embed every frame of a tracklet
+BENCHMARK_EMBEDDING = EmbedConfig(frames=0)

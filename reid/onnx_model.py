@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from tracklet_reid.errors import InputError
+from tracklet_reid.errors import InputError, first_line
 
 SCALES = ("imagenet", "unit", "255")  # what the model expects: normalised, 0-1, or 0-255
 
@@ -22,7 +22,7 @@ SCALES = ("imagenet", "unit", "255")  # what the model expects: normalised, 0-1,
 class OnnxEmbedder(nn.Module):
     """An ONNX graph (N, 3, H, W) -> (N, D) run by onnxruntime, as a module of our embedding loop."""
 
-    def __init__(self, path: str | Path, scale: str = "imagenet", bgr: bool = False, threads: int | None = None):
+    def __init__(self, path: str | Path, scale: str = "imagenet", bgr: bool = False):
         super().__init__()
         try:
             import onnxruntime as ort
@@ -35,12 +35,10 @@ class OnnxEmbedder(nn.Module):
             raise InputError(f"{path}: no such ONNX model")
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
-        if threads:
-            opts.intra_op_num_threads = threads
         try:
             self.session = ort.InferenceSession(str(self.path), opts, providers=_providers(ort))
         except Exception as exc:  # onnxruntime raises its own exception types for bad files
-            first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+            first = first_line(exc, 160, type(exc).__name__)
             raise InputError(f"{path}: not a usable ONNX model ({first})") from None
         inputs = self.session.get_inputs()
         if len(inputs) != 1 or len(inputs[0].shape) != 4:
@@ -52,17 +50,12 @@ class OnnxEmbedder(nn.Module):
         self.graph_hw = (h, w) if isinstance(h, int) and isinstance(w, int) else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        from reid.embedding import MEAN, STD
+        from reid.embedding import denormalize_batch
 
-        if self.scale != "imagenet" or self.bgr:
-            mean = torch.as_tensor(MEAN, device=x.device).view(1, 3, 1, 1)
-            std = torch.as_tensor(STD, device=x.device).view(1, 3, 1, 1)
-            if self.scale != "imagenet":
-                x = x * std + mean
-                if self.scale == "255":
-                    x = x * 255.0
-            if self.bgr:
-                x = x.flip(1)
+        if self.scale != "imagenet":
+            x = denormalize_batch(x) * (255.0 if self.scale == "255" else 1.0)
+        if self.bgr:
+            x = x.flip(1)
         arr = np.ascontiguousarray(x.detach().float().cpu().numpy())
         out = self.session.run(None, {self.input_name: arr})[0]
         return torch.from_numpy(np.asarray(out, np.float32).reshape(len(arr), -1))
@@ -142,7 +135,7 @@ def onnx_to_torch(path: str | Path | bytes) -> nn.Module:
     try:
         return onnx2torch.convert(model)
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc, 160, type(exc).__name__)
         raise InputError(f"{where}: onnx2torch cannot convert this graph for training ({first}); use it as a "
                          "--model for evaluation, merge and match instead") from None
 
@@ -190,7 +183,7 @@ def _with_measured_shapes(model, path: str | Path):
         session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
         outs = session.run(None, {inp.name: np.zeros(shape, np.float32)})
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc, 160, type(exc).__name__)
         raise InputError(f"{path}: onnxruntime cannot run this graph ({first})") from None
     measured = {o.name: a for o, a in zip(session.get_outputs(), outs)}
     # exporters often list intermediate tensors with no shape at all: those entries are replaced

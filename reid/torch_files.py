@@ -40,8 +40,7 @@ def save_torch_file(obj: object, path: Path) -> None:
         os.replace(tmp, path)
     except (OSError, RuntimeError) as exc:
         tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
+        # torch.save reports a full disk as a RuntimeError ("file write failed"); others are ours to raise
+        if isinstance(exc, OSError) or is_disk_full(exc, path):
             raise InputError(io_error_line(exc, path)) from None
-        if is_disk_full(exc, tmp.parent):
-            raise InputError(io_error_line(OSError(28, "No space left on device", str(path)))) from None
         raise

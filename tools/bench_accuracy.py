@@ -71,7 +71,7 @@ def cuhk03_rows(work: Path, epochs: int | None, extra: list[str]) -> list[list]:
         for norm in (False, True):
             emb = EmbedConfig(frames=0, camera_norm=norm, input_height=hw[0] if hw else None,
                               input_width=hw[1] if hw else None)
-            r, _ = evaluate_benchmark(spec, str(store), frames=0, progress=False, embed=emb)
+            r, _ = evaluate_benchmark(spec, str(store), embed=emb, progress=False)
             d = r.as_dict()
             m = minutes.get(name)
             rows.append([name, "on" if norm else "off", d["rank1"], d["rank5"], d["mAP"], d["mINP"],

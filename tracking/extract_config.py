@@ -1,10 +1,10 @@
 """`extract` settings: detector, tracker, tracklets and how crops are stored."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from detection.factory import DetectorConfig
+from detection.video import checked_fps
 from tracking.sort import TrackerConfig
 from tracking.tracklets import TrackletConfig
 from tracklet_reid.config_io import to_dict
@@ -28,8 +28,7 @@ class ExtractConfig:
         self.detector.validate()
         self.tracker.validate()
         self.tracklets.validate()
-        if self.fps is not None and not (math.isfinite(self.fps) and self.fps > 0):
-            raise InputError(f"--fps {self.fps}: a frame rate must be a positive number")
+        checked_fps(self.fps)
         if self.crop_encoding not in ("jpeg", "raw") or not 1 <= self.jpeg_quality <= 100 or self.workers < 1:
             raise InputError(f"extract settings out of range: crop_encoding {self.crop_encoding!r}, "
                              f"jpeg_quality {self.jpeg_quality}, workers {self.workers}")

@@ -110,7 +110,7 @@ def _run_one(job: CameraJob, cfg: ExtractConfig, mot_dir: str | None, progress=N
             # the main process (a worker process would print them with its own multi-line format)
             warnings.simplefilter("always")
             summary = extract_camera(
-            job.source, detector, cfg.detector.filter(), cfg.tracker, cfg.tracklets, job.part,
+                job.source, detector, cfg.detector.filter(), cfg.tracker, cfg.tracklets, job.part,
                 encoding=cfg.crop_encoding, jpeg_quality=cfg.jpeg_quality,
                 mot_dir=Path(mot_dir) if mot_dir else None, settings=cfg.tracking_settings(), progress=progress,
                 gt_matcher=matcher,

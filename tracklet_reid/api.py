@@ -85,9 +85,11 @@ def match(store: str | Path, model: str | Path, config: MatchConfig | None = Non
 
 def evaluate(model: str | Path, benchmark: str | Path, split: int | None = None, frames: int = 0,
              device: str | None = None, rerank: bool = False) -> RankResult:
+    from reid.embedding_config import EmbedConfig
     from reid.eval.protocol import evaluate_benchmark
 
-    return evaluate_benchmark(str(model), str(benchmark), split, frames, device, progress=False, rerank=rerank)[0]
+    return evaluate_benchmark(str(model), str(benchmark), split, EmbedConfig(frames=frames, device=device),
+                              progress=False, rerank=rerank)[0]
 
 
 def _opt(p: str | Path | None) -> str | None:

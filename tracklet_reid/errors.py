@@ -13,3 +13,10 @@ class InputError(Exception):
 
 class StoreError(InputError):
     """A tracklet store file that cannot be used as asked (missing, foreign, truncated, locked)."""
+
+
+def first_line(exc: BaseException, limit: int | None = None, default: str = "") -> str:
+    """The first non-empty line of an exception's message (libraries put tracebacks and hints in
+    the rest), cut to ``limit`` characters; ``default`` when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:limit] if text else default

@@ -54,22 +54,24 @@ def _check_parent(path: Path, what: str) -> None:
         raise InputError(f"{path}: cannot create the {what}: {anchor} is not writable")
 
 
-def io_error_line(exc: OSError, path: str | os.PathLike | None = None) -> str:
-    """A one-line account of an OS error while writing: what, where, and for a full disk how much is free."""
+def io_error_line(exc: BaseException, path: str | os.PathLike | None = None) -> str:
+    """A one-line account of an error while writing: what, where, and for a full disk (an ENOSPC,
+    or a library's wrapped report of one, see `is_disk_full`) how much is free."""
     import re
 
     named = re.search(r"filename = '([^']+)'", str(exc))  # h5py names the file inside its message
-    where = exc.filename or path or (named.group(1) if named else "an output file")
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+    where = getattr(exc, "filename", None) or path or (named.group(1) if named else "an output file")
+    if is_disk_full(exc, path):
         free = ""
         try:
             free = f" ({shutil.disk_usage(_first_existing_parent(Path(where))).free / 1e6:.0f} MB free there)"
         except OSError:
             pass
         return f"{where}: the disk is full{free}; free some space and rerun (completed work is kept)"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"{where}: not writable ({exc.strerror})"
-    return f"{where}: cannot write ({exc.strerror or exc})"
+    reason = getattr(exc, "strerror", None) or exc
+    if getattr(exc, "errno", None) in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"{where}: not writable ({reason})"
+    return f"{where}: cannot write ({reason})"
 
 
 # Free space kept in hand while writing: HDF5 needs room to flush its metadata when a file is closed,

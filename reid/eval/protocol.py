@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from reid.embedding_config import EmbedConfig
+from reid.embedding_config import BENCHMARK_EMBEDDING, EmbedConfig
 from reid.eval.rank_metrics import RankResult, evaluate_features
 from reid.tracklet_index import TrackletIndex
 from tracking.store import TrackletSet, TrackletStore
@@ -43,23 +43,25 @@ def protocol_sets(store: TrackletStore, split: int | None) -> tuple[TrackletInde
     return q, g, junk
 
 
-def evaluate_benchmark(model_spec: str, store_path: str, split: int | None = None, frames: int = 0,
-                       device: str | None = None, progress: bool = True, rerank: bool = False,
-                       embed: EmbedConfig | None = None) -> tuple[RankResult, dict]:
+def evaluate_benchmark(model_spec: str, store_path: str, split: int | None = None,
+                       embed: EmbedConfig = BENCHMARK_EMBEDDING, progress: bool = True,
+                       rerank: bool = False) -> tuple[RankResult, dict]:
+    """The benchmark's own protocol for ``model_spec``; ``embed`` says how (frames, device,
+    camera normalisation, an ONNX model's input)."""
     from reid.embedding import load_model
 
     store = TrackletStore(store_path)
     q, g, junk = protocol_sets(store, split)
-    model = load_model(model_spec, device, cfg=embed)
-    qf = model.tracklet_features(store, q, max_frames=frames, progress=progress)
-    gf = model.tracklet_features(store, g, max_frames=frames, progress=progress)
+    model = load_model(model_spec, embed.device, cfg=embed)
+    qf = model.tracklet_features(store, q, max_frames=embed.frames, progress=progress)
+    gf = model.tracklet_features(store, g, max_frames=embed.frames, progress=progress)
     cam_code = {c: i for i, c in enumerate(store.cameras)}
     q_cams = np.array([cam_code[q.cameras[c]] for c in q.camera_of])
     g_cams = np.array([cam_code[g.cameras[c]] for c in g.camera_of])
     if split is not None and store.attrs.get("splits"):
         q_cams, g_cams = np.zeros_like(q_cams), np.ones_like(g_cams)
     junk_mask = np.isin(g.gt, junk)
-    norm = (embed or EmbedConfig()).camera_norm_for(model.learned)
+    norm = embed.camera_norm_for(model.learned)
     if norm:  # over all the test tracklets of each camera, no labels
         import torch
 

@@ -32,6 +32,20 @@ MODES = ("reciprocal", "one_way", "two_way_knn")  # CCTA pair selection (paper T
 FINE_TUNE: dict = {"lr": 3.5e-5, "ccta_start": 0.0, "epochs": 10}
 
 
+def preset_settings(name: str | None, pretrained: str | None = None) -> dict:
+    """The settings a run starts from, below --config and flags: the preset's (none for None) and,
+    when ``pretrained`` is a downloaded ONNX model, its own input size and FINE_TUNE."""
+    if name is not None and name not in PRESETS:
+        raise InputError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+    base = dict(PRESETS[name]) if name else {}
+    if str(pretrained or "").lower().endswith(".onnx"):
+        from reid.onnx_model import onnx_input_hw
+
+        base.update(FINE_TUNE)
+        base["input_height"], base["input_width"] = onnx_input_hw(str(pretrained))
+    return base
+
+
 @dataclass(frozen=True)
 class LearnConfig:
     backbone: str = setting("resnet50", "network trunk (resnet50 is the paper's)", choices=tuple(BACKBONES))
@@ -82,15 +96,7 @@ class LearnConfig:
     @classmethod
     def from_preset(cls, name: str, **changes) -> "LearnConfig":
         """A preset's settings (see PRESETS) with ``changes`` on top, as `--preset NAME` and flags."""
-        if name not in PRESETS:
-            raise InputError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
-        base = dict(PRESETS[name])
-        if str(changes.get("pretrained") or "").lower().endswith(".onnx"):
-            from reid.onnx_model import onnx_input_hw
-
-            base.update(FINE_TUNE)
-            base["input_height"], base["input_width"] = onnx_input_hw(changes["pretrained"])
-        return cls(**{**base, **changes})
+        return cls(**{**preset_settings(name, changes.get("pretrained")), **changes})
 
     def validate(self) -> "LearnConfig":
         problems = []

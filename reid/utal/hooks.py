@@ -52,6 +52,7 @@ class FinalModelHook(Hook):
         from reid.utal.diagnostics import plot_metrics
         from reid.utal.export import check_export, export_torchscript
         from reid.utal.trainer import METRICS
+        from tracklet_reid.errors import first_line
 
         path = trainer.save_final_model()
         for name, export in (("embedder.onnx", export_onnx), ("embedder.torchscript.pt", export_torchscript)):
@@ -61,7 +62,7 @@ class FinalModelHook(Hook):
                 check_export(trainer.net.embedder, trainer.cfg.input_hw, target)
             except Exception as exc:  # an exporter's limits must not cost the trained model
                 target.unlink(missing_ok=True)
-                first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
+                first = first_line(exc, 120)
                 trainer.log(f"note: {name} not written ({type(exc).__name__}: {first})")
         plot_metrics(trainer.out / METRICS, trainer.out / "diagnostics.png")
         trainer.log(f"model: {path}")

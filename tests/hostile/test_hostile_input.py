@@ -338,6 +338,9 @@ CASES = [
     Case("learn --frames -5", _learn("--frames", "-5"), 1, "frames_per_tracklet"),
     Case("--split on a store without splits", lambda w, d: ["evaluate", "--model", "colour", "--data", w.benchmark,
                                                             "--split", "0"], 1, "has no splits"),
+    Case("--input-size against a fixed-size ONNX graph", lambda w, d: [
+        "evaluate", "--model", _shared("weights", "osnet-x0_25-msmt17", "osnet_x0_25_msmt17.onnx"), "--data",
+        w.benchmark, "--input-size", "128x64"], 1, "takes 256x128 input only"),
     Case("merge --gt without --mot", _merge(_store, "--gt", "gt"), 1, "needs --mot"),
     Case("warnings from worker processes", lambda w, d: ["extract", "--videos", w.damaged_videos, "--detector",
                                                          "file", "--detections", w.root / "dets", "-o", d / "t.h5",
