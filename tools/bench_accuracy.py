@@ -3,9 +3,10 @@
     python tools/bench_accuracy.py [--work bench-accuracy] [--epochs 20] [--skip-pets]
 
 CUHK03 test protocol (../shared/data/cuhk03-np: 200 queries, 738 gallery): the colour histogram,
-ImageNet MobileNetV2, OSNet x0_25 MSMT17 (the downloaded, supervised model: the reference), UTAL
-learned without labels from the ImageNet weights, and UTAL adapted without labels from OSNet, each
-with and without per-camera feature normalisation, with Rank-1/5, mAP, mINP and training minutes.
+ImageNet MobileNetV2, OSNet x0_25 MSMT17 (the downloaded, supervised model: the reference), and each
+learner (UTAL; cluster contrast with camera-aware proxies, `--learner contrast`) learned without
+labels from the ImageNet weights and adapted without labels from OSNet, each with and without
+per-camera feature normalisation, with Rank-1/5, mAP, mINP and training minutes.
 Then PETS09-S2L1 (one real camera, public detections): extract, learn on it, and merge with each
 model (within one camera, so without camera normalisation); IDF1 of the tracks before and after.
 
@@ -37,6 +38,14 @@ def run(*argv: object) -> None:
         sys.exit(f"bench_accuracy: `pipeline {' '.join(map(str, argv))}` failed ({code})")
 
 
+LEARNERS = ("utal", "contrast")
+STARTS = (("from ImageNet", "imagenet", IMAGENET), ("adapted from OSNet", "osnet", OSNET))
+
+
+def _run_dir(work: Path, stem: str, learner: str) -> Path:
+    return work / (stem if learner == "utal" else f"{stem}-{learner}")
+
+
 def learned(store: Path, out: Path, pretrained: Path, epochs: int | None, extra: list[str]) -> float:
     """Train unless ``out`` holds a model; the run's minutes (from its metrics when reused: training
     plus the per-epoch label refresh and evaluations are in the wall time of a fresh run only)."""
@@ -52,20 +61,23 @@ def learned(store: Path, out: Path, pretrained: Path, epochs: int | None, extra:
     return sum(r.get("train_s", 0.0) for r in rows) / 60
 
 
-def cuhk03_rows(work: Path, epochs: int | None, extra: list[str]) -> list[list]:
+def cuhk03_rows(work: Path, epochs: int | None, extra: list[str], learners: tuple[str, ...]) -> list[list]:
     from reid.embedding_config import EmbedConfig
     from reid.eval.protocol import evaluate_benchmark
 
     store = work / "cuhk03.h5"
     if not store.exists():
         run("import", "cuhk03-detected", DATA / "cuhk03-np", "-o", store, "-q")
-    minutes = {"ours from ImageNet": learned(store, work / "cuhk-imagenet", IMAGENET, epochs, extra),
-               "ours adapted from OSNet": learned(store, work / "cuhk-osnet", OSNET, epochs, extra)}
     models = [("colour histogram", "colour", (128, 64)),
               ("ImageNet MobileNetV2", f"imagenet:mobilenet_v2:{IMAGENET}", (128, 64)),
-              ("OSNet x0_25 MSMT17 (supervised; reference)", str(OSNET), None),
-              ("ours from ImageNet", str(work / "cuhk-imagenet"), None),
-              ("ours adapted from OSNet", str(work / "cuhk-osnet"), None)]
+              ("OSNet x0_25 MSMT17 (supervised; reference)", str(OSNET), None)]
+    minutes = {}
+    for learner in learners:
+        for what, stem, start in STARTS:
+            stem = f"cuhk-{stem}"
+            name, out = f"ours, {learner}, {what}", _run_dir(work, stem, learner)
+            minutes[name] = learned(store, out, start, epochs, ["--learner", learner, *extra])
+            models.append((name, str(out), None))
     rows = []
     for name, spec, hw in models:
         for norm in (False, True):
@@ -79,7 +91,7 @@ def cuhk03_rows(work: Path, epochs: int | None, extra: list[str]) -> list[list]:
     return rows
 
 
-def pets_rows(work: Path, epochs: int | None, extra: list[str]) -> list[list]:
+def pets_rows(work: Path, epochs: int | None, extra: list[str], learners: tuple[str, ...]) -> list[list]:
     pets = DATA / "pets09-s2l1"
     cams, dets, gt = work / "pets-cams", work / "pets-dets", work / "pets-gt"
     for folder, name, src in ((cams, "view001.avi", "video.avi"), (dets, "view001.txt", "det.txt"),
@@ -91,12 +103,15 @@ def pets_rows(work: Path, epochs: int | None, extra: list[str]) -> list[list]:
     if not store.exists():
         run("extract", "--videos", cams, "--detector", "file", "--detections", dets, "--gt", gt, "-o", store,
             "--mot-out", mot, "-q")
-    learned(store, work / "pets-imagenet", IMAGENET, epochs, extra)
-    learned(store, work / "pets-osnet", OSNET, epochs, extra)
+    models: list[tuple[str, object]] = [("ImageNet MobileNetV2", f"imagenet:mobilenet_v2:{IMAGENET}"),
+                                         ("OSNet x0_25 MSMT17", OSNET)]
+    for learner in learners:
+        for what, stem, start in STARTS:
+            out = _run_dir(work, f"pets-{stem}", learner)
+            learned(store, out, start, epochs, ["--learner", learner, *extra])
+            models.append((f"ours, {learner}, {what} (on PETS)", out))
     rows = []
-    for name, spec in (("ImageNet MobileNetV2", f"imagenet:mobilenet_v2:{IMAGENET}"), ("OSNet x0_25 MSMT17", OSNET),
-                       ("ours from ImageNet (learned on PETS)", work / "pets-imagenet"),
-                       ("ours adapted from OSNet (on PETS)", work / "pets-osnet")):
+    for name, spec in models:
         out = work / "pets-merge" / Path(str(spec)).stem
         if not (out / "merge.json").exists():
             run("merge", store, "--model", spec, "-o", out, "--mot", mot, "--gt", gt, "--baseline", "none", "-q")
@@ -112,6 +127,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, help="training epochs of each learn (default: the cpu preset's, 20 from "
                     "ImageNet, 10 when adapting an ONNX model)")
     ap.add_argument("--skip-pets", action="store_true")
+    ap.add_argument("--learners", default=",".join(LEARNERS), help="which learners to train and compare")
     ap.add_argument("learn_flags", nargs="*", help="extra `pipeline learn` flags after --, e.g. -- --colour-jitter "
                     "0.2")
     args = ap.parse_args()
@@ -119,12 +135,13 @@ def main() -> None:
         if not need.exists():
             sys.exit(f"bench_accuracy: {need} is absent (the real data lives in ../shared/data)")
     args.work.mkdir(parents=True, exist_ok=True)
-    rows = cuhk03_rows(args.work, args.epochs, args.learn_flags)
+    learners = tuple(args.learners.split(","))
+    rows = cuhk03_rows(args.work, args.epochs, args.learn_flags, learners)
     print("CUHK03 test (cuhk03-np detected, 200 queries / 738 gallery); reference: OSNet x0_25 MSMT17, camera norm off")
     print(format_table(["model", "camera norm", "Rank-1", "Rank-5", "mAP", "mINP", "learn min"], rows))
     if not args.skip_pets:
-        prow = pets_rows(args.work, args.epochs, args.learn_flags)
-        print("\nPETS09-S2L1 merge (public detections, SORT tracks; IDF1/MOTA against gt.txt, IoU 0.5)")
+        prow = pets_rows(args.work, args.epochs, args.learn_flags, learners)
+        print("\nPETS09-S2L1 merge (public detections, default tracker; IDF1/MOTA against gt.txt, IoU 0.5)")
         print(format_table(["model", "IDF1 before", "IDF1 after", "MOTA before", "MOTA after", "tracklets",
                             "trajectories"], prow))
 

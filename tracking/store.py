@@ -477,6 +477,13 @@ class TrackletStore:
         """Complete cameras only: an incomplete one is never read as finished."""
         return [c for c in self.all_cameras if self._complete[c]]
 
+    @property
+    def frames_are_time(self) -> bool:
+        """Whether tracklets' frame numbers are video time, so that two tracklets of one camera with
+        overlapping spans were seen at once. True for stores from extract; False for imported
+        benchmarks, whose frame numbers restart in every tracklet."""
+        return "benchmark" not in self.attrs
+
     def is_complete(self, camera: str) -> bool:
         return self._complete[camera]
 

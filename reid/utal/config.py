@@ -21,6 +21,7 @@ PRESETS: dict[str, dict] = {
             "batch_size": 64, "epochs": 20, "workers": 0},
 }
 MODES = ("reciprocal", "one_way", "two_way_knn")  # CCTA pair selection (paper Table 4)
+LEARNERS = ("utal", "contrast")
 
 
 # Starting from a trained re-id model (`--pretrained X.onnx`) is fine-tuning, not training: on
@@ -48,6 +49,8 @@ def preset_settings(name: str | None, pretrained: str | None = None) -> dict:
 
 @dataclass(frozen=True)
 class LearnConfig:
+    learner: str = setting("utal", "utal (the paper) or contrast: tracklet cluster contrast with per-camera "
+                           "proxies and time-overlap cannot-links (reid/contrast/)", choices=LEARNERS)
     backbone: str = setting("resnet50", "network trunk (resnet50 is the paper's)", choices=tuple(BACKBONES))
     pretrained: str | None = setting("imagenet", "starting weights: imagenet (torchvision, online), a weights "
                                      "file or folder, or none")
@@ -76,6 +79,12 @@ class LearnConfig:
     ccta_normalize: bool = setting(True, "L2-normalise both sides of the CCTA distance (docs/utal.md)")
     camera_norm: bool = setting(True, "choose cross-camera pairs on features standardised per camera "
                                 "(reid/camera_norm.py)")
+    # the contrast learner (CAP, AAAI 2021: its defaults); ccta, ccta_start, ccta_k and camera_norm
+    # steer its cross-camera identities as they steer UTAL's pairs
+    temperature: float = setting(0.07, "contrast learner: softmax temperature over proxies")
+    inter_weight: float = setting(0.5, "contrast learner: weight of the inter-camera loss")
+    hard_negatives: int = setting(50, "contrast learner: hardest other-identity proxies in the inter-camera loss")
+    proxy_momentum: float = setting(0.2, "contrast learner: proxy update momentum (share of the old proxy kept)")
     # augmentation beyond flip and pad-crop: across cameras colour and occlusion change the most
     random_erasing: float = setting(0.0, "probability of erasing a random rectangle of each training crop "
                                     "(Zhong et al. 2020; 0: off)")
@@ -104,6 +113,8 @@ class LearnConfig:
             problems.append(f"backbone {self.backbone!r} (choose {', '.join(BACKBONES)})")
         if self.labels not in LABEL_MODES:
             problems.append(f"labels {self.labels!r} (choose {', '.join(LABEL_MODES)})")
+        if self.learner not in LEARNERS:
+            problems.append(f"learner {self.learner!r} (choose {', '.join(LEARNERS)})")
         if self.ccta_mode not in MODES:
             problems.append(f"ccta_mode {self.ccta_mode!r} (choose {', '.join(MODES)})")
         for name, ok in (("epochs", self.epochs >= 1), ("batch_size", self.batch_size >= 1),
@@ -115,7 +126,9 @@ class LearnConfig:
                          ("weight_decay", self.weight_decay >= 0), ("init_frames", self.init_frames >= 0),
                          ("eval_frames", self.eval_frames >= 0), ("eval_every", self.eval_every >= 0),
                          ("random_erasing", 0 <= self.random_erasing <= 1),
-                         ("colour_jitter", 0 <= self.colour_jitter <= 1)):
+                         ("colour_jitter", 0 <= self.colour_jitter <= 1), ("temperature", self.temperature > 0),
+                         ("inter_weight", self.inter_weight >= 0), ("hard_negatives", self.hard_negatives >= 0),
+                         ("proxy_momentum", 0 <= self.proxy_momentum < 1)):
             if not ok:
                 problems.append(f"{name} = {getattr(self, name)!r}")
         for f in dataclasses.fields(self):

@@ -9,7 +9,7 @@ from pathlib import Path
 def plot_metrics(metrics: Path, png: Path) -> Path | None:
     """Per-epoch losses and the paper's diagnostics (Fig. 4 label similarity, Fig. 6 pairs)."""
     rows = [json.loads(l) for l in metrics.read_text().splitlines() if l.strip()]
-    rows = [r for r in rows if "pctd" in r]
+    rows = [r for r in rows if "loss" in r]
     if not rows:
         return None
     # a Figure with its own Agg canvas: pyplot (and so the caller's backend) is never touched
@@ -17,7 +17,8 @@ def plot_metrics(metrics: Path, png: Path) -> Path | None:
     from matplotlib.figure import Figure
 
     ep = [r["epoch"] for r in rows]
-    panels = [("loss", [("pctd", "PCTD"), ("ccta", "CCTA")]),
+    panels = [("loss", [("pctd", "PCTD"), ("ccta", "CCTA"), ("intra", "intra-camera"),
+                        ("inter", "inter-camera")]),
               ("soft labels (Fig. 4)", [("label_similarity", "same-identity label similarity")]),
               ("cross-camera pairs (Fig. 6)", [("pair_precision", "precision")]),
               ("cross-camera retrieval", [("eval_rank1", "Rank-1"), ("eval_mAP", "mAP")])]

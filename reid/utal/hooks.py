@@ -73,9 +73,12 @@ def default_hooks() -> list[Hook]:
 
 
 def epoch_line(r: dict) -> str:
-    parts = [f"epoch {r['epoch']}", f"pctd {r['pctd']:.3f}"]
-    if r.get("ccta_active"):
-        parts.append(f"ccta {r['ccta']:.4f}")
+    parts = [f"epoch {r['epoch']}"]
+    for within, across in (("pctd", "ccta"), ("intra", "inter")):
+        if within in r:
+            parts.append(f"{within} {r[within]:.3f}")
+            if r.get("ccta_active"):
+                parts.append(f"{across} {r[across]:.4f}")
     if r.get("pairs") is not None and r.get("ccta_active"):
         prec = r.get("pair_precision")
         parts.append(f"pairs {r['pairs']}" + (f" (precision {prec:.2f})" if prec is not None else ""))

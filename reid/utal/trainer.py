@@ -22,11 +22,10 @@ from reid.tracklet_index import TrackletIndex, training_tracklets
 from reid.utal.config import LearnConfig
 from reid.utal.hooks import Hook, default_hooks
 from reid.utal.label_update import LabelUpdate
-from reid.utal.losses import ccta_loss, pctd_loss
 from reid.utal.memory import TrackletMemory
 from reid.utal.model import ModelConfig, UTALNet
+from reid.utal.objective import Objective, UTALObjective
 from reid.utal.sampler import Augment, BalancedTrackletSampler, CropDataset
-from reid.utal.soft_labels import SoftLabels
 from tracking.store import TrackletStore
 from tracklet_reid.errors import InputError
 from tracklet_reid.output_paths import output_folder
@@ -114,9 +113,14 @@ class UTALTrainer:
         gt = torch.as_tensor(idx.gt) if self.has_gt else None
         sizes = idx.classes_per_camera()
         self.notes: list[str] = []
-        if len(idx.cameras) < 2 and cfg.ccta:
+        if len(idx.cameras) < 2 and cfg.ccta and cfg.learner == "utal":
             self.notes.append(f"only one camera ({idx.cameras[0]}): no cross-camera pairs exist, the CCTA "
                               "term stays off; training uses per-camera discrimination alone")
+        if len(idx.cameras) < 2 and cfg.learner == "contrast":
+            self.notes.append(f"only one camera ({idx.cameras[0]}): identities join only fragments that never "
+                              "overlap in time" if self.store.frames_are_time else
+                              f"only one camera ({idx.cameras[0]}) and no video time: every tracklet stays its own "
+                              "identity")
         for name, n in zip(idx.cameras, sizes):
             if n == 1:
                 self.notes.append(f"camera {name} holds a single tracklet: its classifier has one class and "
@@ -139,12 +143,13 @@ class UTALTrainer:
                 sizes.append(int(inv.max()) + 1)
             weak_classes = torch.cat(classes)
         self.classes = sizes
-        offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), dtype=torch.long)
-        self.label_update = LabelUpdate(cfg, idx, offsets, gt, weak_classes)
         _seed_everything(cfg.seed)
         mcfg = ModelConfig(cfg.model_backbone, cfg.pretrained, cfg.embed_dim)
         self.model_cfg = mcfg
-        self.net = UTALNet(mcfg, sizes, single_task=cfg.single_task).to(self.device)
+        # the contrast learner classifies against its proxies: no classifier heads
+        heads = sizes if cfg.learner == "utal" else []
+        self.net = UTALNet(mcfg, heads, single_task=cfg.single_task and bool(heads)).to(self.device)
+        self.objective = self._objective(gt, weak_classes)
         # channels_last is faster on CUDA and, measured, on this CPU too (mobilenet_v2 128x64 training
         # step: 108 -> 151 img/s)
         self.net = self.net.to(memory_format=torch.channels_last)
@@ -159,6 +164,17 @@ class UTALTrainer:
                                    augment=Augment(cfg.random_erasing, cfg.colour_jitter))
         self.start_epoch = 0
         self.memory: TrackletMemory | None = None
+
+    def _objective(self, gt: torch.Tensor | None, weak_classes: torch.Tensor | None) -> Objective:
+        cfg, idx = self.cfg, self.index
+        if cfg.learner == "contrast":
+            from reid.contrast.objective import ContrastObjective
+
+            return ContrastObjective(cfg, idx, self.store.frames_are_time, gt, self.device)
+        sizes = idx.classes_per_camera()
+        offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), dtype=torch.long)
+        return UTALObjective(LabelUpdate(cfg, idx, offsets, gt, weak_classes), self.net.heads, cfg.single_task,
+                             cfg.ccta_lambda, cfg.ccta_normalize, self.device)
 
     def _fingerprint(self) -> dict:
         st = self.store_path.stat()
@@ -183,7 +199,9 @@ class UTALTrainer:
             raise InputError(f"{exc}; delete it to start over") from None
         old = state["config"]
         new = dataclasses.asdict(self.cfg)
-        changed = {k for k in new if old.get(k) != new[k]} - RESUMABLE_CHANGES
+        # a setting added since the checkpoint was written ran at its default
+        default = dataclasses.asdict(LearnConfig())
+        changed = {k for k in new if old.get(k, default[k]) != new[k]} - RESUMABLE_CHANGES
         if changed:
             raise InputError(f"{ck}: was trained with other settings ({', '.join(sorted(changed))}); resume with "
                              "the same ones or choose another output folder")
@@ -202,10 +220,9 @@ class UTALTrainer:
                                max_frames=max_frames, workers=self.cfg.loader_workers(self.device.type),
                                progress=self.progress, desc=desc)
 
-    def refresh(self, epoch: int) -> tuple[SoftLabels, torch.Tensor | None, dict]:
-        """The per-epoch pseudo-label step (see LabelUpdate), on the device."""
-        labels, matches, info = self.label_update(self._memory().s, epoch)
-        return labels.to(self.device), matches, info
+    def refresh(self, epoch: int) -> dict:
+        """The per-epoch pseudo-label step (the objective's: LabelUpdate for UTAL)."""
+        return self.objective.refresh(self._memory().s, epoch)
 
     # ---------------------------------------------------------------------------------- training
     def _loader(self, epoch: int):
@@ -220,7 +237,7 @@ class UTALTrainer:
                 worker_init_fn=_low_priority_worker if self.device.type == "cpu" else None)
         return self._dl
 
-    def train_epoch(self, epoch: int, labels: SoftLabels, matches: torch.Tensor | None) -> dict:
+    def train_epoch(self, epoch: int) -> dict:
         from tqdm import tqdm
 
         cfg, dev = self.cfg, self.device
@@ -228,9 +245,7 @@ class UTALTrainer:
         use_amp = cfg.amp and dev.type == "cuda"
         amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
         scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
-        heads = self.net.heads
-        head_of = (lambda t: heads[0]) if cfg.single_task else None
-        sums = {"pctd": 0.0, "ccta": 0.0, "loss": 0.0}
+        sums = dict.fromkeys((*self.objective.loss_names, "loss"), 0.0)
         n_img, n_batches, paired = 0, 0, 0
         t0 = time.perf_counter()
         bar = tqdm(self._loader(epoch), total=len(self.sampler), desc=f"epoch {epoch + 1}/{cfg.epochs}",
@@ -241,26 +256,24 @@ class UTALTrainer:
             with torch.autocast(dev.type, dtype=amp_dtype, enabled=use_amp):
                 emb = self.model(x)
             emb = emb.float()
-            l_p = pctd_loss(emb, heads, cam, labels.index[g], labels.weight[g], head_of)
-            loss = l_p
-            l_c = torch.zeros((), device=dev)
-            if matches is not None:
-                l_c, n_pairs = ccta_loss(emb, g, matches, self._memory().s, cfg.ccta_normalize)
-                paired += n_pairs
-                loss = loss + cfg.ccta_lambda * l_c
+            loss, parts, n_pairs = self.objective.loss(emb, g, cam, self._memory().s)
+            paired += n_pairs
             if not bool(torch.isfinite(loss)):  # before the step: the weights stay those of the last good batch
                 raise self._diverged(epoch, f"the loss is {loss.item()} at batch {n_batches + 1}")
             self.opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(self.opt)
             scaler.update()
-            self._memory().update(self.dist.gather(g), self.dist.gather(emb.detach()))
-            sums["pctd"] += l_p.item()
-            sums["ccta"] += l_c.item()
+            all_g, all_emb = self.dist.gather(g), self.dist.gather(emb.detach())
+            self._memory().update(all_g, all_emb)
+            self.objective.after_batch(all_g, all_emb)
+            values = {k: v.item() for k, v in parts.items()}
+            for k, v in values.items():
+                sums[k] += v
             sums["loss"] += loss.item()
             n_img += x.shape[0] * self.dist.world
             n_batches += 1
-            bar.set_postfix(pctd=f"{l_p.item():.3f}", ccta=f"{l_c.item():.3f}",
+            bar.set_postfix(**{k: f"{v:.3f}" for k, v in values.items()},
                             img_s=f"{n_img / max(time.perf_counter() - t0, 1e-9):.0f}")
         bar.close()
         dt = time.perf_counter() - t0
@@ -308,7 +321,8 @@ class UTALTrainer:
         for note in self.notes:
             self.log(f"note: {note}")
         idx = self.index
-        self.log(f"UTAL on {self.store_path}: {len(idx.cameras)} camera(s), {idx.num_tracklets} tracklets, "
+        learner = "UTAL" if cfg.learner == "utal" else "cluster contrast (camera-aware proxies)"
+        self.log(f"{learner} on {self.store_path}: {len(idx.cameras)} camera(s), {idx.num_tracklets} tracklets, "
                  f"{int(idx.crop_count.sum())} crops; {self._network_name()} on {self.device}, {cfg.epochs} epochs of "
                  f"{len(self.sampler)} batches ({self.sampler.per_camera} tracklets x {cfg.frames_per_tracklet} "
                  f"frames per camera per batch)")
@@ -322,8 +336,8 @@ class UTALTrainer:
                     self.write_metrics({"epoch": 0, **{f"eval_{k}": v for k, v in base.as_dict().items()}})
         last: dict = {}
         for epoch in range(self.start_epoch, cfg.epochs):
-            labels, matches, info = self.refresh(epoch)
-            stats = self.train_epoch(epoch, labels, matches)
+            info = self.refresh(epoch)
+            stats = self.train_epoch(epoch)
             rec = {"epoch": epoch + 1, **info, **stats}
             for hook in self.hooks:
                 hook.after_epoch(self, epoch, rec)
