@@ -28,7 +28,7 @@ def print_mot_scores(gt_path: str, result_path: str, iou: float, as_json: bool) 
     if as_json:
         print(json.dumps(d, indent=2))
     else:
-        keys = ["mota", "idf1", "id_switches", "fragmentations", "precision", "recall",
+        keys = ["mota", "idf1", "hota", "deta", "assa", "id_switches", "fragmentations", "precision", "recall",
                 "mostly_tracked", "mostly_lost", "gt_identities"]
         print(format_table(keys, [[d[k] for k in keys]]))
     return 0

@@ -17,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", help="YAML file of settings (flags override it)")
     g = p.add_argument_group("detector")
     add_config_flags(g, type(ExtractConfig().detector), "detector.")
-    g = p.add_argument_group("tracker (SORT)")
+    g = p.add_argument_group("tracker")
     add_config_flags(g, type(ExtractConfig().tracker), "tracker.", defaults=ExtractConfig().tracker)
     g = p.add_argument_group("tracklets and crops")
     add_config_flags(g, type(ExtractConfig().tracklets), "tracklets.")
@@ -34,8 +34,18 @@ def run(args: argparse.Namespace) -> int:
     from tracking.multi_camera import extract_cameras
     from tracklet_reid.config_io import load_config
 
-    cfg = load_config(ExtractConfig, args.config, overrides(args, ExtractConfig))
-    result = extract_cameras(args.videos, args.out, cfg, mot_dir=args.mot_out, quiet=args.quiet, gt_dir=args.gt)
+    cfg = load_config(ExtractConfig, args.config, overrides(args, ExtractConfig)).validate()
+    appearance = None
+    if cfg.reid_model:
+        import functools
+
+        from reid.appearance import box_embedder
+        from reid.embedding import load_model
+
+        load_model(cfg.reid_model, cfg.detector.device)  # a bad model is refused before any video is read
+        appearance = functools.partial(box_embedder, cfg.reid_model, cfg.tracklets.margin, cfg.detector.device)
+    result = extract_cameras(args.videos, args.out, cfg, mot_dir=args.mot_out, quiet=args.quiet, gt_dir=args.gt,
+                             appearance=appearance)
     if not args.quiet:
         headers = ["camera", "frames", "detections", "tracks", "tracklets", "crops", "seconds", "frames/s"]
         rows = [[s["camera"], s["frames"], s["detections"], s["tracks"], s["tracklets"], s["crops"],

@@ -1,17 +1,17 @@
-"""`pipeline track`: the SORT tracker on MOTChallenge det.txt, MOT result text out."""
+"""`pipeline track`: a tracker on MOTChallenge det.txt, MOT result text out."""
 from __future__ import annotations
 
 import argparse
 
 from pipeline.flags import add_config_flags, overrides
-from tracking.sort import TrackerConfig
+from tracking.tracker_config import TrackerConfig
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("track", help="SORT tracker on MOTChallenge det.txt -> MOT result text")
+    p = sub.add_parser("track", help="tracker (--tracker) on MOTChallenge det.txt -> MOT result text")
     p.add_argument("detections", help="MOTChallenge det.txt")
     p.add_argument("-o", "--out", required=True, help="result file (frame,id,x,y,w,h,score,-1,-1,-1)")
-    add_config_flags(p.add_argument_group("tracker (SORT)"), TrackerConfig)
+    add_config_flags(p.add_argument_group("tracker"), TrackerConfig)
     p.add_argument("--min-score", type=float, default=None, help="drop detections below this score (default: keep all)")
     p.add_argument("--fps", type=float, help="sequence frame rate (default: seqinfo.ini beside det/, "
                    "else ages are plain frames)")
@@ -40,10 +40,10 @@ def run(args: argparse.Namespace) -> int:
     dets = read_mot(det_path)
     cfg = from_dict(TrackerConfig, overrides(args, TrackerConfig), "flags")
     fps = args.fps or seqinfo_fps(det_path.parent.parent / "seqinfo.ini")
-    cfg = cfg.validate().for_fps(fps)
+    cfg = cfg.validate()
     sort_box_model()  # builds the model (imports filterpy) outside the timed loop
     t0 = time.perf_counter()
-    res = track_detections(dets, cfg, min_score=args.min_score if args.min_score is not None else -np.inf)
+    res = track_detections(dets, cfg, fps, min_score=args.min_score if args.min_score is not None else -np.inf)
     dt = time.perf_counter() - t0
     write_mot(args.out, res.frame, res.ids, res.boxes, res.score)
     frames = int(dets.frame.max(initial=-1)) + 1

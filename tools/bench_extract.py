@@ -26,7 +26,7 @@ def main() -> None:
     from detection.video import CameraSource
     from tracking.extract_camera import extract_camera
     from tracking.kalman import sort_box_model
-    from tracking.sort import TrackerConfig
+    from tracking.tracker_config import TrackerConfig
     from tracking.tracklets import TrackletConfig
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -14,8 +14,9 @@ from detection.base import DetectionFilter, Detector
 from detection.mot_text import write_mot
 from detection.video import CameraSource
 from tracking.gt_identity import GroundTruthMatcher
-from tracking.sort import SortTracker, TrackerConfig
 from tracking.store import StoreWriter, encode_crop
+from tracking.tracker_config import TrackerConfig
+from tracking.trackers import build_tracker
 from tracking.tracklets import TrackletBuilder, TrackletConfig, make_tracklet
 
 
@@ -74,12 +75,14 @@ def extract_camera(  # noqa: C901, PLR0913
     settings: dict | None = None,
     progress: Callable[[int], None] | None = None,
     gt_matcher: GroundTruthMatcher | None = None,
+    appearance: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> CameraSummary:
     """Run one camera end to end into ``store_path`` (a part file of its own) and mark it complete.
-    With ``gt_matcher``, each tracklet is labelled with its ground-truth identity (evaluation only)."""
+    With ``gt_matcher``, each tracklet is labelled with its ground-truth identity (evaluation only);
+    with ``appearance`` (frame, boxes) -> embeddings, the tracker associates by appearance too."""
     t0 = time.perf_counter()
     summary = CameraSummary(source.name)
-    tracker = SortTracker(tracker_cfg.for_fps(source.fps))
+    tracker = build_tracker(tracker_cfg, source.fps)
     builder = TrackletBuilder(tracklet_cfg)
     track_rows, det_rows = _Rows(), _Rows()
     frame_hw = (source.frame_size[1], source.frame_size[0]) if source.frame_size else None
@@ -125,7 +128,8 @@ def extract_camera(  # noqa: C901, PLR0913
                 det = det_filter(det, frame_hw or frame.shape[:2])
                 summary.detections += len(det)
                 det_rows.add(index, np.full(len(det), -1), det.boxes, det.scores)
-                r = tracker.update(det.boxes, det.scores)
+                emb = appearance(frame, det.boxes) if appearance is not None and len(det) else None
+                r = tracker.update(det.boxes, det.scores, emb)
                 builder.add(index, frame, r.det_ids, det.boxes, det.scores)
                 seen_tracks.update(r.ids.tolist())
                 track_rows.add(index, r.ids, r.boxes, np.ones(len(r.ids)))

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from detection.factory import DetectorConfig
 from detection.video import checked_fps
-from tracking.sort import TrackerConfig
+from tracking.tracker_config import TrackerConfig
 from tracking.tracklets import TrackletConfig
 from tracklet_reid.config_io import to_dict
 from tracklet_reid.errors import InputError
@@ -15,13 +15,16 @@ from tracklet_reid.settings import setting
 @dataclass(frozen=True)
 class ExtractConfig:
     detector: DetectorConfig = DetectorConfig()
-    # SORT's defaults, anchored at 10 fps and rescaled to each video's real rate.
+    # SORT's ages stay anchored at 10 fps and rescaled to each video's real rate; the other trackers
+    # count their lost time in seconds of video.
     tracker: TrackerConfig = TrackerConfig(reference_fps=10.0)
     tracklets: TrackletConfig = TrackletConfig()
     crop_encoding: str = setting("jpeg", "how crops are stored: jpeg is 17x smaller than raw (docs/tracklet-store.md)",
                                  choices=("jpeg", "raw"))
     jpeg_quality: int = setting(90, "JPEG quality of stored crops")
     fps: float | None = setting(None, "override the videos' frame rate (unset: each video's own)")
+    reid_model: str | None = setting(None, "re-id model whose embeddings join IoU in the tracker's association "
+                                     "(botsort): a `pipeline learn` folder or an ONNX embedder")
     workers: int = setting(1, "cameras processed in parallel (processes)")
 
     def validate(self) -> "ExtractConfig":
@@ -29,6 +32,9 @@ class ExtractConfig:
         self.tracker.validate()
         self.tracklets.validate()
         checked_fps(self.fps)
+        if self.reid_model and self.tracker.algorithm != "botsort":
+            raise InputError(f"--reid-model: the {self.tracker.algorithm} tracker uses no appearance; use it with "
+                             "--tracker botsort")
         if self.crop_encoding not in ("jpeg", "raw") or not 1 <= self.jpeg_quality <= 100 or self.workers < 1:
             raise InputError(f"extract settings out of range: crop_encoding {self.crop_encoding!r}, "
                              f"jpeg_quality {self.jpeg_quality}, workers {self.workers}")

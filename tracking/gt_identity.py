@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from detection.mot_text import MotRows
-from tracking.sort import iou_matrix
+from tracking.association import iou_matrix
 
 
 class GroundTruthMatcher:

@@ -104,3 +104,95 @@ class KalmanBoxBank:
 
     def boxes(self) -> np.ndarray:
         return x_to_xyxy(self.x)
+
+
+# DeepSORT's noise model, kept by ByteTrack and BoT-SORT: every standard deviation is a fraction of
+# the box's own size, so a near (large) person may move more pixels than a far one.
+STD_WEIGHT_POSITION = 1.0 / 20
+STD_WEIGHT_VELOCITY = 1.0 / 160
+
+
+class ScaledKalmanBank:
+    """Constant-velocity boxes with size-proportional noise, batched over all tracks.
+
+    ``mode="xyah"``: state [cx, cy, a, h, velocities] (DeepSORT, ByteTrack); ``mode="xywh"``:
+    [cx, cy, w, h, velocities] (BoT-SORT, whose measured point is that width moves independently of
+    height, so a box's width follows a person's better than an aspect ratio does)."""
+
+    def __init__(self, mode: str = "xywh"):
+        if mode not in ("xyah", "xywh"):
+            raise ValueError(f"unknown Kalman mode {mode!r}")
+        self.mode = mode
+        self.F = np.eye(8)
+        self.F[:4, 4:] = np.eye(4)
+        self.H = np.eye(4, 8)
+        self.x = np.zeros((0, 8))
+        self.P = np.zeros((0, 8, 8))
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def _z(self, boxes: np.ndarray) -> np.ndarray:
+        b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+        third = w / np.where(h > 0, h, 1.0) if self.mode == "xyah" else w
+        return np.stack([b[:, 0] + w / 2, b[:, 1] + h / 2, third, h], axis=1)
+
+    def _std(self, x: np.ndarray, pos: float, vel: float, third: tuple[float, float]) -> np.ndarray:
+        """(n, 8) standard deviations of states ``x``: position parts ``pos`` and velocity parts
+        ``vel`` times the box's size (the aspect ratio's fixed: ``third``)."""
+        h = x[:, 3]
+        w = x[:, 2] * h if self.mode == "xyah" else x[:, 2]
+        std = np.empty((len(x), 8))
+        size = (h, h, None, h) if self.mode == "xyah" else (w, h, w, h)
+        for i, s in enumerate(size):
+            std[:, i] = pos * s if s is not None else third[0]
+            std[:, 4 + i] = vel * s if s is not None else third[1]
+        return std
+
+    def add(self, boxes: np.ndarray) -> None:
+        z = self._z(boxes)
+        n = len(z)
+        x = np.zeros((n, 8))
+        x[:, :4] = z
+        std = self._std(x, 2 * STD_WEIGHT_POSITION, 10 * STD_WEIGHT_VELOCITY, (1e-2, 1e-5))
+        P = np.zeros((n, 8, 8))
+        P[:, np.arange(8), np.arange(8)] = std ** 2
+        self.x = np.concatenate([self.x, x])
+        self.P = np.concatenate([self.P, P])
+
+    def keep(self, mask: np.ndarray) -> None:
+        self.x, self.P = self.x[mask], self.P[mask]
+
+    def predict(self, rows: np.ndarray | None = None) -> None:
+        """Advance tracks ``rows`` (default all) one frame."""
+        sel = np.arange(len(self.x)) if rows is None else np.asarray(rows)
+        if len(sel) == 0:
+            return
+        x, P = self.x[sel], self.P[sel]
+        std = self._std(x, STD_WEIGHT_POSITION, STD_WEIGHT_VELOCITY, (1e-2, 1e-5))
+        Q = np.zeros_like(P)
+        Q[:, np.arange(8), np.arange(8)] = std ** 2
+        self.x[sel] = x @ self.F.T
+        self.P[sel] = self.F @ P @ self.F.T + Q
+
+    def update(self, idx: np.ndarray, boxes: np.ndarray) -> None:
+        if len(idx) == 0:
+            return
+        z = self._z(boxes)
+        x, P = self.x[idx], self.P[idx]
+        std = self._std(x, STD_WEIGHT_POSITION, 0.0, (1e-1, 0.0))[:, :4]
+        R = np.zeros((len(idx), 4, 4))
+        R[:, np.arange(4), np.arange(4)] = std ** 2
+        PHt = P[:, :, :4]  # P H^T with H = [I 0]
+        S = P[:, :4, :4] + R
+        K = np.linalg.solve(S, PHt.transpose(0, 2, 1)).transpose(0, 2, 1)
+        self.x[idx] = x + np.einsum("kij,kj->ki", K, z - x[:, :4])
+        self.P[idx] = P - K @ S @ K.transpose(0, 2, 1)
+
+    def boxes(self) -> np.ndarray:
+        x = self.x
+        half = np.empty((len(x), 2))
+        half[:, 1] = x[:, 3] / 2
+        half[:, 0] = x[:, 2] * half[:, 1] if self.mode == "xyah" else x[:, 2] / 2
+        return np.concatenate([x[:, :2] - half, x[:, :2] + half], axis=1)

@@ -1,4 +1,4 @@
-"""MOTA, IDF1 and the CLEAR counts of a tracking result against MOTChallenge ground truth.
+"""MOTA, IDF1, HOTA and the CLEAR counts of a tracking result against MOTChallenge ground truth.
 
 The metrics themselves come from TrackEval (the `trackeval` package, the MOTChallenge's own
 evaluation code, maintained for numpy 2; motmetrics 1.4 breaks on numpy 2). We only build its
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from detection.mot_text import MotRows
-from tracking.sort import iou_matrix
+from tracking.association import iou_matrix
 from tracklet_reid.errors import InputError
 
 
@@ -35,6 +35,9 @@ class MotScores:
     false_negatives: int
     idp: float
     idr: float
+    hota: float = float("nan")  # HOTA, DetA, AssA: means over TrackEval's 19 IoU thresholds
+    deta: float = float("nan")
+    assa: float = float("nan")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -46,7 +49,7 @@ def _remap(ids: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def evaluate_mot(gt: MotRows, result: MotRows, iou_threshold: float = 0.5) -> MotScores:
-    from trackeval.metrics import CLEAR, Identity
+    from trackeval.metrics import CLEAR, HOTA, Identity
 
     gt = gt.select(gt.score != 0)
     g_ids, n_gid = _remap(gt.ids)
@@ -71,6 +74,7 @@ def evaluate_mot(gt: MotRows, result: MotRows, iou_threshold: float = 0.5) -> Mo
     with contextlib.redirect_stdout(io.StringIO()):  # TrackEval prints its config
         clear = CLEAR({"THRESHOLD": iou_threshold, "PRINT_CONFIG": False}).eval_sequence(data)
         ident = Identity({"THRESHOLD": iou_threshold, "PRINT_CONFIG": False}).eval_sequence(data)
+        hota = HOTA({"PRINT_CONFIG": False}).eval_sequence(data)
     return MotScores(
         mota=float(clear["MOTA"]), idf1=float(ident["IDF1"]), motp=float(clear["MOTP"]),
         id_switches=int(clear["IDSW"]), fragmentations=int(clear["Frag"]),
@@ -78,4 +82,5 @@ def evaluate_mot(gt: MotRows, result: MotRows, iou_threshold: float = 0.5) -> Mo
         mostly_tracked=int(clear["MT"]), partly_tracked=int(clear["PT"]), mostly_lost=int(clear["ML"]),
         gt_identities=n_gid, false_positives=int(clear["CLR_FP"]), false_negatives=int(clear["CLR_FN"]),
         idp=float(ident["IDP"]), idr=float(ident["IDR"]),
+        hota=float(np.mean(hota["HOTA"])), deta=float(np.mean(hota["DetA"])), assa=float(np.mean(hota["AssA"])),
     )

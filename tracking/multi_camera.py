@@ -14,6 +14,9 @@ import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
+
+import numpy as np
 
 from detection.video import CameraSource, discover_cameras
 from tracking.extract_config import ExtractConfig
@@ -22,6 +25,8 @@ from tracklet_reid.errors import InputError
 from tracklet_reid.output_paths import prepare_file, prepare_folder, remove_if_empty
 
 SETTINGS_ATTR = "extract_settings"
+# () -> (frame BGR (H, W, 3), boxes (n, 4) xyxy) -> embeddings (n, D)
+AppearanceFactory = Callable[[], Callable[[np.ndarray, np.ndarray], np.ndarray]]
 
 
 @dataclass
@@ -84,8 +89,9 @@ def _queue_put(q, name: str, n: int) -> None:
     q.put((name, n))
 
 
-def _run_one(job: CameraJob, cfg: ExtractConfig, mot_dir: str | None, progress=None,
-             threads: int | None = None, gt_dir: str | None = None) -> dict:
+def _run_one(job: CameraJob, cfg: ExtractConfig, mot_dir: str | None, progress=None,  # noqa: PLR0913
+             threads: int | None = None, gt_dir: str | None = None, appearance: AppearanceFactory | None = None
+             ) -> dict:
     """Worker body (also runs in-process when there is one worker)."""
     import cv2
 
@@ -113,7 +119,7 @@ def _run_one(job: CameraJob, cfg: ExtractConfig, mot_dir: str | None, progress=N
                 job.source, detector, cfg.detector.filter(), cfg.tracker, cfg.tracklets, job.part,
                 encoding=cfg.crop_encoding, jpeg_quality=cfg.jpeg_quality,
                 mot_dir=Path(mot_dir) if mot_dir else None, settings=cfg.tracking_settings(), progress=progress,
-                gt_matcher=matcher,
+                gt_matcher=matcher, appearance=appearance() if appearance is not None else None,
             )
     except BaseException:
         # an unfinished part is redone from the start by the next run anyway: keep no half file
@@ -145,8 +151,12 @@ class ExtractResult:
     skipped: list[str]  # cameras whose video could not be read
 
 
-def extract_cameras(videos: str, out: str, cfg: ExtractConfig, mot_dir: str | None = None,
-                    quiet: bool = False, gt_dir: str | None = None) -> ExtractResult:
+def extract_cameras(videos: str, out: str, cfg: ExtractConfig, mot_dir: str | None = None,  # noqa: PLR0913
+                    quiet: bool = False, gt_dir: str | None = None, appearance: AppearanceFactory | None = None
+                    ) -> ExtractResult:
+    """``appearance``: a picklable factory (built once per worker process) of the function that
+    embeds a frame's boxes for the tracker (``cfg.reid_model``; made by the caller, since tracking
+    knows no re-id model)."""
     cfg = cfg.validate()
     out_p = Path(out)
     # an existing store is resumed, never replaced; checked against its settings and videos below
@@ -154,7 +164,7 @@ def extract_cameras(videos: str, out: str, cfg: ExtractConfig, mot_dir: str | No
     mot_created = mot_dir is not None and prepare_folder(mot_dir, {"--videos": videos, "--gt": gt_dir},
                                                          what="--mot-out folder")[1]
     try:
-        return _extract(videos, out_p, cfg, mot_dir, quiet, gt_dir)
+        return _extract(videos, out_p, cfg, mot_dir, quiet, gt_dir, appearance)
     except BaseException:
         if mot_created:
             remove_if_empty(Path(str(mot_dir)))
@@ -163,7 +173,7 @@ def extract_cameras(videos: str, out: str, cfg: ExtractConfig, mot_dir: str | No
 
 # noqa reason: the resume logic (done, pending, finished parts, skipped cameras) reads best in one place
 def _extract(videos: str, out_p: Path, cfg: ExtractConfig, mot_dir: str | None,  # noqa: C901, PLR0913
-             quiet: bool, gt_dir: str | None) -> ExtractResult:
+             quiet: bool, gt_dir: str | None, appearance: AppearanceFactory | None = None) -> ExtractResult:
     sources = discover_cameras(videos)
     done = set(_check_settings(out_p, cfg, sources))
     parts = _parts_dir(out_p)
@@ -218,13 +228,15 @@ def _extract(videos: str, out_p: Path, cfg: ExtractConfig, mot_dir: str | None, 
     bars = _Bars(pending, disable=quiet)
     try:
         if cfg.workers <= 1 or len(pending) <= 1:
+            # in one process the appearance model is loaded once for all cameras
+            shared = functools.lru_cache(maxsize=1)(appearance) if appearance is not None else None
             for job in pending:
                 summary = _run_one(job, cfg, mot_dir, progress=functools.partial(bars.advance, job.source.name),
-                                   gt_dir=gt_dir)
+                                   gt_dir=gt_dir, appearance=shared)
                 land(job, summary)
                 bars.close_one(job.source.name)
         else:
-            _run_parallel(pending, cfg, mot_dir, bars, land, gt_dir)
+            _run_parallel(pending, cfg, mot_dir, bars, land, gt_dir, appearance)
     finally:
         bars.close()
         try:
@@ -243,7 +255,8 @@ def _summary_from_part(job: CameraJob) -> dict:
     return json.loads(s) if isinstance(s, str) else (s or {"camera": job.source.name})
 
 
-def _run_parallel(jobs: list[CameraJob], cfg: ExtractConfig, mot_dir, bars: "_Bars", land, gt_dir) -> None:
+def _run_parallel(jobs: list[CameraJob], cfg: ExtractConfig, mot_dir, bars: "_Bars", land, gt_dir,  # noqa: PLR0913
+                  appearance: AppearanceFactory | None = None) -> None:
     import multiprocessing as mp
     import queue as queue_mod
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -255,7 +268,7 @@ def _run_parallel(jobs: list[CameraJob], cfg: ExtractConfig, mot_dir, bars: "_Ba
         q = manager.Queue()
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             futures = {pool.submit(_run_one, job, cfg, mot_dir, functools.partial(_queue_put, q, job.source.name),
-                                   threads, gt_dir): job for job in jobs}
+                                   threads, gt_dir, appearance): job for job in jobs}
             remaining = set(futures)
             while remaining:
                 finished, remaining = wait(remaining, timeout=0.2, return_when=FIRST_COMPLETED)

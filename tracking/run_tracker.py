@@ -4,14 +4,16 @@ from __future__ import annotations
 import numpy as np
 
 from detection.mot_text import MotRows
-from tracking.sort import SortTracker, TrackerConfig
+from tracking.tracker_config import TrackerConfig
+from tracking.trackers import build_tracker
 
 
-def track_detections(dets: MotRows, config: TrackerConfig = TrackerConfig(),
+def track_detections(dets: MotRows, config: TrackerConfig = TrackerConfig(), fps: float | None = None,
                      num_frames: int | None = None, min_score: float = -np.inf) -> MotRows:
-    """Run SORT over every frame of ``dets``; returns the reported tracks as MOT rows."""
+    """Run the configured tracker over every frame of ``dets`` at ``fps`` (None: unknown); returns
+    the reported tracks as MOT rows."""
     dets = dets.select(dets.score >= min_score) if np.isfinite(min_score) else dets
-    tracker = SortTracker(config)
+    tracker = build_tracker(config, fps)
     by_frame = dets.by_frame()
     last = int(dets.frame.max(initial=-1))
     T = max(last + 1, num_frames or 0)
@@ -28,7 +30,8 @@ def track_detections(dets: MotRows, config: TrackerConfig = TrackerConfig(),
             tracker.idle(nxt - t)
             t = nxt
             continue
-        r = tracker.update(dets.boxes[idx] if idx is not None else empty)
+        r = tracker.update(dets.boxes[idx] if idx is not None else empty,
+                           dets.score[idx] if idx is not None else empty[:, 0])
         t += 1
         if len(r.ids):
             frames.append(np.full(len(r.ids), t - 1))

@@ -21,7 +21,7 @@ _EXPORTS = {
     "load_model": "tracklet_reid.api", "LearnResult": "tracklet_reid.api",
     "InputError": "tracklet_reid.errors", "StoreError": "tracklet_reid.errors",
     "ExtractConfig": "tracking.extract_config", "DetectorConfig": "detection.factory",
-    "TrackerConfig": "tracking.sort", "TrackletConfig": "tracking.tracklets",
+    "TrackerConfig": "tracking.tracker_config", "TrackletConfig": "tracking.tracklets",
     "LearnConfig": "reid.utal.config", "EmbedConfig": "reid.embedding_config",
     "MergeConfig": "reid.association.config", "MatchConfig": "reid.association.config",
     "ExtractResult": "tracking.multi_camera", "TrackletFeatures": "reid.embedding", "ReidModel": "reid.embedding",

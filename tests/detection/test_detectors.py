@@ -9,7 +9,7 @@ from detection.opencv_dnn import parse_yolo_onnx_output
 from detection.video import CameraSource
 from tests.conftest import shared_path
 from tests.helpers import make_camera_video
-from tracking.sort import iou_matrix
+from tracking.association import iou_matrix
 from tracklet_reid.errors import InputError
 
 

@@ -76,8 +76,8 @@ def test_track_lifecycle_and_ended_tracks():
 
 def test_ages_follow_fps():
     cfg = TrackerConfig(max_age=1, min_hits=3, reference_fps=10.0)
-    assert cfg.for_fps(10.0) == TrackerConfig(1, 3, 0.3, None)
-    assert cfg.for_fps(30.0) == TrackerConfig(3, 9, 0.3, None)
+    assert cfg.for_fps(10.0) == TrackerConfig(max_age=1, min_hits=3, iou_threshold=0.3, reference_fps=None)
+    assert cfg.for_fps(30.0) == TrackerConfig(max_age=3, min_hits=9, iou_threshold=0.3, reference_fps=None)
     assert cfg.for_fps(None) is cfg
 
 
@@ -96,7 +96,7 @@ def test_perfect_result_scores_one():
 def test_pets_public_detections_match_reference_sort():
     """SORT defaults on PETS09-S2L1 det.txt: the reference SORT scores MOTA 0.619, IDF1 0.351."""
     d = shared_path("pets09-s2l1")
-    res = track_detections(read_mot(d / "det.txt"))
+    res = track_detections(read_mot(d / "det.txt"), TrackerConfig(algorithm="sort"))
     s = evaluate_mot(read_mot(d / "gt.txt"), res)
     assert s.mota >= 0.619 and s.idf1 >= 0.351
     assert s.id_switches <= 103

@@ -6,84 +6,12 @@ Each tracker owns its id counter (SORT's class-level counter leaks ids across ca
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
+from tracking.association import associate
 from tracking.kalman import KalmanBoxBank
-from tracklet_reid.settings import setting
-
-
-@dataclass(frozen=True)
-class TrackerConfig:
-    """SORT's defaults. Ages count frames at ``reference_fps``; ``for_fps`` rescales them to a
-    video's real frame rate, so a 30 fps camera does not get a 4x shorter memory than a 7 fps one."""
-
-    max_age: int = setting(1, "frames a track lives without detection")
-    min_hits: int = setting(3, "consecutive hits before a track is reported")
-    iou_threshold: float = setting(0.3, "minimum IoU to associate")
-    reference_fps: float | None = setting(None, "frame rate the ages are counted at, rescaled to the video's fps "
-                                          "(unset: ages are plain frames)")
-
-    def for_fps(self, fps: float | None) -> "TrackerConfig":
-        if not self.reference_fps or not fps or fps <= 0:
-            return self
-        k = fps / self.reference_fps
-        return TrackerConfig(max(1, round(self.max_age * k)), max(1, round(self.min_hits * k)),
-                             self.iou_threshold, None)
-
-    def validate(self) -> "TrackerConfig":
-        from tracklet_reid.errors import InputError
-
-        if self.max_age < 0 or self.min_hits < 0 or not 0.0 <= self.iou_threshold <= 1.0 or (
-                self.reference_fps is not None and not self.reference_fps > 0):
-            raise InputError(f"tracker settings out of range: {self}")
-        return self
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box in a (n, 4) with every box in b (m, 4), xyxy."""
-    a = a[:, None, :]
-    b = b[None, :, :]
-    iw = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    ih = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    inter = iw * ih
-    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
-    area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = inter / (area_a + area_b - inter)
-    return np.nan_to_num(out, nan=0.0)
-
-
-def associate(det_boxes: np.ndarray, trk_boxes: np.ndarray, threshold: float) -> np.ndarray:
-    """(k, 2) pairs (detection, track) with IoU >= threshold, maximising total IoU."""
-    if len(det_boxes) == 0 or len(trk_boxes) == 0:
-        return np.zeros((0, 2), np.int64)
-    iou = iou_matrix(det_boxes, trk_boxes)
-    a = iou > threshold
-    if a.sum(1).max() == 1 and a.sum(0).max() == 1:  # unambiguous: no solver needed
-        pairs = np.argwhere(a)
-    else:
-        import lap
-
-        _, x, _ = lap.lapjv(-iou, extend_cost=True)
-        rows = np.flatnonzero(x >= 0)
-        pairs = np.stack([rows, x[rows]], axis=1)
-    if len(pairs) == 0:
-        return np.zeros((0, 2), np.int64)
-    keep = iou[pairs[:, 0], pairs[:, 1]] >= threshold
-    return pairs[keep].astype(np.int64)
-
-
-@dataclass
-class FrameResult:
-    """What one `update` produced."""
-
-    ids: np.ndarray  # reported (confirmed) tracks this frame
-    boxes: np.ndarray  # their Kalman-filtered boxes, xyxy
-    det_ids: np.ndarray  # for every input detection, the id of the track it fed (-1 none)
-    ended: list[int] = field(default_factory=list)  # ids of tracks deleted this frame
-    ended_confirmed: list[bool] = field(default_factory=list)  # whether each was ever reported
+from tracking.tracker_api import FrameResult
+from tracking.tracker_config import TrackerConfig
 
 
 class SortTracker:
@@ -98,7 +26,8 @@ class SortTracker:
         self.frame_count = 0
         self._next_id = 1
 
-    def update(self, boxes: np.ndarray, scores: np.ndarray | None = None) -> FrameResult:
+    def update(self, boxes: np.ndarray, scores: np.ndarray | None = None,
+               embeddings: np.ndarray | None = None) -> FrameResult:
         """One frame's detections (n, 4) xyxy -> reported tracks. Call once per frame, with an empty
         array on frames without detections, so ages advance."""
         cfg = self.cfg

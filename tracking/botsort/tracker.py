@@ -1,0 +1,54 @@
+"""BoT-SORT (Aharon, Orfaig, Bobrovsky, "BoT-SORT: Robust Associations Multi-Pedestrian
+Tracking", 2022), written from the paper, on ByteTrack's two-stage association:
+
+- the Kalman state holds the box's width and height (not its aspect ratio), with noise in
+  proportion to each: boxes that change width keep fitting;
+- with appearance embeddings (``extract --reid-model``), the first and unconfirmed stages take the
+  smaller of the IoU cost and the cosine cost, the cosine cost counting only where the boxes are
+  near (IoU cost under ``proximity_max_cost``) and the faces alike (cost under ``appearance_max_cost``):
+  appearance re-links a person through a crowd without pulling a far stranger in;
+- each track's appearance is a moving average of its boxes' embeddings.
+
+Camera-motion compensation (the paper's third part) is for moving cameras; our cameras are fixed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tracking.bytetrack.tracker import ByteTracker, ByteTrackParams
+
+
+@dataclass(frozen=True)
+class BotSortParams(ByteTrackParams):
+    """The paper's code's defaults on top of ByteTrack's."""
+
+    high_score: float = 0.6
+    new_track_score: float = 0.7
+    motion: str = "xywh"
+    proximity_max_cost: float = 0.5  # 1 - IoU under which appearance may decide
+    appearance_max_cost: float = 0.25  # cosine distance / 2 under which two looks count as one person
+    feature_momentum: float = 0.9  # share of a track's appearance kept at each new box
+
+
+class BotSortTracker(ByteTracker):
+    p: BotSortParams
+
+    def __init__(self, params: BotSortParams = BotSortParams(), fps: float | None = None):
+        super().__init__(params, fps)
+
+    def _cost(self, tracks, boxes, scores, emb):
+        near = self._iou_cost(tracks, boxes, scores, False)
+        iou_cost = 1.0 - (1.0 - near) * scores[None, :] if self.p.fuse_score else near
+        if emb is None or self.features is None or len(tracks) == 0 or len(boxes) == 0:
+            return iou_cost
+        look = np.clip(1.0 - self.features[tracks] @ emb.T, 0.0, 2.0) / 2.0
+        look[(look > self.p.appearance_max_cost) | (near > self.p.proximity_max_cost)] = 1.0
+        return np.minimum(iou_cost, look)
+
+    def _update_features(self, tracks: np.ndarray, emb: np.ndarray) -> None:
+        assert self.features is not None
+        m = self.p.feature_momentum
+        f = m * self.features[tracks] + (1 - m) * emb
+        self.features[tracks] = f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)

@@ -1,0 +1,36 @@
+"""Build the tracker a TrackerConfig names, for a video's frame rate. An explicit table, no
+registry: a new algorithm gets a folder in tracking/ and a line here."""
+from __future__ import annotations
+
+import dataclasses
+
+from tracking.tracker_api import Tracker
+from tracking.tracker_config import TrackerConfig
+
+
+def build_tracker(cfg: TrackerConfig, fps: float | None = None) -> Tracker:
+    """A fresh tracker (its own ids) for one camera or sequence at ``fps`` frames/s (None: unknown)."""
+    cfg = cfg.validate()
+    if cfg.algorithm == "sort":
+        from tracking.sort.tracker import SortTracker
+
+        return SortTracker(cfg.for_fps(fps))
+    if cfg.algorithm in ("bytetrack", "botsort"):
+        from tracking.botsort.tracker import BotSortParams, BotSortTracker
+        from tracking.bytetrack.tracker import ByteTracker, ByteTrackParams
+
+        if cfg.algorithm == "bytetrack":
+            return ByteTracker(_params(ByteTrackParams(), cfg), fps)
+        return BotSortTracker(_params(BotSortParams(), cfg), fps)
+    if cfg.algorithm == "ocsort":
+        from tracking.ocsort.tracker import OCSortParams, OCSortTracker
+
+        return OCSortTracker(_params(OCSortParams(), cfg), fps)
+    raise AssertionError(cfg.algorithm)  # validate() refused it
+
+
+def _params(base, cfg: TrackerConfig):
+    """The algorithm's own constants, with the user's settings where given."""
+    given = {k: getattr(cfg, k) for k in ("lost_seconds", "high_score")
+             if getattr(cfg, k) is not None and k in {f.name for f in dataclasses.fields(base)}}
+    return dataclasses.replace(base, **given)
