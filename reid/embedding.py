@@ -137,9 +137,10 @@ class ReidModel:
     """A learned embedding model (from `pipeline learn`) or a baseline, ready to embed."""
 
     def __init__(self, module: nn.Module, input_hw: tuple[int, int], name: str, device: torch.device,
-                 learned: bool = False):
+                 learner: str | None = None):
         self.module = module.to(device).eval()
-        self.learned = learned  # a `pipeline learn` model (trained on some site), not a download or baseline
+        # the learner of a `pipeline learn` model (utal, contrast); None for a download or baseline
+        self.learner = learner
         self.input_hw: tuple[int, int] = (int(input_hw[0]), int(input_hw[1]))
         self.name = name
         self.device = device
@@ -205,7 +206,8 @@ def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int,
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
         first = first_line(exc, 100)
         raise InputError(f"{path}: damaged tracklet-reid model ({type(exc).__name__}: {first})") from None
-    return ReidModel(emb, input_hw, f"learned ({path.parent.name})", dev, learned=True)
+    learner = str((ckpt.get("learn_config") or {}).get("learner", "utal"))
+    return ReidModel(emb, input_hw, f"learned ({path.parent.name})", dev, learner=learner)
 
 
 class ColourHistogram(nn.Module):
@@ -261,7 +263,7 @@ def embed_store(store: str | Path | TrackletStore, model: str | Path, cfg: Embed
     index = index or TrackletIndex.from_store(st)
     m = load_model(model, cfg.device, input_hw, cfg)
     feats = m.tracklet_features(st, index, max_frames=cfg.frames, progress=progress)
-    return TrackletFeatures(st, index, feats, m.name, m.input_hw, cfg.camera_norm_for(m.learned))
+    return TrackletFeatures(st, index, feats, m.name, m.input_hw, cfg.camera_norm_for(m.learner))
 
 
 def baseline_for(model: str | Path) -> str | None:

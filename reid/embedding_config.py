@@ -15,7 +15,7 @@ class EmbedConfig:
     device: str | None = setting(None, "cpu, cuda, cuda:1 (unset: automatic)")
     camera_norm: bool | None = setting(None, "standardise features per camera before comparing tracklets of "
                                        "different cameras (reid/camera_norm.py); unset: on for downloaded and "
-                                       "baseline models, off for models learned on the site")
+                                       "baseline models and models of the contrast learner, off for UTAL's")
     # ONNX models (and baselines): how their input is made. A learned model of ours brings its own.
     input_height: int | None = setting(None, "input size of an ONNX model or a baseline (unset: the ONNX graph's "
                                        "own, else 256x128)", flag="input-size", pair="input_width")
@@ -24,13 +24,17 @@ class EmbedConfig:
                                "BoxMOT, fast-reid exports), unit (0-1) or 255", choices=("imagenet", "unit", "255"))
     bgr: bool = setting(False, "ONNX input channels in BGR order (off: RGB)")
 
-    def camera_norm_for(self, learned: bool) -> bool:
-        """Whether to standardise per camera for this model. A downloaded or baseline model never saw
-        these cameras: standardising removes their light and background (OSNet on CUHK03's training
-        identities: mAP 0.250 -> 0.376). A model learned here by UTAL was already pulled across cameras
-        by CCTA: there it changed little or cost (adapted OSNet 0.494 -> 0.484 on the same
-        validation; the synthetic demo 0.782 -> 0.757)."""
-        return (not learned) if self.camera_norm is None else self.camera_norm
+    def camera_norm_for(self, learner: str | None) -> bool:
+        """Whether to standardise per camera for a model learned here by ``learner`` (None: a
+        downloaded or baseline model). Chosen on CUHK03's training identities (docs/accuracy.md):
+        a model that never saw these cameras gains most (OSNet mAP 0.250 -> 0.376); so does one
+        learned by the contrast learner, whose inter-camera term pulls only the identities it found
+        (0.341 -> 0.353 from ImageNet, 0.441 -> 0.475 adapted from OSNet); one learned by UTAL was
+        already pulled across cameras by CCTA and changed little or lost (0.099 -> 0.104, 0.494 ->
+        0.484; the synthetic demo 0.782 -> 0.757): off."""
+        if self.camera_norm is not None:
+            return self.camera_norm
+        return learner != "utal"
 
     @property
     def input_hw(self) -> tuple[int, int] | None:

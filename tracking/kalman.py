@@ -123,9 +123,6 @@ class ScaledKalmanBank:
         if mode not in ("xyah", "xywh"):
             raise ValueError(f"unknown Kalman mode {mode!r}")
         self.mode = mode
-        self.F = np.eye(8)
-        self.F[:4, 4:] = np.eye(4)
-        self.H = np.eye(4, 8)
         self.x = np.zeros((0, 8))
         self.P = np.zeros((0, 8, 8))
 
@@ -141,13 +138,11 @@ class ScaledKalmanBank:
     def _std(self, x: np.ndarray, pos: float, vel: float, third: tuple[float, float]) -> np.ndarray:
         """(n, 8) standard deviations of states ``x``: position parts ``pos`` and velocity parts
         ``vel`` times the box's size (the aspect ratio's fixed: ``third``)."""
-        h = x[:, 3]
-        w = x[:, 2] * h if self.mode == "xyah" else x[:, 2]
-        std = np.empty((len(x), 8))
-        size = (h, h, None, h) if self.mode == "xyah" else (w, h, w, h)
-        for i, s in enumerate(size):
-            std[:, i] = pos * s if s is not None else third[0]
-            std[:, 4 + i] = vel * s if s is not None else third[1]
+        h = x[:, 3:4]
+        size = np.repeat(h, 4, axis=1) if self.mode == "xyah" else np.concatenate([x[:, 2:3], h, x[:, 2:3], h], 1)
+        std = np.concatenate([pos * size, vel * size], axis=1)
+        if self.mode == "xyah":
+            std[:, 2], std[:, 6] = third
         return std
 
     def add(self, boxes: np.ndarray) -> None:
@@ -164,17 +159,21 @@ class ScaledKalmanBank:
     def keep(self, mask: np.ndarray) -> None:
         self.x, self.P = self.x[mask], self.P[mask]
 
-    def predict(self, rows: np.ndarray | None = None) -> None:
-        """Advance tracks ``rows`` (default all) one frame."""
-        sel = np.arange(len(self.x)) if rows is None else np.asarray(rows)
-        if len(sel) == 0:
+    def predict(self) -> None:
+        """Advance every track one frame. F = [[I, I], [0, I]] (position += velocity), so F P F^T is
+        written out in 4 x 4 blocks: additions instead of two batched matrix products."""
+        if not len(self.x):
             return
-        x, P = self.x[sel], self.P[sel]
+        x, P = self.x, self.P
         std = self._std(x, STD_WEIGHT_POSITION, STD_WEIGHT_VELOCITY, (1e-2, 1e-5))
-        Q = np.zeros_like(P)
-        Q[:, np.arange(8), np.arange(8)] = std ** 2
-        self.x[sel] = x @ self.F.T
-        self.P[sel] = self.F @ P @ self.F.T + Q
+        x[:, :4] += x[:, 4:]
+        a, b, c, d = P[:, :4, :4], P[:, :4, 4:], P[:, 4:, :4], P[:, 4:, 4:]
+        top_left = a + b + c + d
+        top_right = b + d
+        bottom_left = c + d
+        P[:, :4, :4], P[:, :4, 4:], P[:, 4:, :4] = top_left, top_right, bottom_left
+        diag = np.arange(8)
+        P[:, diag, diag] += std ** 2
 
     def update(self, idx: np.ndarray, boxes: np.ndarray) -> None:
         if len(idx) == 0:
@@ -182,16 +181,17 @@ class ScaledKalmanBank:
         z = self._z(boxes)
         x, P = self.x[idx], self.P[idx]
         std = self._std(x, STD_WEIGHT_POSITION, 0.0, (1e-1, 0.0))[:, :4]
-        R = np.zeros((len(idx), 4, 4))
-        R[:, np.arange(4), np.arange(4)] = std ** 2
-        PHt = P[:, :, :4]  # P H^T with H = [I 0]
-        S = P[:, :4, :4] + R
-        K = np.linalg.solve(S, PHt.transpose(0, 2, 1)).transpose(0, 2, 1)
-        self.x[idx] = x + np.einsum("kij,kj->ki", K, z - x[:, :4])
-        self.P[idx] = P - K @ S @ K.transpose(0, 2, 1)
+        # H = [I 0]: P H^T is P's first four columns, H P its first four rows, S = H P H^T + R
+        S = P[:, :4, :4].copy()
+        diag = np.arange(4)
+        S[:, diag, diag] += std ** 2
+        K = P[:, :, :4] @ np.linalg.inv(S)
+        self.x[idx] = x + (K @ (z - x[:, :4])[:, :, None])[:, :, 0]
+        self.P[idx] = P - K @ P[:, :4, :]  # (I - K H) P
 
-    def boxes(self) -> np.ndarray:
-        x = self.x
+    def boxes(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """(n, 4) xyxy boxes of every track, or of ``rows`` (indices or a mask)."""
+        x = self.x if rows is None else self.x[rows]
         half = np.empty((len(x), 2))
         half[:, 1] = x[:, 3] / 2
         half[:, 0] = x[:, 2] * half[:, 1] if self.mode == "xyah" else x[:, 2] / 2

@@ -61,7 +61,7 @@ def evaluate_benchmark(model_spec: str, store_path: str, split: int | None = Non
     if split is not None and store.attrs.get("splits"):
         q_cams, g_cams = np.zeros_like(q_cams), np.ones_like(g_cams)
     junk_mask = np.isin(g.gt, junk)
-    norm = embed.camera_norm_for(model.learned)
+    norm = embed.camera_norm_for(model.learner)
     if norm:  # over all the test tracklets of each camera, no labels
         import torch
 

@@ -215,3 +215,25 @@ def test_killed_extract_resumes_without_repeating(tmp_path):
     for c in r2.cameras:
         assert np.array_equal(r2.camera(c).tracklets, s.camera(c).tracklets)
         assert np.array_equal(r2.camera(c).crop_box, s.camera(c).crop_box)
+
+
+def test_extract_with_a_reid_model_in_the_tracker(tmp_path, capsys):
+    """`--reid-model`: each frame's boxes are embedded for BoT-SORT's association (here with the
+    colour-histogram model, which needs no weights); the setting is recorded with the store."""
+    import cv2
+
+    from reid.appearance import box_embedder
+
+    cams, dets, gts = make_world(tmp_path, cameras=("north",))
+    frame = cv2.VideoCapture(str(cams / "north.avi")).read()[1]
+    boxes = np.array([[5, 20, 19, 60], [140, 60, 154, 100]], float)
+    emb = box_embedder("colour", 0.05)(frame, boxes)
+    assert emb.shape[0] == 2 and np.isfinite(emb).all() and not np.allclose(emb[0], emb[1])
+    out = tmp_path / "t.h5"
+    code, _, err = run(capsys, "extract", "--videos", cams, "-o", out, "--detector", "file", "--detections", dets,
+                       "--crop-size", "64x32", "--reid-model", "colour", "-q")
+    assert code == 0, err
+    s = TrackletStore(out)
+    assert s.camera("north").num_tracklets == 2
+    settings = s.attrs["extract_settings"]
+    assert settings["reid_model"] == "colour" and settings["tracker"]["algorithm"] == "botsort"

@@ -132,3 +132,50 @@ def test_default_tracker_on_pets_public_detections():
     s = evaluate_mot(read_mot(d / "gt.txt"), res)
     assert DEFAULT_TRACKER == "botsort"
     assert s.idf1 >= 0.466 and s.mota >= 0.579
+
+
+@pytest.mark.parametrize("mode", ["xyah", "xywh"])
+def test_scaled_kalman_bank_matches_filterpy(mode):
+    """The batched size-scaled Kalman bank against filterpy's KalmanFilter given the same
+    matrices, step by step (the noise of each step set from the state as DeepSORT does)."""
+    from filterpy.kalman import KalmanFilter
+
+    from tracking.kalman import STD_WEIGHT_POSITION as SP
+    from tracking.kalman import STD_WEIGHT_VELOCITY as SV
+    from tracking.kalman import ScaledKalmanBank
+
+    def sizes(x):
+        h = x[3]
+        w = x[2] * h if mode == "xyah" else x[2]
+        return (h, h, None, h) if mode == "xyah" else (w, h, w, h)
+
+    def std(x, pos, vel, third):
+        return np.array([pos * s if s is not None else third[0] for s in sizes(x)]
+                        + [vel * s if s is not None else third[1] for s in sizes(x)])
+
+    bank = ScaledKalmanBank(mode)
+    start = np.array([[10.0, 20, 50, 120], [200, 40, 260, 200]])
+    bank.add(start)
+    refs = []
+    for i in range(2):
+        kf = KalmanFilter(dim_x=8, dim_z=4)
+        kf.F = np.eye(8)
+        kf.F[:4, 4:] = np.eye(4)
+        kf.H = np.eye(4, 8)
+        kf.x = bank.x[i].copy().reshape(8, 1)
+        kf.P = np.diag(std(bank.x[i], 2 * SP, 10 * SV, (1e-2, 1e-5)) ** 2)
+        refs.append(kf)
+    rng = np.random.default_rng(1)
+    for step in range(8):
+        for kf in refs:
+            kf.Q = np.diag(std(kf.x[:, 0], SP, SV, (1e-2, 1e-5)) ** 2)
+            kf.predict()
+        bank.predict()
+        boxes = start + step * 3 + rng.normal(0, 2, size=start.shape)
+        bank.update(np.array([0, 1]), boxes)
+        for i, kf in enumerate(refs):
+            z = bank._z(boxes[i:i + 1])[0]
+            kf.R = np.diag(std(kf.x[:, 0], SP, 0.0, (1e-1, 0.0))[:4] ** 2)
+            kf.update(z)
+            assert np.allclose(bank.x[i], kf.x[:, 0], rtol=1e-6, atol=1e-6)
+            assert np.allclose(bank.P[i], kf.P, rtol=1e-5, atol=1e-6)

@@ -110,7 +110,7 @@ class ByteTracker:
 
         # reported: confirmed tracks with a box this frame
         report = self.activated & matched
-        result = FrameResult(self.ids[report].copy(), self.bank.boxes()[report], det_ids,
+        result = FrameResult(self.ids[report].copy(), self.bank.boxes(report), det_ids,
                              self.ids[dead].tolist(), self.activated[dead].tolist())
         self._keep(~dead)
 
@@ -120,8 +120,9 @@ class ByteTracker:
             self._add(new, boxes, emb, det_ids)
             if self.frame == 1:
                 self.activated[-len(new):] = True
-                result.ids = np.concatenate([result.ids, self.ids[-len(new):]])
-                result.boxes = np.concatenate([result.boxes, self.bank.boxes()[-len(new):]])
+                fresh = np.arange(self.live - len(new), self.live)
+                result.ids = np.concatenate([result.ids, self.ids[fresh]])
+                result.boxes = np.concatenate([result.boxes, self.bank.boxes(fresh)])
         return result
 
     def _apply(self, tracks: np.ndarray, dets: np.ndarray, boxes: np.ndarray, scores: np.ndarray,
