@@ -115,6 +115,8 @@ class LearnConfig:
             problems.append(f"labels {self.labels!r} (choose {', '.join(LABEL_MODES)})")
         if self.learner not in LEARNERS:
             problems.append(f"learner {self.learner!r} (choose {', '.join(LEARNERS)})")
+        if self.learner == "contrast" and (self.labels != "soft" or self.single_task):
+            problems.append("--labels and --stc are UTAL ablations; the contrast learner has neither")
         if self.ccta_mode not in MODES:
             problems.append(f"ccta_mode {self.ccta_mode!r} (choose {', '.join(MODES)})")
         for name, ok in (("epochs", self.epochs >= 1), ("batch_size", self.batch_size >= 1),

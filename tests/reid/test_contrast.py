@@ -105,3 +105,37 @@ def test_learn_with_the_contrast_learner(tmp_path):
     assert "eval_mAP" in rows[3] and (out / "model.pt").exists() and (out / "embedder.onnx").exists()
     # the learned model is a model like any other: merge takes it
     assert main(["merge", str(store), "--model", str(out), "-o", str(tmp_path / "merged"), "-q"]) == 0
+
+
+def test_contrast_learner_resumes_exactly(tmp_path):
+    """A run stopped after its second epoch and resumed ends where an uninterrupted run ends: the
+    proxies are rebuilt from the checkpointed memory, so nothing of the learner is lost."""
+    import pytest
+
+    from reid.utal.config import LearnConfig
+    from reid.utal.hooks import Hook, default_hooks
+    from reid.utal.trainer import UTALTrainer
+
+    store = write_reid_store(tmp_path / "s.h5", identities=5)
+    cfg = LearnConfig(learner="contrast", backbone="mobilenet_v2", pretrained="none", embed_dim=32, input_height=64,
+                      input_width=32, batch_size=24, epochs=4, workers=0)
+
+    class Stop(Hook):
+        def after_epoch(self, trainer, epoch, record):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    UTALTrainer(store, tmp_path / "ref", cfg, progress=False, log=lambda m: None).fit()
+    hooks = default_hooks()
+    with pytest.raises(KeyboardInterrupt):
+        UTALTrainer(store, tmp_path / "run", cfg, progress=False, log=lambda m: None,
+                    hooks=[*hooks[:3], Stop(), hooks[3]]).fit()
+    UTALTrainer(store, tmp_path / "run", cfg, resume=True, progress=False, log=lambda m: None).fit()
+
+    def last(out):
+        return [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines() if l.strip()][-1]
+
+    a, b = last(tmp_path / "ref"), last(tmp_path / "run")
+    assert a["epoch"] == b["epoch"] == 4
+    for key in ("intra", "inter", "eval_mAP", "pairs", "identities"):
+        assert a[key] == pytest.approx(b[key], rel=1e-5, abs=1e-7), key
