@@ -139,3 +139,11 @@ def test_contrast_learner_resumes_exactly(tmp_path):
     assert a["epoch"] == b["epoch"] == 4
     for key in ("intra", "inter", "eval_mAP", "pairs", "identities"):
         assert a[key] == pytest.approx(b[key], rel=1e-5, abs=1e-7), key
+
+
+def test_cpu_preset_gives_the_contrast_learner_its_longer_schedule():
+    from reid.utal.config import LearnConfig
+
+    assert LearnConfig.from_preset("cpu", learner="contrast").epochs == 40
+    assert LearnConfig.from_preset("cpu").epochs == 20
+    assert LearnConfig.from_preset("cpu", learner="contrast", epochs=5).epochs == 5  # flags win
