@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tracking.bytetrack.tracker import ByteTracker, ByteTrackParams
+from tracking.bytetrack.tracker import ByteTracker, ByteTrackParams, unit_rows
 
 
 @dataclass(frozen=True)
@@ -50,5 +50,4 @@ class BotSortTracker(ByteTracker):
     def _update_features(self, tracks: np.ndarray, emb: np.ndarray) -> None:
         assert self.features is not None
         m = self.p.feature_momentum
-        f = m * self.features[tracks] + (1 - m) * emb
-        self.features[tracks] = f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)
+        self.features[tracks] = unit_rows(m * self.features[tracks] + (1 - m) * emb)

@@ -15,7 +15,7 @@ import numpy as np
 
 from tracking.association import iou_matrix, min_cost_pairs
 from tracking.kalman import ScaledKalmanBank
-from tracking.tracker_api import FrameResult, no_result
+from tracking.tracker_api import FrameResult, TrackArrays, frame_input, lost_frames
 
 TRACKED, LOST = 0, 1
 
@@ -35,19 +35,15 @@ class ByteTrackParams:
     fuse_score: bool = True  # the detection score scales IoU in the first and unconfirmed stages
     motion: str = "xyah"  # Kalman state: DeepSORT's [cx, cy, aspect, h]
 
-    def lost_frames(self, fps: float | None) -> int:
-        """``lost_seconds`` in frames at ``fps`` (unset: the paper's 30 fps)."""
-        return max(1, int(round(self.lost_seconds * (fps if fps and fps > 0 else 30.0))))
 
-
-class ByteTracker:
+class ByteTracker(TrackArrays):
     def __init__(self, params: ByteTrackParams = ByteTrackParams(), fps: float | None = None):
         self.p = params
-        self.max_lost = params.lost_frames(fps)
+        self.max_lost = lost_frames(params.lost_seconds, fps)
         self.bank = ScaledKalmanBank(params.motion)
         self.ids = np.zeros(0, np.int64)
         self.state = np.zeros(0, np.int64)
-        self.activated = np.zeros(0, bool)
+        self.confirmed = np.zeros(0, bool)  # the paper's "activated": a second box confirmed it
         self.last_frame = np.zeros(0, np.int64)
         self.features: np.ndarray | None = None  # (n, D) smoothed appearance, when embeddings are given
         self._pred = np.zeros((0, 4))  # this frame's predicted boxes
@@ -69,10 +65,8 @@ class ByteTracker:
                embeddings: np.ndarray | None = None) -> FrameResult:
         p = self.p
         self.frame += 1
-        boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-        scores = np.ones(len(boxes)) if scores is None else np.asarray(scores, dtype=np.float64).reshape(-1)
-        scores = np.where(_usable(boxes), scores, -np.inf)  # a NaN or empty box takes part in nothing
-        emb = None if embeddings is None else _unit(np.asarray(embeddings, dtype=np.float32))
+        boxes, scores = frame_input(boxes, scores)
+        emb = None if embeddings is None else unit_rows(np.asarray(embeddings, dtype=np.float32))
         det_ids = np.full(len(boxes), -1, np.int64)
         self.bank.x[self.state == LOST, 7] = 0.0  # a lost track keeps its place and size, not its growth
         self.bank.predict()
@@ -94,24 +88,24 @@ class ByteTracker:
         high = np.flatnonzero(scores >= p.high_score)
         low = np.flatnonzero((scores < p.high_score) & (scores > p.low_score))
         # 1: confirmed tracks, tracked or lost, against the high boxes
-        stage(np.flatnonzero(self.activated), high,
+        stage(np.flatnonzero(self.confirmed), high,
               lambda t, d: self._cost(t, boxes[d], scores[d], _rows(emb, d)), p.first_max_cost)
         # 2: tracks that were tracked until now against the low boxes, on IoU alone
-        was_tracked = np.flatnonzero(self.activated & ~matched & (self.state == TRACKED))
+        was_tracked = np.flatnonzero(self.confirmed & ~matched & (self.state == TRACKED))
         stage(was_tracked, low, lambda t, d: self._iou_cost(t, boxes[d], scores[d], False), p.second_max_cost)
-        self.state[self.activated & ~matched] = LOST
+        self.state[self.confirmed & ~matched] = LOST
         # 3: last frame's new tracks against the high boxes left; unmatched ones were noise
-        unconfirmed = ~self.activated
+        unconfirmed = ~self.confirmed
         left_high = high[free[high]]
         confirmed_now = stage(np.flatnonzero(unconfirmed), left_high,
                               lambda t, d: self._cost(t, boxes[d], scores[d], _rows(emb, d)), p.unconfirmed_max_cost)
-        self.activated[confirmed_now] = True
+        self.confirmed[confirmed_now] = True
         dead = (unconfirmed & ~matched) | ((self.state == LOST) & (self.frame - self.last_frame > self.max_lost))
 
         # reported: confirmed tracks with a box this frame
-        report = self.activated & matched
+        report = self.confirmed & matched
         result = FrameResult(self.ids[report].copy(), self.bank.boxes(report), det_ids,
-                             self.ids[dead].tolist(), self.activated[dead].tolist())
+                             self.ids[dead].tolist(), self.confirmed[dead].tolist())
         self._keep(~dead)
 
         # 4: new tracks from confident boxes nobody took (confirmed at once on the first frame)
@@ -119,7 +113,7 @@ class ByteTracker:
         if len(new):
             self._add(new, boxes, emb, det_ids)
             if self.frame == 1:
-                self.activated[-len(new):] = True
+                self.confirmed[-len(new):] = True
                 fresh = np.arange(self.live - len(new), self.live)
                 result.ids = np.concatenate([result.ids, self.ids[fresh]])
                 result.boxes = np.concatenate([result.boxes, self.bank.boxes(fresh)])
@@ -148,7 +142,7 @@ class ByteTracker:
         self._next_id += n
         self.ids = np.concatenate([self.ids, new_ids])
         self.state = np.concatenate([self.state, np.full(n, TRACKED)])
-        self.activated = np.concatenate([self.activated, np.zeros(n, bool)])
+        self.confirmed = np.concatenate([self.confirmed, np.zeros(n, bool)])
         self.last_frame = np.concatenate([self.last_frame, np.full(n, self.frame)])
         if emb is not None:
             if self.features is None:
@@ -160,34 +154,15 @@ class ByteTracker:
 
     def _keep(self, mask: np.ndarray) -> None:
         self.bank.keep(mask)
-        for name in ("ids", "state", "activated", "last_frame"):
+        for name in ("ids", "state", "confirmed", "last_frame"):
             setattr(self, name, getattr(self, name)[mask])
         if self.features is not None:
             self.features = self.features[mask]
 
-    # -------------------------------------------------------------------- the common rest
-    @property
-    def live(self) -> int:
-        return len(self.ids)
 
-    def idle(self, frames: int) -> None:
-        if len(self.ids):
-            raise ValueError("idle() is only exact while no track is alive")
-        self.frame += frames
-
-    def finish(self) -> FrameResult:
-        result = no_result(self.ids.tolist(), self.activated.tolist())
-        self._keep(np.zeros(len(self.ids), bool))
-        return result
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
+def unit_rows(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
 def _rows(x: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
     return None if x is None else x[rows]
-
-
-def _usable(boxes: np.ndarray) -> np.ndarray:
-    return np.isfinite(boxes).all(1) & (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])

@@ -22,7 +22,7 @@ import numpy as np
 
 from tracking.association import iou_matrix, min_cost_pairs
 from tracking.kalman import KalmanBoxBank, xyxy_to_z
-from tracking.tracker_api import FrameResult, no_result
+from tracking.tracker_api import FrameResult, TrackArrays, frame_input, lost_frames
 
 
 @dataclass(frozen=True)
@@ -36,14 +36,11 @@ class OCSortParams:
     delta_t: int = 3  # frames between the two observations that give a track's direction
     inertia: float = 0.2  # weight of the direction agreement in the first round
 
-    def lost_frames(self, fps: float | None) -> int:
-        return max(1, int(round(self.lost_seconds * (fps if fps and fps > 0 else 30.0))))
 
-
-class OCSortTracker:
+class OCSortTracker(TrackArrays):
     def __init__(self, params: OCSortParams = OCSortParams(), fps: float | None = None):
         self.p = params
-        self.max_age = params.lost_frames(fps)
+        self.max_age = lost_frames(params.lost_seconds, fps)
         self.bank = KalmanBoxBank()
         k = params.delta_t + 1
         self.ids = np.zeros(0, np.int64)
@@ -134,9 +131,7 @@ class OCSortTracker:
         """OC-SORT uses no appearance; ``embeddings`` is accepted for the common interface."""
         p = self.p
         self.frame += 1
-        boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-        scores = np.ones(len(boxes)) if scores is None else np.asarray(scores, dtype=np.float64).reshape(-1)
-        scores = np.where(_usable(boxes), scores, -np.inf)  # a NaN or empty box takes part in nothing
+        boxes, scores = frame_input(boxes, scores)
         det_ids = np.full(len(boxes), -1, np.int64)
         pred = self.bank.predict()
         ok = np.isfinite(pred).all(1)
@@ -204,26 +199,9 @@ class OCSortTracker:
         for name in self._FIELDS:
             setattr(self, name, getattr(self, name)[mask])
 
-    @property
-    def live(self) -> int:
-        return len(self.ids)
-
-    def idle(self, frames: int) -> None:
-        if len(self.ids):
-            raise ValueError("idle() is only exact while no track is alive")
-        self.frame += frames
-
-    def finish(self) -> FrameResult:
-        result = no_result(self.ids.tolist(), self.confirmed.tolist())
-        self._keep(np.zeros(len(self.ids), bool))
-        return result
-
 
 def _centres(boxes: np.ndarray) -> np.ndarray:
     """(n, 2) box centres as (y, x): OC-SORT measures directions as (dy, dx)."""
     b = np.asarray(boxes).reshape(-1, 4)
     return np.stack([(b[:, 1] + b[:, 3]) / 2, (b[:, 0] + b[:, 2]) / 2], axis=1)
 
-
-def _usable(boxes: np.ndarray) -> np.ndarray:
-    return np.isfinite(boxes).all(1) & (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])

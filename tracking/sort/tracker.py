@@ -10,11 +10,11 @@ import numpy as np
 
 from tracking.association import associate
 from tracking.kalman import KalmanBoxBank
-from tracking.tracker_api import FrameResult
+from tracking.tracker_api import FrameResult, TrackArrays
 from tracking.tracker_config import TrackerConfig
 
 
-class SortTracker:
+class SortTracker(TrackArrays):
     def __init__(self, config: TrackerConfig = TrackerConfig()):
         self.cfg = config.validate()
         self.bank = KalmanBoxBank()
@@ -23,7 +23,7 @@ class SortTracker:
         self.hit_streak = np.zeros(0, np.int64)
         self.since_update = np.zeros(0, np.int64)
         self.confirmed = np.zeros(0, bool)  # ever reported: tracklets are built from these only
-        self.frame_count = 0
+        self.frame = 0
         self._next_id = 1
 
     def update(self, boxes: np.ndarray, scores: np.ndarray | None = None,
@@ -31,7 +31,7 @@ class SortTracker:
         """One frame's detections (n, 4) xyxy -> reported tracks. Call once per frame, with an empty
         array on frames without detections, so ages advance."""
         cfg = self.cfg
-        self.frame_count += 1
+        self.frame += 1
         boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
         pred = self.bank.predict()
         valid = np.isfinite(pred).all(axis=1)
@@ -61,7 +61,7 @@ class SortTracker:
             self.confirmed = np.concatenate([self.confirmed, np.zeros(len(new), bool)])
             det_ids[new] = new_ids
         report = (self.since_update < 1) & (
-            (self.hit_streak >= cfg.min_hits) | (self.frame_count <= cfg.min_hits)
+            (self.hit_streak >= cfg.min_hits) | (self.frame <= cfg.min_hits)
         )
         self.confirmed |= report
         result = FrameResult(self.ids[report].copy(), self.bank.boxes()[report], det_ids)
@@ -70,25 +70,6 @@ class SortTracker:
             result.ended = self.ids[dead].tolist()
             result.ended_confirmed = self.confirmed[dead].tolist()
             self._keep(~dead)
-        return result
-
-    @property
-    def live(self) -> int:
-        """Tracks alive now (confirmed or not)."""
-        return len(self.ids)
-
-    def idle(self, frames: int) -> None:
-        """``frames`` frames without detections while no track is alive: only the clock moves (the
-        same state ``frames`` empty `update` calls would leave)."""
-        if len(self.ids):
-            raise ValueError("idle() is only exact while no track is alive")
-        self.frame_count += frames
-
-    def finish(self) -> FrameResult:
-        """End every live track (the video is over)."""
-        result = FrameResult(np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0, np.int64),
-                             self.ids.tolist(), self.confirmed.tolist())
-        self._keep(np.zeros(len(self.ids), bool))
         return result
 
     def _keep(self, mask: np.ndarray) -> None:
