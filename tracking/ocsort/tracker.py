@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tracking.association import iou_matrix, min_cost_pairs
-from tracking.kalman import KalmanBoxBank, xyxy_to_z
+from tracking.kalman import KalmanBoxBank
 from tracking.tracker_api import FrameResult, TrackArrays, frame_input, lost_frames
 
 
@@ -105,25 +105,17 @@ class OCSortTracker(TrackArrays):
     def _reupdate(self, t: int, box: np.ndarray, gap: int) -> None:
         """ORU: back to the state at the last observation, then predict and update along the straight
         path (centre, width, height) from that observation to ``box`` over the ``gap`` frames."""
-        m = self.bank.m
-        x, P = self.saved_x[t].copy(), self.saved_P[t].copy()
-        z0, z1 = xyxy_to_z(self.last_obs[t])[0], xyxy_to_z(box)[0]
-        wh0 = np.array([np.sqrt(z0[2] * z0[3]), np.sqrt(z0[2] / z0[3])])
-        wh1 = np.array([np.sqrt(z1[2] * z1[3]), np.sqrt(z1[2] / z1[3])])
+        path = KalmanBoxBank(self.bank.m)  # the same filter, run on this one track alone
+        path.x, path.P = self.saved_x[t:t + 1].copy(), self.saved_P[t:t + 1].copy()
+        start, end = self.last_obs[t], np.asarray(box, dtype=np.float64)
+        c0, c1 = (start[:2] + start[2:]) / 2, (end[:2] + end[2:]) / 2
+        wh0, wh1 = start[2:] - start[:2], end[2:] - end[:2]
         for i in range(1, gap + 1):
             f = i / gap
-            c = z0[:2] + (z1[:2] - z0[:2]) * f
-            w, h = wh0 + (wh1 - wh0) * f
-            z = np.array([c[0], c[1], w * h, w / h])
-            if x[6] + x[2] <= 0:
-                x[6] = 0.0
-            x, P = m.F @ x, m.F @ P @ m.F.T + m.Q
-            S = m.H @ P @ m.H.T + m.R
-            K = P @ m.H.T @ np.linalg.inv(S)
-            x = x + K @ (z - m.H @ x)
-            I_KH = np.eye(7) - K @ m.H
-            P = I_KH @ P @ I_KH.T + K @ m.R @ K.T
-        self.bank.x[t], self.bank.P[t] = x, P
+            c, wh = c0 + (c1 - c0) * f, wh0 + (wh1 - wh0) * f
+            path.predict()
+            path.update(np.array([0]), np.concatenate([c - wh / 2, c + wh / 2])[None])
+        self.bank.x[t], self.bank.P[t] = path.x[0], path.P[0]
 
     # --------------------------------------------------------------------------- one frame
     def update(self, boxes: np.ndarray, scores: np.ndarray | None = None,
