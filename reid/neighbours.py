@@ -66,6 +66,15 @@ def topk_neighbours(x: torch.Tensor, k: int, y: torch.Tensor | None = None, excl
     return best_d, best_i
 
 
+def mutual(nn: torch.Tensor) -> torch.Tensor:
+    """(n, k) bool: whether each neighbour ``nn[i, j]`` (an index, -1 for none) also has ``i`` among
+    its own neighbours (reciprocal k-NN; ``nn`` is a full search's neighbour table)."""
+    safe = nn.clamp_min(0)
+    back = nn[safe.flatten()].view(*nn.shape, -1)  # the neighbours' neighbours
+    me = torch.arange(len(nn), device=nn.device).view(-1, 1, 1)
+    return (back == me).any(-1) & (nn >= 0)
+
+
 def affinity(memory: torch.Tensor, K: int) -> tuple[torch.Tensor, torch.Tensor, float]:
     """UTAL Eq. 4, shared by the soft labels and merge: sparse affinity of one camera's memory rows,
     as (indices (M, K+1), A values (M, K+1), sigma^2). Column 0 is the tracklet itself (A = 1)."""

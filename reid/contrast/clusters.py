@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from reid.association.union_find import TimedUnionFind
-from reid.neighbours import topk_neighbours
+from reid.neighbours import mutual, topk_neighbours
 
 
 def camera_timeline(camera_of: np.ndarray, first: np.ndarray, last: np.ndarray, time_known: bool
@@ -49,10 +49,7 @@ def mutual_pairs(features: torch.Tensor, camera_of: torch.Tensor, k: int, across
         empty = np.zeros(0, np.int64)
         return empty, empty, np.zeros(0, np.float32)
     rows = torch.arange(n, device=nn.device).unsqueeze(1).expand_as(nn)
-    ok = nn >= 0
-    back = nn.clamp_min(0)[nn.clamp_min(0)]  # (n, k, k): the neighbours' neighbours
-    mutual = ok & (back == rows.unsqueeze(-1)).any(-1)
-    keep = mutual & (rows < nn)
+    keep = mutual(nn) & (rows < nn)
     return rows[keep].cpu().numpy(), nn[keep].cpu().numpy(), d[keep].cpu().numpy()
 
 

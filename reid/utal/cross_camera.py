@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from reid.neighbours import topk_neighbours
+from reid.neighbours import mutual, topk_neighbours
 from reid.utal.config import MODES
 
 
@@ -31,11 +31,7 @@ def cross_camera_matches(memory: torch.Tensor, camera_of: torch.Tensor, mode: st
     if mode == "one_way":
         return nn.cpu()
     # reciprocity: i must be among the neighbours of each of its neighbours
-    safe = nn.clamp_min(0)
-    back = nn[safe.flatten()].view(N, kk, -1)  # neighbours of neighbours
-    me = torch.arange(N, device=nn.device).view(N, 1, 1)
-    ok = (back == me).any(-1) & (nn >= 0)
-    return torch.where(ok, nn, torch.full_like(nn, -1)).cpu()
+    return torch.where(mutual(nn), nn, torch.full_like(nn, -1)).cpu()
 
 
 def pair_stats(matches: torch.Tensor, gt: torch.Tensor | None) -> dict:
