@@ -115,6 +115,15 @@ def lost_time_sweep(dets: MotRows, gt: MotRows) -> None:
             print(f"{name:<12}{lost:>6}" + "".join(f"{c:>16}" for c in cells), flush=True)
 
 
+def _peer_run(make: Callable, inputs: list, tracks_of: Callable) -> Run:
+    """A peer's whole sequence as MOT rows: a fresh tracker from ``make``, one update per prebuilt
+    frame input; ``tracks_of(tracker, input)`` gives the frame's (id, box) pairs."""
+    def run() -> MotRows:
+        tr = make()
+        return _rows([(t, tid, *box) for t, d in enumerate(inputs) for tid, box in tracks_of(tr, d)])
+    return run
+
+
 def roboflow_runs(dets: MotRows) -> dict[str, Run]:
     """roboflow `trackers` at their defaults (BoT-SORT without camera-motion compensation)."""
     try:
@@ -122,27 +131,20 @@ def roboflow_runs(dets: MotRows) -> dict[str, Run]:
         import trackers
     except ImportError:
         return {}
-    frames = int(dets.frame.max()) + 1
     by = dets.by_frame()
     inputs = [sv.Detections(xyxy=dets.boxes[by[t]], confidence=dets.score[by[t]],
                             class_id=np.zeros(len(by[t]), int)) if t in by else sv.Detections.empty()
-              for t in range(frames)]
+              for t in range(int(dets.frame.max()) + 1)]
 
-    def runner(make) -> Run:
-        def run() -> MotRows:
-            tr, out = make(), []
-            for t, d in enumerate(inputs):
-                r = tr.update(d)
-                for box, tid in zip(r.xyxy, r.tracker_id):
-                    if tid >= 0:
-                        out.append((t, tid, *box))
-            return _rows(out)
-        return run
+    def tracks_of(tr, d):
+        r = tr.update(d)
+        return [(tid, box) for box, tid in zip(r.xyxy, r.tracker_id) if tid >= 0]
 
-    return {"roboflow trackers SORT": runner(trackers.SORTTracker),
-            "roboflow trackers ByteTrack": runner(trackers.ByteTrackTracker),
-            "roboflow trackers OC-SORT": runner(trackers.OCSORTTracker),
-            "roboflow trackers BoT-SORT": runner(lambda: trackers.BoTSORTTracker(enable_cmc=False))}
+    return {"roboflow trackers SORT": _peer_run(trackers.SORTTracker, inputs, tracks_of),
+            "roboflow trackers ByteTrack": _peer_run(trackers.ByteTrackTracker, inputs, tracks_of),
+            "roboflow trackers OC-SORT": _peer_run(trackers.OCSORTTracker, inputs, tracks_of),
+            "roboflow trackers BoT-SORT": _peer_run(lambda: trackers.BoTSORTTracker(enable_cmc=False), inputs,
+                                                    tracks_of)}
 
 
 def boxmot_runs(dets: MotRows) -> dict[str, Run]:
@@ -151,24 +153,18 @@ def boxmot_runs(dets: MotRows) -> dict[str, Run]:
         import boxmot
     except ImportError:
         return {}
-    frames = int(dets.frame.max()) + 1
     by = dets.by_frame()
     inputs = [np.column_stack([dets.boxes[by[t]], dets.score[by[t]], np.zeros(len(by[t]))]) if t in by
-              else np.zeros((0, 6)) for t in range(frames)]
+              else np.zeros((0, 6)) for t in range(int(dets.frame.max()) + 1)]
     img = np.zeros((*FRAME_HW, 3), np.uint8)
 
-    def runner(make) -> Run:
-        def run() -> MotRows:
-            tr, out = make(), []
-            for t, d in enumerate(inputs):
-                for row in tr.update(d, img):
-                    out.append((t, int(row[4]), *row[:4]))
-            return _rows(out)
-        return run
+    def tracks_of(tr, d):
+        return [(int(row[4]), row[:4]) for row in tr.update(d, img)]
 
-    return {"BoxMOT ByteTrack": runner(boxmot.ByteTrack),
-            "BoxMOT OcSort": runner(boxmot.OcSort),
-            "BoxMOT BotSort": runner(lambda: boxmot.BotSort(use_embeddings=False, use_cmc=False, reid_weights=None))}
+    return {"BoxMOT ByteTrack": _peer_run(boxmot.ByteTrack, inputs, tracks_of),
+            "BoxMOT OcSort": _peer_run(boxmot.OcSort, inputs, tracks_of),
+            "BoxMOT BotSort": _peer_run(lambda: boxmot.BotSort(use_embeddings=False, use_cmc=False, reid_weights=None),
+                                        inputs, tracks_of)}
 
 
 def best_fps(fn: Run, frames: int, repeat: int) -> tuple[float, MotRows]:
