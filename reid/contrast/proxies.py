@@ -11,6 +11,7 @@ deciding who is near). Written from the paper; proxies move with the momentum th
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,9 +44,10 @@ class CameraProxies:
         return CameraProxies(self.features.to(device), self.cluster.to(device), self.camera.to(device),
                              self.of_tracklet.to(device), self.momentum)
 
-    @property
+    @functools.cached_property
     def multi_camera(self) -> torch.Tensor:
-        """(P,) whether the proxy's identity has proxies in two or more cameras."""
+        """(P,) whether the proxy's identity has proxies in two or more cameras (fixed for the epoch:
+        worked out once, not at every batch's inter-camera loss)."""
         counts = torch.bincount(self.cluster, minlength=int(self.cluster.max().item()) + 1 if len(self.cluster) else 0)
         return counts[self.cluster] > 1
 
