@@ -29,10 +29,14 @@ def _argv(kind: str, w: World, planted, out) -> list:
                 "-q"]
     if kind == "learn --pretrained":
         return ["learn", w.store, "-o", out, *FAST[:1], "mobilenet_v2", "--pretrained", model, *FAST[4:]]
+    if kind == "extract --reid-model":  # the tracker's appearance model is read before any video
+        return ["extract", "--videos", w.videos, "--detector", "file", "--detections", w.root / "dets", "-o",
+                out.parent / "t.h5", "--reid-model", planted, "-q"]
     raise AssertionError(kind)
 
 
-KINDS = ["merge", "match", "evaluate", "merge --baseline auto", "baseline FILE", "learn --pretrained"]
+KINDS = ["merge", "match", "evaluate", "merge --baseline auto", "baseline FILE", "learn --pretrained",
+         "extract --reid-model"]
 
 
 @pytest.mark.parametrize("fmt", ["pickle", "zip"])
