@@ -1,14 +1,23 @@
-"""`pipeline evaluate-mot`: CLEAR MOT and identity metrics of a MOT result against ground truth."""
+"""`pipeline evaluate-mot`: CLEAR MOT, identity and HOTA metrics of a MOT result against ground
+truth; for a folder of cameras also the multi-camera scores (one identity matching over all)."""
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
+
+KEYS = ["mota", "idf1", "idp", "idr", "hota", "deta", "assa", "id_switches", "fragmentations", "precision",
+        "recall", "mostly_tracked", "mostly_lost", "gt_identities"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("evaluate-mot", help="MOTA/IDF1 of a MOT result against ground truth")
-    p.add_argument("--gt", required=True, help="MOTChallenge gt.txt")
-    p.add_argument("--result", required=True, help="tracker output in MOT text")
+    p = sub.add_parser("evaluate-mot", help="MOTA/IDF1/HOTA of a MOT result against ground truth",
+                       description="A result file against a gt.txt, or a folder of per-camera results "
+                       "(<camera>.txt, ids global across cameras) against a folder of per-camera ground "
+                       "truth (<camera>.txt, <camera>/gt.txt or <camera>/gt/gt.txt): each camera, and all "
+                       "cameras as one sequence (multi-camera IDF1/IDP/IDR and HOTA).")
+    p.add_argument("--gt", required=True, help="MOTChallenge gt.txt, or a folder of them per camera")
+    p.add_argument("--result", required=True, help="tracker output in MOT text, or a folder of <camera>.txt")
     p.add_argument("--iou", type=float, default=0.5, help="match threshold (default 0.5)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
@@ -18,17 +27,40 @@ def run(args: argparse.Namespace) -> int:
     return print_mot_scores(args.gt, args.result, args.iou, args.json)
 
 
+def multi_camera_scores(gt_dir: str | Path, result_dir: str | Path, iou: float = 0.5):
+    """Every ``<camera>.txt`` of ``result_dir`` against that camera's ground truth in ``gt_dir``."""
+    from detection.file_detector import find_det_file
+    from detection.mot_text import read_mot
+    from tracking.mot_metrics import evaluate_multi_camera
+    from tracklet_reid.errors import InputError
+
+    # extract --mot-out writes <camera>.det.txt beside each <camera>.txt: those are detections
+    files = sorted(f for f in Path(result_dir).glob("*.txt") if not f.name.endswith(".det.txt"))
+    if not files:
+        raise InputError(f"{result_dir}: no <camera>.txt result file in it")
+    gts = {f.stem: read_mot(find_det_file(Path(gt_dir), f.stem, "gt")) for f in files}
+    return evaluate_multi_camera(gts, {f.stem: read_mot(f) for f in files}, iou)
+
+
 def print_mot_scores(gt_path: str, result_path: str, iou: float, as_json: bool) -> int:
     from detection.mot_text import read_mot
     from pipeline.table import format_table
     from tracking.mot_metrics import evaluate_mot
+    from tracklet_reid.errors import InputError
 
-    s = evaluate_mot(read_mot(gt_path), read_mot(result_path), iou)
-    d = s.as_dict()
+    if Path(gt_path).is_dir() != Path(result_path).is_dir():
+        raise InputError(f"--gt {gt_path} and --result {result_path}: give two files or two folders")
+    if Path(result_path).is_dir():
+        m = multi_camera_scores(gt_path, result_path, iou)
+        named = {**{c: s.as_dict() for c, s in m.cameras.items()}, "all cameras": m.overall.as_dict()}
+        if as_json:
+            print(json.dumps({"cameras": named, "multi_camera": named.pop("all cameras")}, indent=2))
+        else:
+            print(format_table(["camera", *KEYS], [[c, *[d[k] for k in KEYS]] for c, d in named.items()]))
+        return 0
+    d = evaluate_mot(read_mot(gt_path), read_mot(result_path), iou).as_dict()
     if as_json:
         print(json.dumps(d, indent=2))
     else:
-        keys = ["mota", "idf1", "hota", "deta", "assa", "id_switches", "fragmentations", "precision", "recall",
-                "mostly_tracked", "mostly_lost", "gt_identities"]
-        print(format_table(keys, [[d[k] for k in keys]]))
+        print(format_table(KEYS, [[d[k] for k in KEYS]]))
     return 0

@@ -52,7 +52,7 @@ def add_config_flags(parser: argparse._ActionsContainer, cls: type, prefix: str 
             continue
         names = [f"--{_flag_name(f)}", *meta.get("aliases", ())]
         dest = prefix + f.name
-        text = meta["help"]
+        text = meta["help"].replace("%", "%%")  # argparse formats help with %
         if meta.get("pair"):
             other = getattr(inst, meta["pair"])
             parser.add_argument(*names, dest=dest, default=argparse.SUPPRESS, metavar="HEIGHTxWIDTH",

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from reid.embedding import TrackletFeatures
 
 # what match writes into its folder: an input found at one of these is refused, never replaced
-WRITES = ("ranked.csv", "global_ids.csv", "match.json", "mot", "report.html")
+WRITES = ("ranked.csv", "global_ids.csv", "match.json", "mot", "report.html", "identities.png")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "tracklets that overlap in time (camera clocks taken as synchronised).")
     add_common(p)
     add_config_flags(p.add_argument_group("match (and the merge that seeds it)"), MatchConfig)
+    p.add_argument("--gt", help="folder of per-camera MOT ground truth with global ids: multi-camera IDF1/HOTA "
+                   "of the tracker output before (every track its own person) and after")
     p.set_defaults(func=run)
 
 
@@ -35,29 +37,39 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_config(MatchConfig, None, overrides(args, MatchConfig))
     emb = load_config(EmbedConfig, None, overrides(args, EmbedConfig))
-    run_match(args.store, args.model, args.out, cfg, emb, args.mot, baseline_spec(args), args.quiet)
+    run_match(args.store, args.model, args.out, cfg, emb, args.mot, baseline_spec(args), args.quiet, args.gt)
     return 0
 
 
-def run_match(store: str, model: str, out: str, cfg: MatchConfig = MatchConfig(), emb: EmbedConfig = EmbedConfig(),
-              mot_dir: str | None = None, baseline: str | None = None, quiet: bool = False) -> dict:
-    """Match, score against ground truth where the store has it, write ranked.csv, global_ids.csv,
-    match.json, mot/ and report.html into ``out``; returns the report's dict."""
+# noqa reason: as run_merge: the store, model, output folder, two configs and the files to score against
+def run_match(store: str, model: str, out: str,  # noqa: PLR0913
+              cfg: MatchConfig = MatchConfig(), emb: EmbedConfig = EmbedConfig(), mot_dir: str | None = None,
+              baseline: str | None = None, quiet: bool = False,
+              gt_dir: str | None = None) -> dict:
+    """Match, score against ground truth where the store has it (and multi-camera tracking scores
+    against ``gt_dir``), write ranked.csv, global_ids.csv, match.json, mot/ and report.html into
+    ``out``; returns the report's dict."""
     from pipeline.association_args import check_mot_flags, embed_for_association
     from tracklet_reid.output_paths import output_folder
 
     cfg.validate()
-    check_mot_flags(mot_dir)
-    with output_folder(out, {"store": store, "--mot": mot_dir}, WRITES) as out_p:
+    check_mot_flags(mot_dir, gt_dir)
+    with output_folder(out, {"store": store, "--mot": mot_dir, "--gt": gt_dir}, WRITES) as out_p:
         tf = embed_for_association(store, model, emb, mot_dir, quiet)
-        return _match(tf, out_p, cfg, emb, mot_dir, baseline, quiet)
+        return _match(tf, out_p, cfg, emb, mot_dir, gt_dir, baseline, quiet)
 
 
 # noqa reason: run_match's inputs, after the output folder and the features are ready
 def _match(tf: TrackletFeatures, out_p: Path, cfg: MatchConfig, emb: EmbedConfig,  # noqa: PLR0913
-           mot_dir: str | None, baseline: str | None, quiet: bool) -> dict:
+           mot_dir: str | None, gt_dir: str | None, baseline: str | None, quiet: bool) -> dict:
     from pipeline.association_args import embed_baseline
-    from pipeline.outputs import write_tracklet_table, write_tracks_mot
+    from pipeline.outputs import (
+        labelled_tracks,
+        multi_camera_scores,
+        track_identities,
+        write_tracklet_table,
+        write_tracks_mot,
+    )
     from reid.association.network import match_cameras
     from reid.eval.association import identity_scores
     from tracklet_reid.errors import InputError
@@ -73,6 +85,11 @@ def _match(tf: TrackletFeatures, out_p: Path, cfg: MatchConfig, emb: EmbedConfig
     if btf is not None:
         bids = match_cameras(btf.features, idx, cfg, btf.across)
         result["baseline"] = {"model": btf.model, **bids.stats, **identity_scores(idx, bids.labels, btf.across)}
+    if gt_dir and mot_dir:
+        result["tracks"] = {"multi_camera": multi_camera_scores(gt_dir, track_identities(mot_dir, idx.cameras))}
+        result["multi_camera"] = multi_camera_scores(gt_dir, labelled_tracks(tf, ids.labels, mot_dir))
+        if btf is not None:
+            result["baseline"]["multi_camera"] = multi_camera_scores(gt_dir, labelled_tracks(tf, bids.labels, mot_dir))
     ranked = ids.ranked
     with open(out_p / "ranked.csv", "w", newline="") as fh:
         w = csv.writer(fh)
@@ -101,6 +118,29 @@ def print_match(result: dict) -> None:
         rows.append([result["baseline"]["model"], *[result["baseline"].get(k) for k in keys]])
     print(format_table(["features", "global ids", "mutual links", "made", "refused (time)", "Rank-1", "mAP",
                         "precision", "recall"], rows))
+    if "multi_camera" in result:
+        print_multi_camera(result)
+
+
+def multi_camera_rows(result: dict) -> list[list]:
+    """Rows of the multi-camera tracking table: the tracks as extracted, then each model's match."""
+    from pipeline.outputs import MULTI_CAMERA_KEYS
+
+    rows = [["tracks (no match)", *[result["tracks"]["multi_camera"][k] for k in MULTI_CAMERA_KEYS]],
+            [result["model"], *[result["multi_camera"][k] for k in MULTI_CAMERA_KEYS]]]
+    if "multi_camera" in result.get("baseline", {}):
+        rows.append([result["baseline"]["model"], *[result["baseline"]["multi_camera"][k] for k in MULTI_CAMERA_KEYS]])
+    return rows
+
+
+MULTI_CAMERA_HEADERS = ["global ids from", "MC IDF1", "IDP", "IDR", "MC HOTA", "DetA", "AssA", "MOTA", "ID switches"]
+
+
+def print_multi_camera(result: dict) -> None:
+    from pipeline.table import format_table
+
+    print("multi-camera tracking (all cameras as one sequence, one identity matching over them):")
+    print(format_table(MULTI_CAMERA_HEADERS, multi_camera_rows(result)))
 
 
 def _page(tf, ids, result: dict, out: Path) -> Path:
@@ -118,6 +158,10 @@ def _page(tf, ids, result: dict, out: Path) -> Path:
         rows.append([b["model"], b.get("global_identities"), b.get("rank1"), b.get("mAP"),
                      b.get("cross_camera_precision"), b.get("cross_camera_recall")])
     rep.table(["features", "global identities", "Rank-1", "mAP", "pair precision", "pair recall"], rows)
+    if "multi_camera" in result:
+        rep.heading("Multi-camera tracking against the ground truth (all cameras as one sequence)")
+        rep.table(MULTI_CAMERA_HEADERS, multi_camera_rows(result))
+    _identity_sheet(tf, labels, rep, out)
     rep.heading("Queries and their top matches in other cameras (green = same person, red = not)")
     rng = np.random.default_rng(0)
     labelled = np.flatnonzero(idx.gt >= 0)
@@ -132,3 +176,42 @@ def _page(tf, ids, result: dict, out: Path) -> Path:
                                 title=f"{idx.cameras[idx.camera_of[j]]} tracklet {idx.local_of[j]} d={d:.3f}"))
         rep.images(tags, f"{idx.cameras[idx.camera_of[g]]} tracklet {idx.local_of[g]} (global id {labels[g] + 1})")
     return rep.write(out / "report.html")
+
+
+def _identity_sheet(tf, labels, rep, out: Path, most: int = 40) -> None:
+    """One row per global identity seen by two or more cameras: its tracklets in time order, each
+    captioned with its camera, on the page and in identities.png (border: green = same person as
+    the identity's majority, red = not, grey = unknown)."""
+    import cv2
+    import numpy as np
+
+    from pipeline.outputs import GREEN, RED, framed, thumb
+    from pipeline.report import img_tag
+
+    idx = tf.index
+    multi = [g for g in np.unique(labels) if len(np.unique(idx.camera_of[labels == g])) >= 2]
+    rep.heading(f"Global identities seen by two or more cameras: {len(multi)}"
+                + (f" (the first {most})" if len(multi) > most else ""))
+    rows = []
+    for g in multi[:most]:
+        members = np.flatnonzero(labels == g)
+        members = members[np.lexsort((idx.camera_of[members], idx.first_frame[members]))][:12]
+        known = idx.gt[members][idx.gt[members] >= 0]
+        major = np.bincount(known).argmax() if len(known) else -1
+        imgs = []
+        for m in members:
+            col = None if idx.gt[m] < 0 or major < 0 else (GREEN if idx.gt[m] == major else RED)
+            im = framed(thumb(tf, int(m)), col)
+            name = idx.cameras[idx.camera_of[m]][:12]
+            (tw, _), _ = cv2.getTextSize(name, cv2.FONT_HERSHEY_PLAIN, 0.8, 1)
+            im = cv2.copyMakeBorder(im, 14, 0, 0, max(tw + 4 - im.shape[1], 0) + 2, cv2.BORDER_CONSTANT,
+                                    value=(255, 255, 255))
+            cv2.putText(im, name, (2, 11), cv2.FONT_HERSHEY_PLAIN, 0.8, (0, 0, 0), 1)
+            imgs.append(im)
+        rep.images([img_tag(i) for i in imgs], f"global id {g + 1}: " + ", ".join(
+            f"{idx.cameras[idx.camera_of[m]]} frames {idx.first_frame[m]}-{idx.last_frame[m]}" for m in members))
+        rows.append(np.hstack(imgs))
+    if rows:
+        width = max(r.shape[1] for r in rows)
+        sheet = np.vstack([np.pad(r, ((2, 2), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows])
+        cv2.imwrite(str(out / "identities.png"), sheet[:, :, ::-1])

@@ -23,6 +23,9 @@ class TrackletIndex:
     gt: np.ndarray  # (N,) ground-truth identity or -1 (evaluation only)
     first_frame: np.ndarray
     last_frame: np.ndarray
+    # whether frame numbers are video time (tracklets of one camera with overlapping spans were seen
+    # at once); False for imported benchmarks, whose frame numbers restart in every tracklet
+    frames_are_time: bool = True
 
     @property
     def num_tracklets(self) -> int:
@@ -65,7 +68,9 @@ class TrackletIndex:
             raise InputError(f"{store.path}: the complete cameras hold no tracklet")
         empty = np.zeros(0, np.int64)
         cat = [np.concatenate(col) for col in zip(*rows)] if rows else [empty] * 7
-        return cls(cams, slices, *(np.asarray(a, dtype=np.int64) for a in cat))
+        camera_of, local_of, crop_start, crop_count, gt, first, last = (np.asarray(a, dtype=np.int64) for a in cat)
+        return cls(cams, slices, camera_of, local_of, crop_start, crop_count, gt, first, last,
+                   frames_are_time=store.frames_are_time)
 
 
 def training_tracklets(split: dict | None = None):

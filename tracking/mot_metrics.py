@@ -49,17 +49,65 @@ def _remap(ids: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def evaluate_mot(gt: MotRows, result: MotRows, iou_threshold: float = 0.5) -> MotScores:
-    from trackeval.metrics import CLEAR, HOTA, Identity
-
-    gt = gt.select(gt.score != 0)
-    g_ids, n_gid = _remap(gt.ids)
-    t_ids, n_tid = _remap(result.ids)
+    """One camera's result against its ground truth."""
     if not 0 < iou_threshold <= 1:
         raise InputError(f"IoU threshold {iou_threshold}: must be in (0, 1]")
+    return _score(_sequence(gt.select(gt.score != 0), result), iou_threshold)
+
+
+@dataclass
+class MultiCameraScores:
+    """Every camera scored alone, and all cameras as one sequence (``overall``)."""
+
+    overall: MotScores
+    cameras: dict[str, MotScores]
+
+
+def evaluate_multi_camera(gts: dict[str, MotRows], results: dict[str, MotRows],
+                          iou_threshold: float = 0.5) -> MultiCameraScores:
+    """Multi-camera IDF1/IDP/IDR and HOTA the MTMC way (DukeMTMC, CityFlow): the cameras' sequences
+    are concatenated with frame offsets into one, so one identity matching holds over all cameras:
+    a person given one id in camera A and another in camera B loses the frames of one of them. Ids
+    must be global (the same person has the same id in every camera) in both the ground truth and
+    the result. A camera with ground truth and no result counts all its people as missed."""
+    if not 0 < iou_threshold <= 1:
+        raise InputError(f"IoU threshold {iou_threshold}: must be in (0, 1]")
+    extra = sorted(set(results) - set(gts))
+    if extra:
+        raise InputError(f"results for camera(s) {', '.join(extra)} have no ground truth")
+    cams = sorted(gts)
+    if not cams:
+        raise InputError("no camera to score")
+    empty = MotRows(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0), np.zeros((0, 0)))
+    gt_rows = {c: gts[c].select(gts[c].score != 0) for c in cams}
+    res_rows = {c: results.get(c, empty) for c in cams}
+    per_cam = {c: _score(_sequence(gt_rows[c], res_rows[c]), iou_threshold) for c in cams}
+    offset, gt_all, res_all = 0, [], []
+    for c in cams:
+        g, r = gt_rows[c], res_rows[c]
+        gt_all.append(_shifted(g, offset))
+        res_all.append(_shifted(r, offset))
+        offset += int(max(g.frame.max(initial=-1), r.frame.max(initial=-1))) + 1
+    return MultiCameraScores(_score(_sequence(_concat(gt_all), _concat(res_all)), iou_threshold), per_cam)
+
+
+def _shifted(rows: MotRows, offset: int) -> MotRows:
+    return MotRows(rows.frame + offset, rows.ids, rows.boxes, rows.score, rows.extra[:, :0])
+
+
+def _concat(parts: list[MotRows]) -> MotRows:
+    return MotRows(np.concatenate([p.frame for p in parts]), np.concatenate([p.ids for p in parts]),
+                   np.concatenate([p.boxes for p in parts]), np.concatenate([p.score for p in parts]),
+                   np.zeros((sum(len(p) for p in parts), 0)))
+
+
+def _sequence(gt: MotRows, result: MotRows) -> dict:
+    """TrackEval's per-sequence input (ground truth already without its ignored rows)."""
+    g_ids, n_gid = _remap(gt.ids)
+    t_ids, n_tid = _remap(result.ids)
     # only frames with a box count: an empty frame adds nothing to CLEAR or Identity, and a row
     # with a huge frame number must not cost a loop over every frame up to it
     present = np.union1d(gt.frame, result.frame)
-    T = len(present)
     g_by, t_by = gt.by_frame(), result.by_frame()
     empty = np.zeros(0, np.int64)
     gt_ids, tracker_ids, similarity = [], [], []
@@ -68,9 +116,14 @@ def evaluate_mot(gt: MotRows, result: MotRows, iou_threshold: float = 0.5) -> Mo
         gt_ids.append(g_ids[gi])
         tracker_ids.append(t_ids[ti])
         similarity.append(iou_matrix(gt.boxes[gi], result.boxes[ti]))
-    data = {"gt_ids": gt_ids, "tracker_ids": tracker_ids, "similarity_scores": similarity, "num_timesteps": T,
-            "num_gt_dets": len(gt), "num_tracker_dets": len(result), "num_gt_ids": n_gid,
-            "num_tracker_ids": n_tid}
+    return {"gt_ids": gt_ids, "tracker_ids": tracker_ids, "similarity_scores": similarity,
+            "num_timesteps": len(present), "num_gt_dets": len(gt), "num_tracker_dets": len(result),
+            "num_gt_ids": n_gid, "num_tracker_ids": n_tid}
+
+
+def _score(data: dict, iou_threshold: float) -> MotScores:
+    from trackeval.metrics import CLEAR, HOTA, Identity
+
     with contextlib.redirect_stdout(io.StringIO()):  # TrackEval prints its config
         clear = CLEAR({"THRESHOLD": iou_threshold, "PRINT_CONFIG": False}).eval_sequence(data)
         ident = Identity({"THRESHOLD": iou_threshold, "PRINT_CONFIG": False}).eval_sequence(data)
@@ -80,7 +133,7 @@ def evaluate_mot(gt: MotRows, result: MotRows, iou_threshold: float = 0.5) -> Mo
         id_switches=int(clear["IDSW"]), fragmentations=int(clear["Frag"]),
         precision=float(clear["CLR_Pr"]), recall=float(clear["CLR_Re"]),
         mostly_tracked=int(clear["MT"]), partly_tracked=int(clear["PT"]), mostly_lost=int(clear["ML"]),
-        gt_identities=n_gid, false_positives=int(clear["CLR_FP"]), false_negatives=int(clear["CLR_FN"]),
-        idp=float(ident["IDP"]), idr=float(ident["IDR"]),
+        gt_identities=int(data["num_gt_ids"]), false_positives=int(clear["CLR_FP"]),
+        false_negatives=int(clear["CLR_FN"]), idp=float(ident["IDP"]), idr=float(ident["IDR"]),
         hota=float(np.mean(hota["HOTA"])), deta=float(np.mean(hota["DetA"])), assa=float(np.mean(hota["AssA"])),
     )

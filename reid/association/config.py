@@ -4,8 +4,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from tracklet_reid.errors import InputError
 from tracklet_reid.settings import setting
+
+VIEWS = ("disjoint", "overlapping")
+DISTANCE_CUTS = ("auto", "none")
 
 
 @dataclass(frozen=True)
@@ -24,13 +29,47 @@ class MergeConfig:
 @dataclass(frozen=True)
 class MatchConfig:
     topk: int = setting(10, "ranked matches kept per tracklet")
-    max_distance: float | None = setting(None, "ignore mutual neighbours farther than this (unset: no limit)")
+    max_distance: float | None = setting(None, "ignore mutual neighbours farther than this (unset: --distance-cut "
+                                         "decides)")
+    distance_cut: str = setting("auto", "with no --max-distance: auto (from the mutual pairs' distances: pairs "
+                                "beyond the far group of a two-group mixture are dropped, so people seen by one "
+                                "camera stay alone) or none (every mutual pair may link)", choices=DISTANCE_CUTS)
     merge_first: bool = setting(True, "seed the identities with merge's trajectories")
     time_constraint: bool = setting(True, "never join tracklets that overlap in time (camera clocks taken as "
-                                    "synchronised)")
+                                    "synchronised; only where the store's frame numbers are video time)")
+    views: str = setting("disjoint", "what the cameras see: disjoint places (a person is never in two at once) "
+                         "or overlapping ones (seen at once by two cameras is evidence for one person)",
+                         choices=VIEWS)
+    overlapping_pairs: str = setting("", "only these camera pairs see one place, e.g. 'cam1:cam2,cam3:cam4' (the "
+                                     "other pairs are disjoint; replaces --views)")
     merge: MergeConfig = MergeConfig()
 
+    def coexist(self, cameras: list[str]) -> np.ndarray | None:
+        """(C, C) bool: which camera pairs may see one person at once (None: no pair)."""
+        C = len(cameras)
+        if self.overlapping_pairs.strip():
+            out = np.zeros((C, C), bool)
+            pos = {c: i for i, c in enumerate(cameras)}
+            for pair in self.overlapping_pairs.split(","):
+                names = [p.strip() for p in pair.split(":")]
+                if len(names) != 2 or names[0] == names[1]:
+                    raise InputError(f"--overlapping-pairs {self.overlapping_pairs!r}: write pairs as "
+                                     "CAMERA:CAMERA, separated by commas")
+                unknown = [n for n in names if n not in pos]
+                if unknown:
+                    raise InputError(f"--overlapping-pairs: no camera {unknown[0]!r} in the store (has: "
+                                     f"{', '.join(cameras)})")
+                out[pos[names[0]], pos[names[1]]] = out[pos[names[1]], pos[names[0]]] = True
+            return out
+        if self.views == "overlapping":
+            return ~np.eye(C, dtype=bool)
+        return None
+
     def validate(self) -> "MatchConfig":
+        if self.distance_cut not in DISTANCE_CUTS:
+            raise InputError(f"--distance-cut {self.distance_cut!r}: one of {', '.join(DISTANCE_CUTS)}")
+        if self.views not in VIEWS:
+            raise InputError(f"--views {self.views!r}: one of {', '.join(VIEWS)}")
         if self.topk < 1:
             raise InputError(f"--topk {self.topk}: must be at least 1")
         if self.max_distance is not None and not (math.isfinite(self.max_distance) and self.max_distance >= 0):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from reid.association.distance_cut import mixture_cut
 from reid.association.union_find import TimedUnionFind
 from reid.neighbours import topk_neighbours
 
@@ -29,49 +30,83 @@ def ranked_matches(features: torch.Tensor, camera_of: np.ndarray, k: int = 10) -
     return RankedMatches(idx.cpu().numpy(), d2.clamp_min(0).sqrt().cpu().numpy())
 
 
-def global_identities(features: torch.Tensor, camera_of: np.ndarray, first: np.ndarray, last: np.ndarray,
+# noqa reason: the features and the four per-tracklet facts (camera, span, seed) plus three switches
+def global_identities(features: torch.Tensor, camera_of: np.ndarray,  # noqa: PLR0913
+                      first: np.ndarray, last: np.ndarray,
                       seed_labels: np.ndarray | None = None, max_distance: float | None = None,
-                      time_constraint: bool = True) -> tuple[np.ndarray, dict]:
+                      time_constraint: bool = True, coexist: np.ndarray | None = None,
+                      distance_cut: str = "none") -> tuple[np.ndarray, dict]:
     """(N,) global identity per tracklet and link statistics.
 
     ``seed_labels``: within-camera trajectory labels unique across cameras (from merge); tracklets
     sharing one start in one identity. Cross-camera links: mutual nearest neighbours between each
     pair of cameras, by ascending distance, skipping links that would join overlapping tracklets.
+    ``coexist[a, b]``: cameras a and b see one place (overlapping views): tracklets of theirs that
+    overlap in time may be one person, and being seen at once is evidence for it: the mutual
+    nearest neighbours among the tracklets seen at once are linked before any other link.
+    ``max_distance`` drops pairs farther apart; without it, ``distance_cut="auto"`` reads one from
+    the pairs' distances (`distance_cut.mixture_cut`).
     """
     cams = np.asarray(camera_of)
-    f = features.float()
-    sets = TimedUnionFind(first, last, time_veto=time_constraint)
-    find, union = sets.find, sets.union
-
+    sets = TimedUnionFind(first, last, time_veto=time_constraint, camera_of=cams, coexist=coexist)
     if seed_labels is not None:
         for lab in np.unique(seed_labels):
             grp = np.flatnonzero(seed_labels == lab)
             for m in grp[1:]:
-                union(int(grp[0]), int(m))
-    links = []
+                sets.union(int(grp[0]), int(m))
+    links = candidate_links(features.float(), cams, np.asarray(first), np.asarray(last), coexist)
+    if max_distance is None and distance_cut == "auto":
+        max_distance = mixture_cut(np.array([d for tier, d, _, _ in links if tier == 1]))
+    made = refused = too_far = at_once = 0
+    for tier, d, i, j in links:
+        if max_distance is not None and d > max_distance:
+            too_far += 1
+        elif sets.find(i) == sets.find(j):  # already one identity (a seed or an earlier link)
+            continue
+        elif sets.union(i, j):
+            made += 1
+            at_once += tier == 0
+        else:
+            refused += 1
+    _, labels = np.unique(sets.roots(), return_inverse=True)
+    stats = {"mutual_links": len(links), "links_made": made, "links_refused_time_overlap": refused,
+             "links_over_distance": too_far, "max_distance": max_distance}
+    if coexist is not None:
+        stats["links_made_seen_at_once"] = at_once
+    return labels.astype(np.int64), stats
+
+
+def candidate_links(f: torch.Tensor, cams: np.ndarray, first: np.ndarray, last: np.ndarray,
+                    coexist: np.ndarray | None) -> list[tuple[int, float, int, int]]:
+    """(tier, distance, i, j) of every camera pair's mutual nearest neighbours, in the order they
+    are tried: tier 0 (overlapping views only: the mutual neighbours among tracklets seen at once)
+    before tier 1 (all mutual neighbours), nearest first within a tier."""
+    links: list[tuple[int, float, int, int]] = []
     cam_ids = np.unique(cams)
+    t_first, t_last = torch.as_tensor(first), torch.as_tensor(last)
     for ai, a in enumerate(cam_ids):
         ia = np.flatnonzero(cams == a)
         for b in cam_ids[ai + 1:]:
             ib = np.flatnonzero(cams == b)
-            dab, nab_t = topk_neighbours(f[ia], 1, y=f[ib])
-            _, nba_t = topk_neighbours(f[ib], 1, y=f[ia])
-            nab, nba = nab_t[:, 0].cpu().numpy(), nba_t[:, 0].cpu().numpy()
-            mutual = nba[nab] == np.arange(len(ia))
-            for i in np.flatnonzero(mutual):
-                links.append((float(dab[i, 0].sqrt()), int(ia[i]), int(ib[nab[i]])))
-    links.sort()
-    made = refused = too_far = 0
-    for d, i, j in links:
-        if max_distance is not None and d > max_distance:
-            too_far += 1
-            continue
-        if find(i) == find(j):  # already one identity (a seed or an earlier link)
-            continue
-        if union(i, j):
-            made += 1
-        else:
-            refused += 1
-    _, labels = np.unique(sets.roots(), return_inverse=True)
-    return labels.astype(np.int64), {"mutual_links": len(links), "links_made": made,
-                                     "links_refused_time_overlap": refused, "links_over_distance": too_far}
+            links += [(1, d, i, j) for d, i, j in _mutual_pairs(f, ia, ib)]
+            if coexist is not None and coexist[a, b]:
+                fa, la, fb, lb = t_first[ia], t_last[ia], t_first[ib], t_last[ib]
+
+                def apart(r, c, fa=fa, la=la, fb=fb, lb=lb):  # pairs not seen at once are left out
+                    return ~((fa[r][:, None] <= lb[c][None, :]) & (fb[c][None, :] <= la[r][:, None]))
+
+                links += [(0, d, i, j) for d, i, j in _mutual_pairs(f, ia, ib, apart)]
+    return sorted(links)
+
+
+def _mutual_pairs(f: torch.Tensor, ia: np.ndarray, ib: np.ndarray, block_mask=None) -> list[tuple[float, int, int]]:
+    """(distance, i, j) of the mutual nearest neighbours between rows ``ia`` and ``ib`` of ``f``
+    (global indices), optionally among the pairs ``block_mask`` leaves in."""
+    dab, nab_t = topk_neighbours(f[ia], 1, y=f[ib], block_mask=block_mask)
+    back = None if block_mask is None else (lambda r, c: block_mask(c, r).T)
+    _, nba_t = topk_neighbours(f[ib], 1, y=f[ia], block_mask=back)
+    nab, nba = nab_t[:, 0].cpu().numpy(), nba_t[:, 0].cpu().numpy()
+    ok = nab >= 0
+    mutual = np.zeros(len(ia), bool)
+    mutual[ok] = nba[nab[ok]] == np.flatnonzero(ok)
+    return [(float(dab[i, 0].sqrt()), int(ia[i]), int(ib[nab[i]])) for i in np.flatnonzero(mutual)]

@@ -34,8 +34,10 @@ class MergeResult:
 
 
 def merge_tracklets(features: torch.Tensor, first: np.ndarray, last: np.ndarray, k: int = 4,
-                    threshold: float = 0.5) -> MergeResult:
-    """Trajectories for one camera's tracklets (features (M, D), frame spans first/last)."""
+                    threshold: float = 0.5, time_veto: bool = True) -> MergeResult:
+    """Trajectories for one camera's tracklets (features (M, D), frame spans first/last).
+    ``time_veto=False`` where frame numbers are not video time (imported benchmarks): spans say
+    nothing about who was seen at once, so nothing is cut."""
     M = features.shape[0]
     if M == 0:
         return MergeResult(np.zeros(0, np.int64), 0, 0)
@@ -57,6 +59,9 @@ def merge_tracklets(features: torch.Tensor, first: np.ndarray, last: np.ndarray,
     n_comp, comp = connected_components(graph, directed=False)
     labels = comp.copy()
     cut = 0
+    if not time_veto:
+        _, labels = np.unique(labels, return_inverse=True)
+        return MergeResult(labels.astype(np.int64), int(len(a)), 0)
     sets = TimedUnionFind(first, last)
     for c in range(n_comp):
         members = np.flatnonzero(comp == c)

@@ -46,7 +46,7 @@ def merge_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MergeConfig
     per_cam = []
     for c, sl in enumerate(index.camera_slices):
         r = merge_tracklets(features[sl], index.first_frame[sl], index.last_frame[sl], cfg.affinity_k,
-                            cfg.threshold)
+                            cfg.threshold, time_veto=index.frames_are_time)
         labels[sl] = r.labels + base
         base += int(r.labels.max(initial=-1)) + 1
         per_cam.append({"camera": index.cameras[c], **r.summary()})
@@ -62,5 +62,6 @@ def match_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MatchConfig
     across = features if across is None else across
     seed = merge_cameras(features, index, cfg.merge).labels if cfg.merge_first else None
     labels, stats = global_identities(across, index.camera_of, index.first_frame, index.last_frame, seed,
-                                      cfg.max_distance, cfg.time_constraint)
+                                      cfg.max_distance, cfg.time_constraint and index.frames_are_time,
+                                      cfg.coexist(index.cameras), cfg.distance_cut)
     return Identities(labels, stats, ranked_matches(across, index.camera_of, cfg.topk), index)

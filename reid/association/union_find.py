@@ -1,6 +1,8 @@
 """Disjoint sets of tracklets with the time veto: one person is not in two places at once, so a
 union that would put two tracklets overlapping in time into one set is refused. Merge (within a
-camera) and match (across cameras) both build their groups with it.
+camera) and match (across cameras) both build their groups with it. Cameras that watch one place
+(overlapping views) may see a person at once: ``coexist[a, b]`` lifts the veto between cameras a
+and b (never within one camera).
 
 Written by hand: scipy's DisjointSet has no veto hook, and the veto needs each set's members.
 """
@@ -10,11 +12,14 @@ import numpy as np
 
 
 class TimedUnionFind:
-    def __init__(self, first: np.ndarray, last: np.ndarray, time_veto: bool = True):
+    def __init__(self, first: np.ndarray, last: np.ndarray, time_veto: bool = True,
+                 camera_of: np.ndarray | None = None, coexist: np.ndarray | None = None):
         self.first = np.asarray(first)
         self.last = np.asarray(last)
         self.parent = np.arange(len(self.first))
         self.time_veto = time_veto
+        self.camera_of = None if coexist is None else np.asarray(camera_of)
+        self.coexist = None if coexist is None else np.asarray(coexist, bool)
         # members of the sets with two or more; a singleton's members are itself (kept implicit, so
         # building the structure costs nothing per tracklet)
         self._members: dict[int, np.ndarray] = {}
@@ -33,7 +38,10 @@ class TimedUnionFind:
         """Whether any member of root ``ra``'s set overlaps any member of ``rb``'s in time."""
         a, b = self.members(ra), self.members(rb)
         fa, la, fb, lb = self.first[a], self.last[a], self.first[b], self.last[b]
-        return bool(((fa[:, None] <= lb[None, :]) & (fb[None, :] <= la[:, None])).any())
+        both = (fa[:, None] <= lb[None, :]) & (fb[None, :] <= la[:, None])
+        if self.coexist is not None and self.camera_of is not None:
+            both &= ~self.coexist[self.camera_of[a][:, None], self.camera_of[b][None, :]]
+        return bool(both.any())
 
     def union(self, a: int, b: int) -> bool:
         """Join the sets of ``a`` and ``b`` (``a``'s root stays the root). False when the time veto

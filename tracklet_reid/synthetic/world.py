@@ -1,5 +1,7 @@
-"""Generate a multi-camera world: T non-overlapping cameras, N identities walking through several
-of them over time, rendered to video with MOTChallenge ground truth and noisy detections.
+"""Generate a multi-camera world: T cameras, N identities walking through several of them over
+time, rendered to video with MOTChallenge ground truth and noisy detections. Views are disjoint
+(each camera watches its own place), or with ``overlap`` they come in pairs that watch one place
+from two sides, so that a person is mostly in both views of a pair at once.
 
 Deterministic from the seed. Layout written under ``out``:
     cams/<camera>.avi            MJPG video, one per camera (the input of `pipeline extract`)
@@ -53,11 +55,21 @@ class WorldConfig:
     fp_rate: float = 0.1  # false positives per frame
     jitter: float = 0.05  # detection box noise, fraction of size
     re_entry: float = 0.3  # chance that a person comes back into a view they left
-    visits: tuple[int, int] = (2, 3)  # cameras each identity walks through (min, max)
+    visits: tuple[int, int] = (2, 3)  # places each identity walks through (min, max)
+    overlap: bool = False  # cameras 1+2, 3+4, ... watch one place each (an odd last camera alone)
+    partner_sees: float = 0.85  # with overlap: chance that the second view of a place sees a visit too
     seed: int = 0
 
 
-def world_config(size: str = "demo", difficulty: str = "default", seed: int = 0, **overrides) -> WorldConfig:
+VIEWS = ("disjoint", "overlapping")
+
+
+def world_config(size: str = "demo", difficulty: str = "default", seed: int = 0, views: str = "disjoint",
+                 **overrides) -> WorldConfig:
+    if views not in VIEWS:
+        raise ValueError(f"unknown views {views!r}: {', '.join(VIEWS)}")
+    if views == "overlapping":
+        overrides = {"overlap": True, **overrides}
     if size not in SIZES:
         raise ValueError(f"unknown size preset {size!r}: {', '.join(SIZES)}")
     if difficulty not in DIFFICULTIES:
@@ -114,27 +126,44 @@ def _make_cameras(cfg: WorldConfig, rng: np.random.Generator) -> list[Camera]:
     return cams
 
 
+def places(cfg: WorldConfig) -> list[list[int]]:
+    """The cameras that watch each place: one each, or pairs with ``overlap``."""
+    if not cfg.overlap:
+        return [[c] for c in range(cfg.cameras)]
+    return [list(range(c, min(c + 2, cfg.cameras))) for c in range(0, cfg.cameras, 2)]
+
+
 def _make_visits(cfg: WorldConfig, cams: list[Camera], people: list[Identity], rng) -> list[Visit]:
     visits: list[Visit] = []
+    where = places(cfg)
     for p in people:
-        k = int(rng.integers(cfg.visits[0], min(cfg.visits[1], cfg.cameras) + 1))
-        route = rng.choice(cfg.cameras, size=k, replace=False).tolist()
-        if rng.random() < cfg.re_entry:  # back into a view already visited
+        k = int(rng.integers(min(cfg.visits[0], len(where)), min(cfg.visits[1], len(where)) + 1))
+        route = rng.choice(len(where), size=k, replace=False).tolist()
+        if rng.random() < cfg.re_entry:  # back into a place already visited
             route.insert(int(rng.integers(1, len(route) + 1)), route[int(rng.integers(len(route)))])
         t = int(rng.integers(0, max(cfg.frames // 3, 1)))
-        for ci in route:
-            cam = cams[ci]
-            going_right = rng.random() < 0.5
-            margin = cfg.h_near * 0.3
-            xa, xb = -margin, cfg.width + margin
-            lo, hi = cam.horizon + 0.25 * (cfg.height - cam.horizon), cfg.height - 2
-            y0, y1 = rng.uniform(lo, hi), rng.uniform(lo, hi)
-            speed = 0.045 * cfg.h_near * p.speed * 10.0 / cfg.fps
-            v = Visit(p.pid, ci, t, xa if going_right else xb, xb if going_right else xa, float(y0), float(y1),
-                      float(speed))
+        for place in route:
+            first, *others = where[place]
+            v = _visit(cfg, cams[first], p, first, t, rng)
             visits.append(v)
-            t += v.duration(cam, cfg) + int(rng.integers(cfg.fps * 2, cfg.fps * 12))  # walk to the next view
+            duration = v.duration(cams[first], cfg)
+            for ci in others:  # the other side of the place: about the same time, its own path
+                if rng.random() < cfg.partner_sees:
+                    shift = int(rng.uniform(-0.25, 0.25) * duration)
+                    visits.append(_visit(cfg, cams[ci], p, ci, max(t + shift, 0), rng))
+            t += duration + int(rng.integers(cfg.fps * 2, cfg.fps * 12))  # walk to the next place
     return visits
+
+
+def _visit(cfg: WorldConfig, cam: Camera, p: Identity, ci: int, start: int, rng) -> Visit:
+    going_right = rng.random() < 0.5
+    margin = cfg.h_near * 0.3
+    xa, xb = -margin, cfg.width + margin
+    lo, hi = cam.horizon + 0.25 * (cfg.height - cam.horizon), cfg.height - 2
+    y0, y1 = rng.uniform(lo, hi), rng.uniform(lo, hi)
+    speed = 0.045 * cfg.h_near * p.speed * 10.0 / cfg.fps
+    return Visit(p.pid, ci, start, xa if going_right else xb, xb if going_right else xa, float(y0), float(y1),
+                 float(speed))
 
 
 def _background(cfg: WorldConfig, cam: Camera, rng) -> np.ndarray:
