@@ -13,6 +13,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("format", choices=FORMATS)
     p.add_argument("root", help="the benchmark's folder")
     p.add_argument("-o", "--out", required=True, help="store to create (.h5)")
+    p.add_argument("--one-per-camera", action="store_true", help="keep one training tracklet per person and "
+                   "camera, the longest (the paper's Table 7 setting: no fragmentation; formed from the "
+                   "benchmark's labels, never read by learning)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
 
@@ -26,6 +29,13 @@ def run(args: argparse.Namespace) -> int:
     from tracking.store import TrackletSet
 
     bench = READERS[args.format](Path(args.root))
+    if args.one_per_camera:
+        from reid.datasets.common import one_per_camera
+
+        before = sum(it.tracklet_set == TrackletSet.TRAIN for it in bench.items)
+        bench = one_per_camera(bench)
+        after = sum(it.tracklet_set == TrackletSet.TRAIN for it in bench.items)
+        print(f"{bench.name}: one training tracklet per person and camera: {before} -> {after}")
     counts = write_benchmark(bench, Path(args.out), progress=not args.quiet)
     names = {TrackletSet.TRAIN: "train", TrackletSet.QUERY: "query", TrackletSet.GALLERY: "gallery",
              TrackletSet.TEST: "test (by split)"}

@@ -22,8 +22,10 @@ WRITES = ("ranked.csv", "global_ids.csv", "match.json", "mot", "report.html", "i
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("match", help="ranked cross-camera matches and global identities",
-                       description="Mutual nearest neighbours across cameras, strongest first, never joining "
-                       "tracklets that overlap in time (camera clocks taken as synchronised).")
+                       description="Mutual nearest neighbours across cameras, strongest first, closer than a "
+                       "distance read from the data; with disjoint views never joining tracklets that overlap in "
+                       "time (camera clocks taken as synchronised), with overlapping views linking tracklets seen "
+                       "at once first.")
     add_common(p)
     add_config_flags(p.add_argument_group("match (and the merge that seeds it)"), MatchConfig)
     p.add_argument("--gt", help="folder of per-camera MOT ground truth with global ids: multi-camera IDF1/HOTA "

@@ -1,4 +1,5 @@
-"""Backbones: ResNet-50 (the paper's), ResNet-18 and MobileNetV2 for CPU-sized runs.
+"""Backbones: ResNet-50 (the paper's), DenseNet-121 (the paper's Table 11 alternative), ResNet-18
+and MobileNetV2 for CPU-sized runs.
 
 Pretrained weights: torchvision's ImageNet weights (`imagenet`, downloaded when online), a local
 file (a state dict or a whole checkpoint; older key layouts are matched by order and shape), or
@@ -15,7 +16,7 @@ from tracklet_reid.errors import InputError, first_line
 if TYPE_CHECKING:
     from torch import nn
 
-BACKBONES = {"resnet50": 2048, "resnet18": 512, "mobilenet_v2": 1280}
+BACKBONES = {"resnet50": 2048, "densenet121": 1024, "resnet18": 512, "mobilenet_v2": 1280}
 
 
 def _torchvision_model(name: str, imagenet: bool) -> nn.Module:
@@ -26,7 +27,7 @@ def _torchvision_model(name: str, imagenet: bool) -> nn.Module:
     if not imagenet:
         return ctor(weights=None)
     weights = {"resnet50": "ResNet50_Weights", "resnet18": "ResNet18_Weights",
-               "mobilenet_v2": "MobileNet_V2_Weights"}[name]
+               "mobilenet_v2": "MobileNet_V2_Weights", "densenet121": "DenseNet121_Weights"}[name]
     try:
         return ctor(weights=getattr(torchvision.models, weights).IMAGENET1K_V1)
     except Exception as exc:  # URLError, RuntimeError from the hub, ...
@@ -40,6 +41,9 @@ def _trunk(model: nn.Module, name: str) -> nn.Module:
 
     if name.startswith("resnet"):
         return nn.Sequential(*list(model.children())[:-2])  # up to the last conv block
+    if name.startswith("densenet"):
+        # DenseNet's forward applies a ReLU after its last batch norm, outside `features`
+        return nn.Sequential(model.features, nn.ReLU(inplace=True))
     features: nn.Module = model.features
     return features
 
@@ -84,7 +88,7 @@ def build_backbone(name: str, pretrained: str | None = None) -> tuple[nn.Module,
         # a whole-classifier state dict: keep the trunk's part
         if name.startswith("resnet") and "fc.weight" in state:
             state = {k: v for k, v in state.items() if not k.startswith("fc.")}
-        if name == "mobilenet_v2" and any(k.startswith("classifier.") for k in state):
+        if name in ("mobilenet_v2", "densenet121") and any(k.startswith("classifier.") for k in state):
             state = {k: v for k, v in state.items() if not k.startswith("classifier.")}
         load_weights_by_order(trunk, state, str(path))
     return trunk, BACKBONES[name]

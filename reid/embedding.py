@@ -137,10 +137,12 @@ class ReidModel:
     """A learned embedding model (from `pipeline learn`) or a baseline, ready to embed."""
 
     def __init__(self, module: nn.Module, input_hw: tuple[int, int], name: str, device: torch.device,
-                 learner: str | None = None):
+                 learner: str | None = None, trained_split: int | None = None):
         self.module = module.to(device).eval()
         # the learner of a `pipeline learn` model (utal, contrast); None for a download or baseline
         self.learner = learner
+        # the PRID2011 / iLIDS-VID split whose training identities it learned from (None: no split)
+        self.trained_split = trained_split
         self.input_hw: tuple[int, int] = (int(input_hw[0]), int(input_hw[1]))
         self.name = name
         self.device = device
@@ -206,8 +208,10 @@ def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int,
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
         first = first_line(exc, 100)
         raise InputError(f"{path}: damaged tracklet-reid model ({type(exc).__name__}: {first})") from None
-    learner = str((ckpt.get("learn_config") or {}).get("learner", "utal"))
-    return ReidModel(emb, input_hw, f"learned ({path.parent.name})", dev, learner=learner)
+    lc = ckpt.get("learn_config") or {}
+    split = lc.get("split")
+    return ReidModel(emb, input_hw, f"learned ({path.parent.name})", dev, learner=str(lc.get("learner", "utal")),
+                     trained_split=None if split is None else int(split))
 
 
 class ColourHistogram(nn.Module):

@@ -1,9 +1,11 @@
 """Cross-camera matching: ranked matches for every tracklet, and global identities.
 
 Global identities link tracklets of different cameras that are each other's nearest neighbour
-(mutual NN per camera pair), strongest first, and never put into one identity two tracklets that
-overlap in time (one person is not in two places at once; camera clocks are taken as
-synchronised). Within-camera trajectories from `merge` can seed the identities.
+(mutual NN per camera pair), strongest first, unless farther apart than a cut read from the data,
+and never put into one identity two tracklets that overlap in time (one person is not in two
+places at once; camera clocks are taken as synchronised) unless their cameras watch one place.
+Within-camera trajectories from `merge` can seed the identities. docs/association.md has the
+measurements.
 """
 from __future__ import annotations
 

@@ -56,23 +56,24 @@ class ContrastObjective:
 
 
 def link_stats(clusters: np.ndarray, camera_of: np.ndarray, gt: torch.Tensor | None) -> dict:
-    """Tracklets joined to one of another camera ("pairs", as UTAL's Fig. 6 counts them) and, with
-    ground truth (diagnostics only), the share of joined cross-camera tracklet pairs that are one person."""
+    """Cross-camera tracklet pairs inside the identities (UTAL's Fig. 6 count: pairs, each once),
+    the tracklets joined to one of another camera, and, with ground truth (diagnostics only), the
+    share of those pairs that are one person."""
     clusters, cams = np.asarray(clusters), np.asarray(camera_of)
     n_cams = int(cams.max()) + 1 if len(cams) else 1
     cameras_per_cluster = np.bincount(np.unique(clusters * n_cams + cams) // n_cams)
     multi = np.flatnonzero(cameras_per_cluster > 1)
     joined = np.isin(clusters, multi)
-    out: dict = {"pairs": int(joined.sum()), "pair_precision": None}
-    if gt is None or not joined.any():
-        return out
-    g = gt.cpu().numpy()
-    right = total = 0
+    g = None if gt is None else gt.cpu().numpy()
+    pairs = right = known = 0
     for v in multi:
         members = np.flatnonzero(clusters == v)
         a, b = np.meshgrid(members, members, indexing="ij")
-        across = (cams[a] != cams[b]) & (a < b) & (g[a] >= 0) & (g[b] >= 0)
-        right += int((g[a] == g[b])[across].sum())
-        total += int(across.sum())
-    out["pair_precision"] = right / total if total else None
-    return out
+        across = (cams[a] != cams[b]) & (a < b)
+        pairs += int(across.sum())
+        if g is not None:
+            labelled = across & (g[a] >= 0) & (g[b] >= 0)
+            right += int((g[a] == g[b])[labelled].sum())
+            known += int(labelled.sum())
+    return {"pairs": pairs, "matched_tracklets": int(joined.sum()),
+            "pair_precision": right / known if known else None}

@@ -71,3 +71,20 @@ def _random_splits(pids: list[int], n: int = 10, seed: int = 0) -> list[dict]:
         half = len(perm) // 2
         out.append({"train": sorted(int(p) for p in perm[:half]), "test": sorted(int(p) for p in perm[half:])})
     return out
+
+
+def one_per_camera(bench: Benchmark) -> Benchmark:
+    """The paper's Table 7 setting: each person keeps one training tracklet per camera (the
+    longest; the first of equals), as if the tracker never fragmented anyone. Formed from the
+    benchmark's identity labels, like the image sets' per-camera grouping: a data setting, never
+    read by learning. Query, gallery and test tracklets stay as they are."""
+    best: dict[tuple[int, int], int] = {}
+    for i, it in enumerate(bench.items):
+        if it.tracklet_set != TRAIN:
+            continue
+        key = (it.pid, it.cam)
+        if key not in best or len(it.paths) > len(bench.items[best[key]].paths):
+            best[key] = i
+    keep = set(best.values())
+    items = [it for i, it in enumerate(bench.items) if it.tracklet_set != TRAIN or i in keep]
+    return Benchmark(bench.name, items, bench.junk_ids, bench.splits)

@@ -51,8 +51,55 @@ def evaluate_benchmark(model_spec: str, store_path: str, split: int | None = Non
     from reid.embedding import load_model
 
     store = TrackletStore(store_path)
-    q, g, junk = protocol_sets(store, split)
     model = load_model(model_spec, embed.device, cfg=embed)
+    _check_split(model, store, split)
+    return _evaluate(model, store, split, embed, progress, rerank)
+
+
+def evaluate_all_splits(model_spec: str, store_path: str, embed: EmbedConfig = BENCHMARK_EMBEDDING,
+                        progress: bool = True, rerank: bool = False) -> tuple[dict, list[dict], dict]:
+    """PRID2011 / iLIDS-VID: the protocol's mean (and standard deviation) over every saved split,
+    for a model that learned none of their identities (a download or a baseline; a model learned on
+    one split's training identities has seen the others' test people: one model per split)."""
+    from reid.embedding import load_model
+
+    store = TrackletStore(store_path)
+    splits = _splits(store)
+    if not splits:
+        raise InputError(f"{store.path}: --split all, but {store.attrs.get('benchmark', 'this store')} has no "
+                         "splits: leave --split out")
+    model = load_model(model_spec, embed.device, cfg=embed)
+    if model.trained_split is not None:
+        raise InputError(f"{model_spec}: learned on split {model.trained_split}'s training identities, which are "
+                         f"test identities of other splits: evaluate it with --split {model.trained_split} (the "
+                         "protocol averages one model per split)")
+    per = []
+    info: dict = {}
+    for k in range(len(splits)):
+        r, info = _evaluate(model, store, k, embed, progress, rerank)
+        per.append({"split": k, **r.as_dict()})
+    keys = [k for k in per[0] if k not in ("split", "num_queries", "num_skipped")]
+    mean = {k: float(np.mean([p[k] for p in per])) for k in keys}
+    mean.update({f"{k}_std": float(np.std([p[k] for p in per])) for k in keys})
+    return mean, per, {**info, "split": "all", "splits": len(splits)}
+
+
+def _splits(store: TrackletStore) -> list:
+    splits = store.attrs.get("splits")
+    return json.loads(splits) if isinstance(splits, str) else (splits or [])
+
+
+def _check_split(model, store: TrackletStore, split: int | None) -> None:
+    if model.trained_split is not None and split is not None and split != model.trained_split:
+        raise InputError(f"{store.path}: the model learned on split {model.trained_split}'s training identities, "
+                         f"which include split {split}'s test people: evaluate it with --split {model.trained_split}")
+
+
+# noqa reason: the loaded model and store, then the five evaluation choices
+def _evaluate(model, store: TrackletStore, split: int | None, embed: EmbedConfig,  # noqa: PLR0913
+              progress: bool, rerank: bool) -> tuple[RankResult, dict]:
+    store_path = str(store.path)
+    q, g, junk = protocol_sets(store, split)
     qf = model.tracklet_features(store, q, max_frames=embed.frames, progress=progress)
     gf = model.tracklet_features(store, g, max_frames=embed.frames, progress=progress)
     cam_code = {c: i for i, c in enumerate(store.cameras)}

@@ -21,6 +21,7 @@ PRESETS: dict[str, dict] = {
             "batch_size": 64, "epochs": 20, "workers": 0},
 }
 MODES = ("reciprocal", "one_way", "two_way_knn")  # CCTA pair selection (paper Table 4)
+CCTA_DISTANCES = ("squared", "l2")
 LEARNERS = ("utal", "contrast")
 
 
@@ -87,6 +88,8 @@ class LearnConfig:
     ccta_lambda: float = setting(10.0, "CCTA weight lambda", flag="lambda")
     ccta_start: float = setting(0.5, "fraction of the epochs trained with PCTD alone")
     ccta_normalize: bool = setting(True, "L2-normalise both sides of the CCTA distance (docs/utal.md)")
+    ccta_distance: str = setting("squared", "CCTA distance: squared Euclidean (the spec) or l2, the plain norm as "
+                                 "Eq. 10 is printed (docs/utal.md)", choices=CCTA_DISTANCES)
     camera_norm: bool = setting(True, "choose cross-camera pairs on features standardised per camera "
                                 "(reid/camera_norm.py)")
     # the contrast learner (CAP, AAAI 2021: its defaults); ccta, ccta_start, ccta_k and camera_norm
@@ -129,6 +132,8 @@ class LearnConfig:
             problems.append("--labels and --stc are UTAL ablations; the contrast learner has neither")
         if self.ccta_mode not in MODES:
             problems.append(f"ccta_mode {self.ccta_mode!r} (choose {', '.join(MODES)})")
+        if self.ccta_distance not in CCTA_DISTANCES:
+            problems.append(f"ccta_distance {self.ccta_distance!r} (choose {', '.join(CCTA_DISTANCES)})")
         for name, ok in (("epochs", self.epochs >= 1), ("batch_size", self.batch_size >= 1),
                          ("frames_per_tracklet", self.frames_per_tracklet >= 1), ("lr", self.lr > 0),
                          ("k", self.k >= 0), ("alpha", self.alpha >= 0), ("ccta_k", self.ccta_k >= 1),

@@ -35,15 +35,18 @@ def cross_camera_matches(memory: torch.Tensor, camera_of: torch.Tensor, mode: st
 
 
 def pair_stats(matches: torch.Tensor, gt: torch.Tensor | None) -> dict:
-    """Number of tracklets with a match and, with ground truth, the precision of those matches
-    (UTAL Fig. 6)."""
+    """UTAL Fig. 6: the number of cross-camera pairs (unordered: a reciprocal pair i <-> j counts
+    once, though both i and j have a match), the tracklets with a match and, with ground truth,
+    the precision of the pairs."""
     has = matches >= 0
-    n = int(has.any(1).sum())
-    out = {"pairs": n, "pair_precision": None}
-    if gt is not None and n:
-        src = torch.arange(len(matches)).unsqueeze(1).expand_as(matches)[has]
-        dst = matches[has]
-        known = (gt[src] >= 0) & (gt[dst] >= 0)
+    src = torch.arange(len(matches)).unsqueeze(1).expand_as(matches)[has]
+    dst = matches[has]
+    lo, hi = torch.minimum(src, dst), torch.maximum(src, dst)
+    pairs = torch.unique(torch.stack([lo, hi], 1), dim=0) if len(lo) else torch.zeros(0, 2, dtype=torch.long)
+    out = {"pairs": int(len(pairs)), "matched_tracklets": int(has.any(1).sum()), "pair_precision": None}
+    if gt is not None and len(pairs):
+        a, b = gt[pairs[:, 0]], gt[pairs[:, 1]]
+        known = (a >= 0) & (b >= 0)
         if known.any():
-            out["pair_precision"] = float((gt[src][known] == gt[dst][known]).float().mean())
+            out["pair_precision"] = float((a[known] == b[known]).float().mean())
     return out

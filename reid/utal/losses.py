@@ -25,13 +25,15 @@ def pctd_loss(embeddings: torch.Tensor, heads, cameras: torch.Tensor, label_inde
 
 
 def ccta_loss(embeddings: torch.Tensor, tracklets: torch.Tensor, matches: torch.Tensor,
-              memory: torch.Tensor, normalize: bool = True) -> tuple[torch.Tensor, int]:
-    """Squared Euclidean distance between each batch tracklet's mean embedding (with gradient) and the
-    memory vectors of its cross-camera matches (constants), averaged over its matches; summed over
-    tracklets with a match and divided by the number of tracklets in the batch.
+              memory: torch.Tensor, normalize: bool = True, distance: str = "squared") -> tuple[torch.Tensor, int]:
+    """Eq. 10: the distance between each batch tracklet's mean embedding (with gradient) and the
+    memory vectors of its cross-camera matches (constants), summed over its matches as the
+    equation's sum over R(i) does (one match in the reciprocal mode; k in the 2-way k-NN ablation);
+    summed over tracklets with a match and divided by the number of tracklets in the batch.
 
-    Returns (loss, tracklets with a match). ``normalize`` L2-normalises both sides first (the choice
-    and its measurement are in docs/utal.md).
+    ``distance``: squared (the squared Euclidean distance, the spec's reading) or l2 (the plain
+    norm, as Eq. 10 is printed); ``normalize`` L2-normalises both sides first. Both choices and
+    their measurements are in docs/utal.md. Returns (loss, tracklets with a match).
     """
     uniq, inv = torch.unique(tracklets, return_inverse=True)
     sums = torch.zeros(len(uniq), embeddings.shape[1], device=embeddings.device, dtype=torch.float32)
@@ -48,6 +50,8 @@ def ccta_loss(embeddings: torch.Tensor, tracklets: torch.Tensor, matches: torch.
         f = F.normalize(f, dim=-1)
         target = F.normalize(target, dim=-1)
     d2 = ((f - target) ** 2).sum(-1)  # (U, k)
-    per = (d2 * valid).sum(1) / valid.sum(1).clamp_min(1)
+    # the norm's gradient is undefined at 0: a small floor keeps a pair that already coincides finite
+    d = d2 if distance == "squared" else (d2 + 1e-12).sqrt()
+    per = (d * valid).sum(1)
     has = valid.any(1)
     return per[has].sum() / len(uniq), int(has.sum())

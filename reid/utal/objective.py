@@ -32,11 +32,13 @@ class UTALObjective:
 
     loss_names: tuple[str, ...] = ("pctd", "ccta")
 
-    def __init__(self, label_update: LabelUpdate, heads, single_task: bool, ccta_lambda: float,
-                 ccta_normalize: bool, device: torch.device):
+    # noqa reason: the label step, the heads and the four loss settings of LearnConfig
+    def __init__(self, label_update: LabelUpdate, heads, single_task: bool,  # noqa: PLR0913
+                 ccta_lambda: float, ccta_normalize: bool, device: torch.device, ccta_distance: str = "squared"):
         self.label_update, self.heads = label_update, heads
         self.head_of = (lambda t: heads[0]) if single_task else None
         self.ccta_lambda, self.ccta_normalize, self.device = ccta_lambda, ccta_normalize, device
+        self.ccta_distance = ccta_distance
         self.labels: SoftLabels | None = None
         self.matches: torch.Tensor | None = None
 
@@ -51,7 +53,7 @@ class UTALObjective:
                         self.head_of)
         l_c, paired = torch.zeros((), device=emb.device), 0
         if self.matches is not None:
-            l_c, paired = ccta_loss(emb, tracklets, self.matches, memory, self.ccta_normalize)
+            l_c, paired = ccta_loss(emb, tracklets, self.matches, memory, self.ccta_normalize, self.ccta_distance)
         return l_p + self.ccta_lambda * l_c, {"pctd": l_p, "ccta": l_c}, paired
 
     def after_batch(self, tracklets, emb) -> None:

@@ -174,7 +174,7 @@ class UTALTrainer:
         sizes = idx.classes_per_camera()
         offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), dtype=torch.long)
         return UTALObjective(LabelUpdate(cfg, idx, offsets, gt, weak_classes), self.net.heads, cfg.single_task,
-                             cfg.ccta_lambda, cfg.ccta_normalize, self.device)
+                             cfg.ccta_lambda, cfg.ccta_normalize, self.device, cfg.ccta_distance)
 
     def _fingerprint(self) -> dict:
         st = self.store_path.stat()

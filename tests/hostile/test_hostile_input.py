@@ -312,6 +312,12 @@ CASES = [
     Case("evaluate-mot --iou 0", lambda w, d: ["evaluate-mot", "--gt", _gt_file(w, d), "--result", _gt_file(w, d),
                                               "--iou", "0"], 1, "iou threshold 0.0"),
     Case("merge --mot of another sequence", _other_sequence_mot, 1, "not the tracker output"),
+    Case("match --overlapping-pairs naming no camera", _match(_store, "--overlapping-pairs", "cam1:nocam"), 1,
+         "no camera 'nocam'"),
+    Case("evaluate-mot, a result folder without result files", lambda w, d: ["evaluate-mot", "--gt", d, "--result", d],
+         1, "no <camera>.txt result file"),
+    Case("evaluate-mot, a result file against a gt folder", lambda w, d: ["evaluate-mot", "--gt", d, "--result",
+                                                                          _gt_file(w, d)], 1, "two files or two folders"),
     Case("evaluate, every query skipped", lambda w, d: ["evaluate", "--model", "colour", "--data", w.benchmark], 1,
          "nothing was evaluated"),
     # 5. no hang

@@ -71,3 +71,15 @@ def test_mars_shaped_store_merges(tmp_path, capsys):
     g = json.loads((tmp_path / "g" / "match.json").read_text())
     assert g["global_identities"] == 4 and g["links_refused_time_overlap"] == 0
     assert g["cross_camera_precision"] == 1.0 and g["cross_camera_recall"] == 1.0
+
+
+def test_one_tracklet_per_person_and_camera(tmp_path, capsys):
+    """Table 7's setting: the importer keeps one training tracklet per person and camera."""
+    make_mars_fragments(tmp_path / "mars")
+    store = tmp_path / "one.h5"
+    assert main(["import", "mars", str(tmp_path / "mars"), "-o", str(store), "--one-per-camera", "-q"]) == 0
+    assert "24 -> 8" in capsys.readouterr().out
+    st = TrackletStore(store)
+    idx = TrackletIndex.from_store(st)
+    pairs = {(int(g), int(c)) for g, c in zip(idx.gt, idx.camera_of)}
+    assert idx.num_tracklets == 8 and len(pairs) == 8

@@ -168,7 +168,18 @@ def test_prid_splits_are_seeded_and_saved(tmp_path, capsys):
     assert main(["evaluate", "--model", "colour", "--data", str(out), "--json"]) == 1
     assert "--split" in capsys.readouterr().err
     assert main(["evaluate", "--model", "colour", "--data", str(out), "--split", "3", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["queries"] == 2
+    one = json.loads(capsys.readouterr().out)
+    assert one["queries"] == 2
+    # --split all: the mean over the 10 splits, each split's numbers beside it
+    assert main(["evaluate", "--model", "colour", "--data", str(out), "--split", "all", "--json"]) == 0
+    every = json.loads(capsys.readouterr().out)
+    assert every["splits"] == 10 and len(every["per_split"]) == 10
+    assert every["per_split"][3]["mAP"] == pytest.approx(one["mAP"])
+    assert every["mAP"] == pytest.approx(np.mean([p["mAP"] for p in every["per_split"]]))
+    assert main(["evaluate", "--model", "colour", "--data", str(out), "--split", "all"]) == 0
+    assert "mean" in capsys.readouterr().out
+    assert main(["evaluate", "--model", "colour", "--data", str(out), "--split", "x"]) == 1
+    assert "--split 'x'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("fmt,missing", [("market1501", "bounding_box_train"), ("mars", "info/train_name.txt"),
@@ -197,3 +208,18 @@ def test_learn_uses_only_training_tracklets(tmp_path, capsys):
     assert main(["import", "market1501", str(tmp_path / "mk"), "-o", str(mk), "-q"]) == 0
     assert main(["learn", str(mk), "-o", str(tmp_path / "mm"), "--epochs", "1", *FAST]) == 0
     assert "3 tracklets" in capsys.readouterr().out  # the training set only, never query or gallery
+
+
+def test_a_model_learned_on_one_split_is_scored_on_that_split_only(tmp_path, capsys):
+    make_prid(tmp_path / "p")
+    out = tmp_path / "p.h5"
+    assert main(["import", "prid2011", str(tmp_path / "p"), "-o", str(out), "-q"]) == 0
+    model = tmp_path / "m"
+    assert main(["learn", str(out), "-o", str(model), "--split", "3", "--epochs", "1", "--backbone", "resnet18",
+                 "--pretrained", "none", "--input-size", "64x32", "--embed-dim", "16", "--batch-size", "4", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(model), "--data", str(out), "--split", "3", "--json"]) == 0
+    capsys.readouterr()
+    for other in ("4", "all"):
+        assert main(["evaluate", "--model", str(model), "--data", str(out), "--split", other, "--json"]) == 1
+        assert "split 3" in capsys.readouterr().err

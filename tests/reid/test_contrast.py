@@ -91,7 +91,7 @@ def test_proxy_update_moves_towards_the_batch():
 
 def test_link_stats_counts_cross_camera_pairs():
     stats = link_stats(np.array([0, 0, 1, 1, 2]), np.array([0, 1, 0, 1, 0]), torch.tensor([5, 5, 6, 7, 8]))
-    assert stats["pairs"] == 4 and stats["pair_precision"] == 0.5
+    assert stats["pairs"] == 2 and stats["matched_tracklets"] == 4 and stats["pair_precision"] == 0.5
 
 
 def test_learn_with_the_contrast_learner(tmp_path):

@@ -151,3 +151,21 @@ def test_torchrun_ddp_on_cpu(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.count("UTAL on") == 1
     assert (tmp_path / "m" / "model.pt").exists() and len(_metrics(tmp_path / "m")) == 3
+
+
+def test_densenet121_trunk_learns_and_loads_torchvision_weights(tmp_path):
+    """The paper's Table 11 backbone: its trunk ends with DenseNet's final ReLU, loads a torchvision
+    state dict file (classifier dropped), and one epoch of learn runs on it."""
+    import torchvision
+
+    from reid.backbones import build_backbone
+
+    ref = torchvision.models.densenet121(weights=None)
+    torch.save(ref.state_dict(), tmp_path / "d.pth")
+    trunk, dim = build_backbone("densenet121", str(tmp_path / "d.pth"))
+    assert dim == 1024 and torch.equal(trunk[0].conv0.weight, ref.features.conv0.weight)
+    assert (trunk(torch.randn(1, 3, 64, 32)) >= 0).all()
+    store = write_reid_store(tmp_path / "s.h5", cameras=2, identities=2)
+    assert main(["learn", str(store), "-o", str(tmp_path / "m"), "--backbone", "densenet121", "--pretrained",
+                 str(tmp_path / "d.pth"), "--epochs", "1", "--input-size", "64x32", "--embed-dim", "32",
+                 "--batch-size", "4", "-q"]) == 0

@@ -78,7 +78,10 @@ def test_reciprocal_one_way_and_knn_matches():
     knn = cross_camera_matches(mem, cams, "two_way_knn", k=2)
     assert sorted(knn[4].tolist()) == [0, 1]  # e is within both a's and b's 2-NN, and they in e's
     assert knn[3].tolist() == [-1, -1]  # d's 2-NN (b, a) do not have d in theirs
-    assert pair_stats(rec, torch.tensor([5, 6, 5, 7, 8])) == {"pairs": 4, "pair_precision": 0.5}
+    # Fig. 6 counts pairs: a<->c and b<->e are two pairs, though four tracklets have a match
+    assert pair_stats(rec, torch.tensor([5, 6, 5, 7, 8])) == {"pairs": 2, "matched_tracklets": 4,
+                                                               "pair_precision": 0.5}
+    assert pair_stats(one, torch.tensor([5, 6, 5, 7, 8]))["pairs"] == 3  # a-c, b-e, d-b
     single = cross_camera_matches(mem, torch.zeros(5, dtype=torch.long))
     assert (single == -1).all()
 
@@ -100,6 +103,20 @@ def test_ccta_loss_has_gradient_through_batch_features():
     loss, _ = ccta_loss(emb, trk, matches, mem, normalize=False)
     want = ((emb[:2].mean(0) - mem[2]) ** 2).sum() / 2
     assert loss.item() == pytest.approx(want.item(), rel=1e-5)
+    # the plain norm of Eq. 10 as printed
+    loss, _ = ccta_loss(emb, trk, matches, mem, normalize=False, distance="l2")
+    assert loss.item() == pytest.approx((emb[:2].mean(0) - mem[2]).norm().item() / 2, rel=1e-5)
+
+
+def test_ccta_sums_over_matches_as_eq_10():
+    """2-way k-NN gives a tracklet several matches: Eq. 10 sums over them (not their mean)."""
+    emb = torch.randn(2, 4)
+    trk = torch.tensor([0, 0])
+    mem = torch.randn(3, 4)
+    loss, n = ccta_loss(emb, trk, torch.tensor([[1, 2], [-1, -1], [-1, -1]]), mem, normalize=False)
+    m = emb.mean(0)
+    want = ((m - mem[1]) ** 2).sum() + ((m - mem[2]) ** 2).sum()
+    assert n == 1 and loss.item() == pytest.approx(want.item(), rel=1e-5)
 
 
 @pytest.mark.parametrize("tile", [7, 16, 1000])

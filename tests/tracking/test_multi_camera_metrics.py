@@ -90,6 +90,8 @@ def test_evaluate_mot_command_on_folders(tmp_path, capsys):
     gts = {"a": rows(10, [1, 2]), "b": rows(10, [1, 2])}
     _write(tmp_path / "gt", gts)
     _write(tmp_path / "res", {"a": relabel(gts["a"], {1: 1, 2: 2}), "b": relabel(gts["b"], {1: 2, 2: 1})})
+    # extract --mot-out writes detections beside the tracks: they are not a camera's result
+    (tmp_path / "res" / "a.det.txt").write_text((tmp_path / "res" / "a.txt").read_text())
     assert main(["evaluate-mot", "--gt", str(tmp_path / "gt"), "--result", str(tmp_path / "res"), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["multi_camera"]["idf1"] == pytest.approx(0.5) and out["cameras"]["b"]["idf1"] == 1
