@@ -316,8 +316,8 @@ CASES = [
          "no camera 'nocam'"),
     Case("evaluate-mot, a result folder without result files", lambda w, d: ["evaluate-mot", "--gt", d, "--result", d],
          1, "no <camera>.txt result file"),
-    Case("evaluate-mot, a result file against a gt folder", lambda w, d: ["evaluate-mot", "--gt", d, "--result",
-                                                                          _gt_file(w, d)], 1, "two files or two folders"),
+    Case("evaluate-mot, a result file against a gt folder",
+         lambda w, d: ["evaluate-mot", "--gt", d, "--result", _gt_file(w, d)], 1, "two files or two folders"),
     Case("evaluate, every query skipped", lambda w, d: ["evaluate", "--model", "colour", "--data", w.benchmark], 1,
          "nothing was evaluated"),
     # 5. no hang
