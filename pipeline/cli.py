@@ -8,10 +8,23 @@ import os
 import sys
 from typing import Sequence
 
-from pipeline import demo, evaluate, evaluate_mot, extract, import_benchmark, inspect_store, learn, match, merge, track
+from pipeline import (
+    demo,
+    evaluate,
+    evaluate_mot,
+    export_dataset,
+    extract,
+    import_benchmark,
+    inspect_store,
+    learn,
+    match,
+    merge,
+    track,
+)
 
 # the order `pipeline --help` lists them in: the data's path through the stages
-COMMANDS = (extract, track, evaluate_mot, inspect_store, import_benchmark, learn, evaluate, merge, match, demo)
+COMMANDS = (extract, track, evaluate_mot, inspect_store, import_benchmark, learn, evaluate, merge, match,
+            export_dataset, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -549,6 +549,13 @@ class TrackletStore:
             raise StoreError(f"{self.path}: camera {camera!r}, crop {index}: damaged JPEG data "
                              "(`pipeline inspect --verify` checks the whole store)") from None
 
+    def encoded_crop(self, camera: str, index: int) -> bytes:
+        """One crop as JPEG bytes: as stored in a JPEG store (no re-encoding), else encoded once."""
+        data, offsets = self._crop_source(camera)
+        if offsets is None:
+            return bytes(encode_crop(np.asarray(data[int(index)]), "jpeg"))
+        return bytes(data[int(offsets[index]):int(offsets[index + 1])])
+
     def reduction_for(self, hw: tuple[int, int]) -> int:
         """The largest decode reduction that still gives at least ``hw`` pixels."""
         r = 1
