@@ -19,11 +19,12 @@ from pipeline import (
     learn,
     match,
     merge,
+    search,
     track,
 )
 
 # the order `pipeline --help` lists them in: the data's path through the stages
-COMMANDS = (extract, track, evaluate_mot, inspect_store, import_benchmark, learn, evaluate, merge, match,
+COMMANDS = (extract, track, evaluate_mot, inspect_store, import_benchmark, learn, evaluate, merge, match, search,
             export_dataset, demo)
 
 

@@ -549,6 +549,22 @@ class TrackletStore:
             raise StoreError(f"{self.path}: camera {camera!r}, crop {index}: damaged JPEG data "
                              "(`pipeline inspect --verify` checks the whole store)") from None
 
+    def content_key(self) -> str:
+        """A checksum of what the store holds (each complete camera's recorded checksum and
+        tracklet count; size and modification time for cameras written before checksums): files
+        derived from the store (search indexes) are tied to it by this key."""
+        import hashlib
+
+        h = hashlib.sha256()
+        for c in self.cameras:
+            g = self._file()["cameras"][c]
+            ck = _plain(g.attrs.get(CHECKSUM_ATTR))
+            h.update(f"{c}:{ck if ck is not None else ''}:{self.camera(c).num_tracklets};".encode())
+            if ck is None:
+                st = os.stat(self.path)
+                h.update(f"{st.st_size}:{st.st_mtime_ns};".encode())
+        return h.hexdigest()
+
     def encoded_crop(self, camera: str, index: int) -> bytes:
         """One crop as JPEG bytes: as stored in a JPEG store (no re-encoding), else encoded once."""
         data, offsets = self._crop_source(camera)

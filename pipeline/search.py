@@ -1,0 +1,142 @@
+"""`pipeline search`: find a person in every camera: ranked appearances of a query image or
+tracklet, as a terminal table, search.csv and search.html; around `reid.search`."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pipeline.flags import add_config_flags, overrides
+from reid.embedding_config import EmbedConfig
+
+WRITES = ("search.csv", "search.html")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("search", help="find a person (an image or a tracklet) in every camera",
+                       description="Ranks every tracklet of the store by distance to the query. The store's "
+                       "features are computed once per model and kept beside the store (<store>.search-<key>.npz, "
+                       "rebuilt when the store or the model changes).")
+    p.add_argument("store", help="tracklet store (.h5)")
+    p.add_argument("--model", required=True, help="a `pipeline learn` folder, an ONNX embedder, or a baseline")
+    q = p.add_mutually_exclusive_group(required=True)
+    q.add_argument("--image", help="an image of one person (a crop, as a detector would give)")
+    q.add_argument("--tracklet", help="CAMERA:ID, a tracklet of the store (ids as in merge/match CSVs)")
+    p.add_argument("--top", type=int, default=20, help="appearances to list (default 20)")
+    p.add_argument("-o", "--out", help="folder for search.csv and search.html (default: the terminal only)")
+    add_config_flags(p.add_argument_group("embedding"), EmbedConfig)
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tracklet_reid.config_io import load_config
+
+    emb = load_config(EmbedConfig, None, overrides(args, EmbedConfig))
+    run_search(args.store, args.model, args.image, args.tracklet, args.top, args.out, emb, args.quiet)
+    return 0
+
+
+# noqa reason: the command's inputs: store, model, one of two queries, how many, where, how to embed
+def run_search(store: str, model: str, image: str | None, tracklet: str | None,  # noqa: PLR0913
+               top: int = 20, out: str | None = None, emb: EmbedConfig = EmbedConfig(),
+               quiet: bool = False) -> dict:
+    """Ranked appearances of the query; writes search.csv and search.html into ``out`` if given."""
+    import time
+
+    from reid.search import load_or_build_index, rank, tracklet_row
+    from tracking.store import TrackletStore
+    from tracklet_reid.errors import InputError
+    from tracklet_reid.output_paths import prepare_folder
+
+    if top < 1:
+        raise InputError(f"--top {top}: must be at least 1")
+    if out:
+        prepare_folder(out, {"store": store, "--image": image}, WRITES)
+    st = TrackletStore(store)
+    t0 = time.perf_counter()
+    index = load_or_build_index(st, model, emb, progress=not quiet)
+    if tracklet:
+        cam, _, tid = tracklet.rpartition(":")
+        if not cam or not tid.lstrip("-").isdigit():
+            raise InputError(f"--tracklet {tracklet!r}: write CAMERA:ID (e.g. cam1:12)")
+        row = tracklet_row(index, cam, int(tid))
+        hits = rank(index, index.across[row], top, exclude=row, features=index.across)
+        what = f"tracklet {cam}:{tid}"
+    else:
+        from reid.embedding import load_model
+        from reid.search import embed_image
+
+        m = load_model(model, emb.device, index.input_hw, emb)
+        row = None
+        hits = rank(index, embed_image(m, str(image), (st.info.crop_height, st.info.crop_width)), top)
+        what = f"image {image}"
+    seconds = time.perf_counter() - t0
+    result = {"query": what, "model": index.model_name, "index": str(index.path), "index_built": index.built,
+              "seconds": seconds, "hits": [h.__dict__ for h in hits]}
+    if not quiet:
+        _print(result, hits, st)
+    if out:
+        _write(Path(out), st, index, row, str(image) if image else None, hits, result)
+    return result
+
+
+def _span(st, camera: str, first: int, last: int) -> str:
+    fps = st.camera(camera).attrs.get("fps")
+    return f"{first / fps:.1f}-{last / fps:.1f} s" if fps else ""
+
+
+def _print(result: dict, hits, st) -> None:
+    from pipeline.table import format_table
+
+    print(f"{result['query']} with {result['model']} ({'index built' if result['index_built'] else 'index read'}, "
+          f"{result['seconds']:.2f} s)")
+    print(format_table(["rank", "camera", "tracklet", "frames", "time", "distance"],
+                       [[h.rank, h.camera, h.tracklet, f"{h.first_frame}-{h.last_frame}",
+                         _span(st, h.camera, h.first_frame, h.last_frame), round(h.distance, 4)] for h in hits]))
+
+
+# noqa reason: the page needs the store (thumbnails), the index, the query (a row or an image) and the hits
+def _write(out: Path, st, index, row, image: str | None, hits, result: dict) -> None:  # noqa: PLR0913
+    import csv
+
+    import cv2
+    import numpy as np
+
+    from pipeline.outputs import GREEN, RED, framed
+    from pipeline.report import HtmlReport, img_tag
+
+    with open(out / "search.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["rank", "camera", "tracklet", "first_frame", "last_frame", "distance"])
+        for h in hits:
+            w.writerow([h.rank, h.camera, h.tracklet, h.first_frame, h.last_frame, f"{h.distance:.4f}"])
+
+    def thumb(g: int) -> np.ndarray:
+        cam, local = index.cameras[index.camera_of[g]], int(index.local_of[g])
+        c = st.camera(cam)
+        t = c.tracklets[local]
+        crop = st.crop(cam, int(t["start"] + t["count"] // 2), st.reduction_for((80, 1)))
+        return cv2.resize(crop, (max(int(round(crop.shape[1] * 80 / crop.shape[0])), 1), 80),
+                          interpolation=cv2.INTER_AREA)
+
+    if row is not None:
+        q = thumb(row)
+    else:
+        img = cv2.imread(str(image))
+        if img is None:  # read once already for the query; gone since
+            img = np.full((80, 40, 3), 160, np.uint8)
+        q = cv2.resize(img, (max(int(round(img.shape[1] * 80 / img.shape[0])), 1), 80))[:, :, ::-1]
+    qgt = int(index.gt[row]) if row is not None else -1
+    rep = HtmlReport("pipeline search")
+    rep.text(f"query: {result['query']}; model: {result['model']}; {len(hits)} appearances, nearest first")
+    rep.images([img_tag(framed(np.ascontiguousarray(q), (40, 40, 200)), title="query")], "query")
+    tags = []
+    for h in hits:
+        col = None if qgt < 0 or index.gt[h.row] < 0 else (GREEN if index.gt[h.row] == qgt else RED)
+        tags.append(img_tag(framed(thumb(h.row), col), title=f"#{h.rank} {h.camera} tracklet {h.tracklet} frames "
+                            f"{h.first_frame}-{h.last_frame} d={h.distance:.3f}"))
+    rep.images(tags, "appearances, nearest first (hover for camera, tracklet, frames, distance; border green = same "
+               "person as the query, red = not, grey = unknown)")
+    rep.table(["rank", "camera", "tracklet", "frames", "distance"],
+              [[h.rank, h.camera, h.tracklet, f"{h.first_frame}-{h.last_frame}", round(h.distance, 4)] for h in hits])
+    rep.write(out / "search.html")

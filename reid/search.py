@@ -1,0 +1,159 @@
+"""Find a person in every camera: a query (an image of a person, or a tracklet of the store)
+against every tracklet of a store, ranked by distance.
+
+The store's tracklets are embedded once per (store, model) and kept beside the store in an index
+file (`<store>.search-<key>.npz`, plain arrays, read with allow_pickle=False), tied to both by
+checksum: the store's content key and the model file's hash. A changed store or model gives
+another key, so a stale index is never read; it is rebuilt. With the index in place a query is
+one matrix-vector product (exact: at 20,000 tracklets it takes milliseconds, so no approximate
+search is needed here; issue 16's scale is another matter).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from reid.embedding_config import EmbedConfig
+from tracking.store import TrackletStore
+from tracklet_reid.errors import InputError
+
+INDEX_VERSION = 1
+
+
+@dataclass
+class SearchIndex:
+    features: np.ndarray  # (N, D) float32, the model's raw tracklet features
+    across: np.ndarray  # (N, D) the features tracklet queries rank by (standardised per camera where the model's
+    # default says so, as match does)
+    cameras: list[str]
+    camera_of: np.ndarray
+    local_of: np.ndarray
+    first_frame: np.ndarray
+    last_frame: np.ndarray
+    gt: np.ndarray  # ground-truth identity or -1 (evaluation only)
+    model_name: str
+    input_hw: tuple[int, int]
+    path: Path | None = None
+    built: bool = False  # whether this call embedded the store (False: read from the index file)
+
+    @property
+    def num_tracklets(self) -> int:
+        return int(len(self.camera_of))
+
+
+@dataclass
+class Hit:
+    rank: int
+    row: int  # the tracklet's row in the index
+    camera: str
+    tracklet: int
+    first_frame: int
+    last_frame: int
+    distance: float
+
+
+def model_key(model: str | Path) -> str:
+    """The hash of the model's files (a learn folder's model.pt, an ONNX file, a baseline's weights
+    file or folder), or of the spec for a built-in baseline (colour, torchvision's ImageNet weights)."""
+    s = str(model)
+    path = Path(s.split(":", 2)[2]) if s.startswith("imagenet:") and s.count(":") >= 2 else Path(s)
+    if path.is_dir() and (path / "model.pt").is_file():
+        path = path / "model.pt"
+    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path] if path.is_file() else []
+    h = hashlib.sha256(s.split(":", 2)[1].encode() if s.startswith("imagenet:") else b"")
+    if not files:
+        h.update(s.encode())
+    for f in files:
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def index_path(store: TrackletStore, model: str | Path) -> Path:
+    key = hashlib.sha256(f"{store.content_key()}:{model_key(model)}:{INDEX_VERSION}".encode()).hexdigest()[:16]
+    return Path(store.path).with_name(f"{Path(store.path).name}.search-{key}.npz")
+
+
+def load_or_build_index(store: TrackletStore, model: str | Path, cfg: EmbedConfig = EmbedConfig(),
+                        progress: bool = False) -> SearchIndex:
+    """The store's search index for ``model``: read when its file is there, else built and saved
+    (atomically: a killed build leaves no half file)."""
+    path = index_path(store, model)
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return SearchIndex(z["features"], z["across"], [str(c) for c in z["cameras"]], z["camera_of"],
+                                   z["local_of"], z["first_frame"], z["last_frame"], z["gt"], str(z["model_name"]),
+                                   (int(z["input_hw"][0]), int(z["input_hw"][1])), path)
+        except (OSError, KeyError, ValueError) as exc:
+            # ours and derived: a damaged index is rebuilt, never trusted
+            import warnings
+
+            warnings.warn(f"{path}: unreadable search index ({type(exc).__name__}); rebuilding it")
+    from reid.embedding import embed_store
+
+    tf = embed_store(store, model, cfg, progress=progress)
+    idx = tf.index
+    index = SearchIndex(tf.features.numpy().astype(np.float32), tf.across.numpy().astype(np.float32),
+                        list(idx.cameras), idx.camera_of, idx.local_of, idx.first_frame, idx.last_frame, idx.gt,
+                        tf.model + (" + camera norm" if tf.camera_norm else ""), tf.input_hw, path, built=True)
+    tmp = path.with_name(path.name + ".partial.npz")
+    np.savez(tmp, features=index.features, across=index.across, cameras=np.array(index.cameras),
+             camera_of=index.camera_of, local_of=index.local_of, first_frame=index.first_frame,
+             last_frame=index.last_frame, gt=index.gt, model_name=np.array(index.model_name),
+             input_hw=np.array(index.input_hw))
+    os.replace(tmp, path)
+    return index
+
+
+def tracklet_row(index: SearchIndex, camera: str, tracklet: int) -> int:
+    if camera not in index.cameras:
+        raise InputError(f"--tracklet {camera}:{tracklet}: no camera {camera!r} (has: {', '.join(index.cameras)})")
+    c = index.cameras.index(camera)
+    rows = np.flatnonzero((index.camera_of == c) & (index.local_of == tracklet))
+    if not len(rows):
+        n = int((index.camera_of == c).sum())
+        raise InputError(f"--tracklet {camera}:{tracklet}: camera {camera} has tracklets 0..{n - 1}")
+    return int(rows[0])
+
+
+def rank(index: SearchIndex, query: np.ndarray, top: int, exclude: int | None = None,
+         features: np.ndarray | None = None) -> list[Hit]:
+    """The ``top`` nearest tracklets to ``query`` (D,) by Euclidean distance over ``features``
+    (default: the raw features), ``exclude`` (a row) left out."""
+    f = index.features if features is None else features
+    d2 = (f * f).sum(1) - 2.0 * (f @ query) + float(query @ query)
+    if exclude is not None:
+        d2[exclude] = np.inf
+    k = min(top, int(np.isfinite(d2).sum()))
+    best = np.argpartition(d2, k - 1)[:k] if k > 0 else np.zeros(0, np.int64)
+    best = best[np.argsort(d2[best], kind="stable")]
+    return [Hit(r + 1, int(g), index.cameras[index.camera_of[g]], int(index.local_of[g]), int(index.first_frame[g]),
+                int(index.last_frame[g]), float(np.sqrt(max(d2[g], 0.0)))) for r, g in enumerate(best)]
+
+
+def embed_image(model, image_path: str | Path, crop_hw: tuple[int, int]) -> np.ndarray:
+    """A person image (one person, already cropped) as the store's crops are made: resized to the
+    store's crop size and JPEG round-tripped, then to the model's input; (D,) raw features."""
+    import cv2
+    import torch
+
+    from reid.embedding import normalize_batch
+    from tracking.store import decode_jpeg, encode_crop
+
+    img = cv2.imread(str(image_path))
+    if img is None:
+        raise InputError(f"--image {image_path}: not an image OpenCV can read")
+    img = cv2.resize(img, (crop_hw[1], crop_hw[0]), interpolation=cv2.INTER_AREA)[:, :, ::-1]
+    img = decode_jpeg(encode_crop(np.ascontiguousarray(img), "jpeg"), 1)
+    h, w = model.input_hw
+    if img.shape[:2] != (h, w):
+        img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+    with torch.no_grad():
+        x = torch.from_numpy(np.ascontiguousarray(img))[None]
+        return model.module(normalize_batch(x, model.device)).float().cpu().numpy()[0]

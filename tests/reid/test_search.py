@@ -1,0 +1,70 @@
+"""pipeline search: a tracklet or an image against every camera, with the index kept beside the store."""
+from __future__ import annotations
+
+import csv
+
+import cv2
+import numpy as np
+
+from pipeline.cli import main
+from pipeline.search import run_search
+from reid.search import index_path
+from tests.helpers import write_reid_store
+from tracking.store import TrackletStore
+
+
+def test_tracklet_query_finds_its_person_in_other_cameras(tmp_path, capsys):
+    store = write_reid_store(tmp_path / "s.h5", cameras=3, identities=5, tracklets_per_id=2)
+    first = run_search(str(store), "colour", None, "cam1:4", top=5, quiet=True)  # tracklet 4 = identity 2
+    assert first["index_built"] and index_path(TrackletStore(store), "colour").is_file()
+    st = TrackletStore(store)
+    gt = {(c, t): int(st.camera(c).gt_identity[t]) for c in st.cameras for t in range(st.camera(c).num_tracklets)}
+    top = [(h["camera"], h["tracklet"]) for h in first["hits"]]
+    assert ("cam1", 4) not in top  # the query itself is left out
+    assert all(gt[k] == 2 for k in top[:5])  # its other fragment and its four in the other cameras
+    again = run_search(str(store), "colour", None, "cam1:4", top=5, quiet=True)
+    assert not again["index_built"] and again["hits"] == first["hits"]  # read from the index, same answer
+
+    assert main(["search", str(store), "--model", "colour", "--tracklet", "cam1:4", "--top", "3", "-o",
+                 str(tmp_path / "out")]) == 0
+    assert "index read" in capsys.readouterr().out
+    with open(tmp_path / "out" / "search.csv") as fh:
+        assert len(list(csv.DictReader(fh))) == 3
+    assert "<img" in (tmp_path / "out" / "search.html").read_text()
+
+
+def test_index_follows_the_store_and_the_model(tmp_path):
+    store = write_reid_store(tmp_path / "s.h5", cameras=2, identities=3)
+    p1 = index_path(TrackletStore(store), "colour")
+    run_search(str(store), "colour", None, "cam1:0", quiet=True)
+    store.unlink()
+    write_reid_store(store, cameras=2, identities=4)  # another store at the same path
+    assert index_path(TrackletStore(store), "colour") != p1
+    assert run_search(str(store), "colour", None, "cam1:0", quiet=True)["index_built"]
+    spec = f"imagenet:resnet18:{tmp_path / 'w.pt'}"
+    import torch
+    import torchvision
+
+    torch.save(torchvision.models.resnet18(weights=None).state_dict(), tmp_path / "w.pt")
+    assert index_path(TrackletStore(store), spec) != index_path(TrackletStore(store), "colour")
+
+
+def test_image_query_goes_through_the_crop_path(tmp_path):
+    store = write_reid_store(tmp_path / "s.h5", cameras=3, identities=5, tracklets_per_id=2)
+    st = TrackletStore(store)
+    crop = st.tracklet_crops("cam2", 6)[1]  # identity 3
+    img = tmp_path / "person.png"
+    cv2.imwrite(str(img), cv2.resize(crop, (50, 100))[:, :, ::-1])  # another size than the store's crops
+    res = run_search(str(store), "colour", str(img), None, top=3, out=str(tmp_path / "o"), quiet=True)
+    ids = [int(st.camera(h["camera"]).gt_identity[h["tracklet"]]) for h in res["hits"]]
+    assert ids[0] == 3 and np.mean(np.array(ids) == 3) >= 2 / 3
+    assert (tmp_path / "o" / "search.html").is_file()
+
+
+def test_bad_queries_are_one_line(tmp_path, capsys):
+    store = write_reid_store(tmp_path / "s.h5", cameras=2, identities=2)
+    for q, msg in ((["--tracklet", "cam1"], "write CAMERA:ID"), (["--tracklet", "cam9:0"], "no camera 'cam9'"),
+                   (["--tracklet", "cam1:99"], "has tracklets 0.."), (["--image", str(tmp_path / "none.png")],
+                                                                       "not an image")):
+        assert main(["search", str(store), "--model", "colour", *q, "-q"]) == 1
+        assert msg in capsys.readouterr().err
