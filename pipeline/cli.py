@@ -19,13 +19,14 @@ from pipeline import (
     learn,
     match,
     merge,
+    render,
     search,
     track,
 )
 
 # the order `pipeline --help` lists them in: the data's path through the stages
 COMMANDS = (extract, track, evaluate_mot, inspect_store, import_benchmark, learn, evaluate, merge, match, search,
-            export_dataset, demo)
+            render, export_dataset, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
