@@ -14,6 +14,7 @@ from pipeline import (
     evaluate_mot,
     export_dataset,
     extract,
+    forget,
     import_benchmark,
     inspect_store,
     learn,
@@ -26,7 +27,7 @@ from pipeline import (
 
 # the order `pipeline --help` lists them in: the data's path through the stages
 COMMANDS = (extract, track, evaluate_mot, inspect_store, import_benchmark, learn, evaluate, merge, match, search,
-            render, export_dataset, demo)
+            render, forget, export_dataset, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,81 @@
+"""`pipeline forget`: remove a person (every tracklet near a query) from a store and its search
+indexes, atomically, one log line per removed tracklet; around `reid.forget`."""
+from __future__ import annotations
+
+import argparse
+
+from pipeline.flags import add_config_flags, overrides
+from reid.embedding_config import EmbedConfig
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("forget", help="remove a person (every tracklet near a query) from a store",
+                       description="Finds every tracklet within --max-distance of the query (as `pipeline search` "
+                       "ranks them) and rewrites the store without them, replacing it only when the new one is "
+                       "whole; deletes the store's search indexes; logs each removed tracklet to "
+                       "<store>.forget.log. --dry-run lists what would go.")
+    p.add_argument("store", help="tracklet store (.h5), rewritten in place unless -o")
+    p.add_argument("--model", required=True, help="the model to compare people with (as for search)")
+    q = p.add_mutually_exclusive_group(required=True)
+    q.add_argument("--image", help="an image of the person")
+    q.add_argument("--tracklet", help="CAMERA:ID, a tracklet of the person (removed too)")
+    p.add_argument("--max-distance", type=float, required=True,
+                   help="remove tracklets at most this far from the query (see the distances `pipeline search` "
+                   "prints)")
+    p.add_argument("-o", "--out", help="write the reduced store here instead of replacing STORE")
+    p.add_argument("--dry-run", action="store_true", help="list the tracklets that would be removed; change nothing")
+    add_config_flags(p.add_argument_group("embedding"), EmbedConfig)
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import math
+    from pathlib import Path
+
+    from pipeline.table import format_table
+    from reid.forget import forget, matches
+    from reid.search import load_or_build_index, tracklet_row
+    from tracking.store import TrackletStore
+    from tracklet_reid.config_io import load_config
+    from tracklet_reid.errors import InputError
+    from tracklet_reid.output_paths import prepare_file
+
+    if not (math.isfinite(args.max_distance) and args.max_distance >= 0):
+        raise InputError(f"--max-distance {args.max_distance}: a finite distance >= 0")
+    emb = load_config(EmbedConfig, None, overrides(args, EmbedConfig))
+    store_path = Path(args.store)
+    if args.out:
+        prepare_file(args.out, {"store": args.store, "--image": args.image}, "reduced store")
+    st = TrackletStore(store_path)
+    index = load_or_build_index(st, args.model, emb, progress=not args.quiet)
+    if args.tracklet:
+        cam, _, tid = args.tracklet.rpartition(":")
+        if not cam or not tid.lstrip("-").isdigit():
+            raise InputError(f"--tracklet {args.tracklet!r}: write CAMERA:ID (e.g. cam1:12)")
+        row = tracklet_row(index, cam, int(tid))
+        hits = matches(index, index.across[row], args.max_distance, index.across)
+        what = f"tracklet {args.tracklet}"
+    else:
+        from reid.embedding import load_model
+        from reid.search import embed_image
+
+        m = load_model(args.model, emb.device, index.input_hw, emb)
+        hits = matches(index, embed_image(m, args.image, (st.info.crop_height, st.info.crop_width)),
+                       args.max_distance, index.features)
+        what = f"image {args.image}"
+    st.close()
+    if not args.quiet or args.dry_run:
+        print(f"{what}: {len(hits)} tracklet(s) within {args.max_distance}" + (" (dry run: nothing removed)"
+                                                                               if args.dry_run else ""))
+        if hits:
+            print(format_table(["camera", "tracklet", "frames", "distance"],
+                               [[h.camera, h.tracklet, f"{h.first_frame}-{h.last_frame}", round(h.distance, 4)]
+                                for h in hits]))
+    if args.dry_run or not hits:
+        return 0
+    done = forget(store_path, hits, what, Path(args.out) if args.out else None)
+    if not args.quiet:
+        print(f"removed {len(hits)} tracklet(s) from {done.store}; {done.indexes_removed} search index(es) deleted; "
+              f"log: {done.log}")
+    return 0

@@ -1,0 +1,102 @@
+"""Remove a person from a store: every tracklet closer to the query than a distance the user sets,
+with its crops, and the search indexes derived from the store.
+
+The store is rewritten without those tracklets into a temporary file beside it, which replaces the
+store in one `os.replace` only when whole: a run killed at any moment leaves either the old store
+untouched or the new one complete. Search indexes of the old store hold the person's features, so
+they are deleted (the next search rebuilds one). One log line per removed tracklet goes to
+`<store>.forget.log` (camera, tracklet, frames, distance; no image), the audit trail of a deletion.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from reid.search import Hit, SearchIndex
+from tracking.store import StoreWriter, TrackletStore
+from tracklet_reid.errors import InputError
+
+# attributes StoreWriter writes itself for a new file
+_WRITER_ATTRS = {"schema", "version", "crop_height", "crop_width", "crop_encoding", "jpeg_quality", "created_by",
+                 "created_at"}
+
+
+@dataclass
+class Forgotten:
+    removed: list[Hit]
+    store: Path
+    log: Path
+    indexes_removed: int
+
+
+def matches(index: SearchIndex, query: np.ndarray, max_distance: float, features: np.ndarray) -> list[Hit]:
+    """Every tracklet within ``max_distance`` of ``query``, nearest first."""
+    d = np.sqrt(np.maximum((features * features).sum(1) - 2.0 * (features @ query) + float(query @ query), 0.0))
+    rows = np.flatnonzero(d <= max_distance)
+    rows = rows[np.argsort(d[rows], kind="stable")]
+    return [Hit(r + 1, int(g), index.cameras[index.camera_of[g]], int(index.local_of[g]), int(index.first_frame[g]),
+                int(index.last_frame[g]), float(d[g])) for r, g in enumerate(rows)]
+
+
+def forget(store_path: Path, hits: list[Hit], query: str, out: Path | None = None) -> Forgotten:
+    """Rewrite the store without ``hits``' tracklets (in place, atomically, unless ``out``)."""
+    store = TrackletStore(store_path)
+    incomplete = [c for c in store.all_cameras if not store.is_complete(c)]
+    if incomplete:
+        raise InputError(f"{store_path}: camera(s) {', '.join(incomplete)} still being extracted; finish extract "
+                         "before removing anyone (their crops could not be searched)")
+    drop: dict[str, set[int]] = {}
+    for h in hits:
+        drop.setdefault(h.camera, set()).add(h.tracklet)
+    target = out or store_path
+    tmp = target.with_name(target.name + ".forget-partial")
+    tmp.unlink(missing_ok=True)  # ours, from a run that was killed
+    try:
+        _copy_without(store, tmp, drop)
+        store.close()
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    log = store_path.with_name(store_path.name + ".forget.log")
+    stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    with open(log, "a") as fh:
+        for h in hits:
+            fh.write(f"{stamp} removed {h.camera} tracklet {h.tracklet} frames {h.first_frame}-{h.last_frame} "
+                     f"distance {h.distance:.4f} from {target.name} (query: {query})\n")
+    gone = 0
+    if out is None:  # the old store's indexes hold the person's features
+        for p in store_path.parent.glob(store_path.name + ".search-*.npz"):
+            p.unlink(missing_ok=True)
+            gone += 1
+    return Forgotten(hits, target, log, gone)
+
+
+def _copy_without(store: TrackletStore, tmp: Path, drop: dict[str, set[int]]) -> None:
+    info = store.info
+    with StoreWriter(tmp, crop_hw=(info.crop_height, info.crop_width), encoding=info.encoding,
+                     jpeg_quality=info.jpeg_quality) as w:
+        w.set_attrs(**{k: v for k, v in store.attrs.items() if k not in _WRITER_ATTRS})
+        for name in store.cameras:
+            c = store.camera(name)
+            cw = w.camera(name, **{k: v for k, v in c.attrs.items() if k not in ("complete", "checksum")})
+            gone = drop.get(name, set())
+            keep = [t for t in range(c.num_tracklets) if t not in gone]
+            for t in keep:
+                ci = c.crop_indices(t)
+                row = c.tracklets[t]
+                if info.encoding == "jpeg":
+                    crops = [np.frombuffer(store.encoded_crop(name, int(i)), np.uint8) for i in ci]
+                else:
+                    crops = [store.crop(name, int(i)) for i in ci]
+                cw.add_tracklet(crops, c.crop_frame[ci], c.crop_box[ci], c.crop_score[ci], int(row["track_id"]),
+                                int(c.gt_identity[t]) if c.gt_identity is not None else -1,
+                                encoded=info.encoding == "jpeg",
+                                frame_range=(int(row["first_frame"]), int(row["last_frame"])))
+            if c.tracklet_set is not None:
+                cw.add_tracklet_column("tracklet_set", np.asarray(c.tracklet_set)[keep])
+            cw.finish()
