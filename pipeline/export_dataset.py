@@ -16,6 +16,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="mars: video tracklets (default); market1501: images (tracklets of one identity "
                    "in one camera become one group)")
     p.add_argument("--labels", help="trajectories.csv (merge) or global_ids.csv (match) whose ids to use")
+    p.add_argument("--blur-faces", action="store_true", help="blur each crop's head region (as render does; the "
+                   "crops are encoded again)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
 
@@ -35,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     prepare_file(out, {"store": args.store, "--labels": args.labels}, "dataset folder")
     store = TrackletStore(args.store)
     labels = read_labels(args.labels, TrackletIndex.from_store(store)) if args.labels else None
-    s = export_dataset(store, out, args.layout, labels, progress=not args.quiet)
+    s = export_dataset(store, out, args.layout, labels, progress=not args.quiet, blur_faces=args.blur_faces)
     print(f"{args.store} -> {out} ({s.layout}): {s.tracklets} tracklets, {s.images} images, {s.identities} "
           f"identities, cameras " + ", ".join(f"{c} = {n}" for c, n in s.cameras.items()))
     return 0

@@ -23,6 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--tracklet", help="CAMERA:ID, a tracklet of the store (ids as in merge/match CSVs)")
     p.add_argument("--top", type=int, default=20, help="appearances to list (default 20)")
     p.add_argument("-o", "--out", help="folder for search.csv and search.html (default: the terminal only)")
+    p.add_argument("--blur-faces", action="store_true", help="blur the head region of every picture on the page")
     add_config_flags(p.add_argument_group("embedding"), EmbedConfig)
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
@@ -32,14 +33,15 @@ def run(args: argparse.Namespace) -> int:
     from tracklet_reid.config_io import load_config
 
     emb = load_config(EmbedConfig, None, overrides(args, EmbedConfig))
-    run_search(args.store, args.model, args.image, args.tracklet, args.top, args.out, emb, args.quiet)
+    run_search(args.store, args.model, args.image, args.tracklet, args.top, args.out, emb, args.quiet,
+               args.blur_faces)
     return 0
 
 
 # noqa reason: the command's inputs: store, model, one of two queries, how many, where, how to embed
 def run_search(store: str, model: str, image: str | None, tracklet: str | None,  # noqa: PLR0913
                top: int = 20, out: str | None = None, emb: EmbedConfig = EmbedConfig(),
-               quiet: bool = False) -> dict:
+               quiet: bool = False, blur_faces: bool = False) -> dict:
     """Ranked appearances of the query; writes search.csv and search.html into ``out`` if given."""
     import time
 
@@ -76,7 +78,7 @@ def run_search(store: str, model: str, image: str | None, tracklet: str | None, 
     if not quiet:
         _print(result, hits, st)
     if out:
-        _write(Path(out), st, index, row, str(image) if image else None, hits, result)
+        _write(Path(out), st, index, row, str(image) if image else None, hits, result, blur_faces)
     return result
 
 
@@ -96,7 +98,8 @@ def _print(result: dict, hits, st) -> None:
 
 
 # noqa reason: the page needs the store (thumbnails), the index, the query (a row or an image) and the hits
-def _write(out: Path, st, index, row, image: str | None, hits, result: dict) -> None:  # noqa: PLR0913
+def _write(out: Path, st, index, row, image: str | None, hits, result: dict,  # noqa: PLR0913
+           blur: bool = False) -> None:
     import csv
 
     import cv2
@@ -104,6 +107,7 @@ def _write(out: Path, st, index, row, image: str | None, hits, result: dict) -> 
 
     from pipeline.outputs import GREEN, RED, framed
     from pipeline.report import HtmlReport, img_tag
+    from tracking.render import blur_crop_head
 
     with open(out / "search.csv", "w", newline="") as fh:
         w = csv.writer(fh)
@@ -116,6 +120,8 @@ def _write(out: Path, st, index, row, image: str | None, hits, result: dict) -> 
         c = st.camera(cam)
         t = c.tracklets[local]
         crop = st.crop(cam, int(t["start"] + t["count"] // 2), st.reduction_for((80, 1)))
+        if blur:
+            crop = blur_crop_head(crop)
         return cv2.resize(crop, (max(int(round(crop.shape[1] * 80 / crop.shape[0])), 1), 80),
                           interpolation=cv2.INTER_AREA)
 
@@ -126,6 +132,8 @@ def _write(out: Path, st, index, row, image: str | None, hits, result: dict) -> 
         if img is None:  # read once already for the query; gone since
             img = np.full((80, 40, 3), 160, np.uint8)
         q = cv2.resize(img, (max(int(round(img.shape[1] * 80 / img.shape[0])), 1), 80))[:, :, ::-1]
+        if blur:
+            q = blur_crop_head(np.ascontiguousarray(q), margin=0.0)
     qgt = int(index.gt[row]) if row is not None else -1
     rep = HtmlReport("pipeline search")
     rep.text(f"query: {result['query']}; model: {result['model']}; {len(hits)} appearances, nearest first")

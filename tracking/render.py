@@ -50,6 +50,16 @@ def blur_heads(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return out
 
 
+def blur_crop_head(crop: np.ndarray, margin: float = 0.05) -> np.ndarray:
+    """A person crop (the box grown by ``margin`` on each side, as extract cuts them; 0.05 is its
+    default) with the box's head region blurred: the crop's top (margin + 22 %) / (1 + 2 margin)
+    of its height, full width."""
+    h, w = crop.shape[:2]
+    top = h * (margin + HEAD_FRACTION) / (1 + 2 * margin)
+    # a box whose head region (its top HEAD_FRACTION) ends at ``top``
+    return blur_heads(crop, np.array([[0.0, 0.0, float(w), top / HEAD_FRACTION]]))
+
+
 def colour_of(identity: int) -> tuple[int, int, int]:
     """A stable, well-spread BGR colour per id (golden-ratio hue steps)."""
     import cv2

@@ -66,9 +66,13 @@ def read_labels(path: str | Path, index: TrackletIndex) -> np.ndarray:
     return labels
 
 
-def export_dataset(store: TrackletStore, out: Path, layout: str, labels: np.ndarray | None = None,
-                   progress: bool = False) -> ExportSummary:
-    """Write the store's tracklets into ``out`` (created; must not exist) in ``layout``."""
+# noqa reason: the store, where, which layout, whose ids, and the two switches
+def export_dataset(store: TrackletStore, out: Path, layout: str,  # noqa: PLR0913
+                   labels: np.ndarray | None = None, progress: bool = False,
+                   blur_faces: bool = False) -> ExportSummary:
+    """Write the store's tracklets into ``out`` (created; must not exist) in ``layout``;
+    ``blur_faces`` blurs each crop's head region (`tracking.render.blur_crop_head`; the crops are
+    then encoded again)."""
     if layout not in LAYOUTS:
         raise InputError(f"layout {layout!r}: one of {', '.join(LAYOUTS)}")
     index = TrackletIndex.from_store(store)
@@ -80,7 +84,7 @@ def export_dataset(store: TrackletStore, out: Path, layout: str, labels: np.ndar
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)  # ours, left by an interrupted export: start it again
     try:
-        images = _write(store, index, ids, cam_no, tmp, layout, progress)
+        images = _write(store, index, ids, cam_no, tmp, layout, progress, blur_faces)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -90,7 +94,7 @@ def export_dataset(store: TrackletStore, out: Path, layout: str, labels: np.ndar
 
 # noqa reason: the store, what to write (index, ids, camera numbers) and where and how
 def _write(store: TrackletStore, index: TrackletIndex, ids: np.ndarray,  # noqa: PLR0913
-           cam_no: dict[str, int], tmp: Path, layout: str, progress: bool) -> int:
+           cam_no: dict[str, int], tmp: Path, layout: str, progress: bool, blur_faces: bool = False) -> int:
     from tqdm import tqdm
 
     images = 0
@@ -112,7 +116,13 @@ def _write(store: TrackletStore, index: TrackletIndex, ids: np.ndarray,  # noqa:
                     name = f"{pid:04d}_c{c}s1_{int(frames[i]) + 1:06d}_{g + 1:02d}.jpg"
                     path = tmp / "bounding_box_train" / name
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(store.encoded_crop(cam, i))
+                if blur_faces:
+                    from tracking.render import blur_crop_head
+                    from tracking.store import encode_crop
+
+                    path.write_bytes(bytes(encode_crop(blur_crop_head(store.crop(cam, i)), "jpeg")))
+                else:
+                    path.write_bytes(store.encoded_crop(cam, i))
                 names.append(name)
                 images += 1
                 bar.update(1)

@@ -31,6 +31,9 @@ def test_tracklet_query_finds_its_person_in_other_cameras(tmp_path, capsys):
     with open(tmp_path / "out" / "search.csv") as fh:
         assert len(list(csv.DictReader(fh))) == 3
     assert "<img" in (tmp_path / "out" / "search.html").read_text()
+    assert main(["search", str(store), "--model", "colour", "--tracklet", "cam1:4", "--top", "3", "-o",
+                 str(tmp_path / "blurred"), "--blur-faces", "-q"]) == 0
+    assert (tmp_path / "blurred" / "search.html").read_text() != (tmp_path / "out" / "search.html").read_text()
 
 
 def test_index_follows_the_store_and_the_model(tmp_path):

@@ -84,3 +84,25 @@ def test_render_needs_tracks_for_some_camera(world, tmp_path, capsys):
     assert main(["render", "--videos", str(world / "cams"), "--tracks", str(tmp_path / "empty"), "-o",
                  str(tmp_path / "r"), "-q"]) == 1
     assert "no <camera>.txt" in capsys.readouterr().err
+
+
+def test_exported_crops_are_blurred_only_at_the_head(tmp_path):
+    from tests.helpers import write_reid_store
+    from tracking.render import HEAD_FRACTION
+    from tracking.store import TrackletStore
+
+    rng = np.random.default_rng(1)
+    crop = rng.integers(0, 255, (128, 64, 3), dtype=np.uint8)
+    from tracking.render import blur_crop_head
+
+    out = blur_crop_head(crop)  # extract's margin 0.05: the head's rows end at 128 * 0.27 / 1.1 = 31.4
+    changed = np.flatnonzero((out != crop).any(axis=(1, 2)))
+    assert changed.min() == 0 and changed.max() == 31 and HEAD_FRACTION == 0.22
+
+    store = write_reid_store(tmp_path / "s.h5", cameras=2, identities=2, crop_hw=(128, 64))
+    assert main(["export-dataset", str(store), "-o", str(tmp_path / "b"), "--blur-faces", "-q"]) == 0
+    first = sorted((tmp_path / "b" / "bbox_train").rglob("*.jpg"))[0]
+    img = cv2.imread(str(first))[:, :, ::-1]
+    src = TrackletStore(store).crop("cam1", 0)
+    diff = np.abs(img.astype(int) - src).max(axis=2)
+    assert diff[:28].mean() > diff[40:].mean()  # the head rows changed, the body only by re-encoding
