@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     from pipeline.table import format_table
     from reid.forget import forget, matches
-    from reid.search import load_or_build_index, tracklet_row
+    from reid.search import load_or_build_index, make_query
     from tracking.store import TrackletStore
     from tracklet_reid.config_io import load_config
     from tracklet_reid.errors import InputError
@@ -49,21 +49,9 @@ def run(args: argparse.Namespace) -> int:
         prepare_file(args.out, {"store": args.store, "--image": args.image}, "reduced store")
     st = TrackletStore(store_path)
     index = load_or_build_index(st, args.model, emb, progress=not args.quiet)
-    if args.tracklet:
-        cam, _, tid = args.tracklet.rpartition(":")
-        if not cam or not tid.lstrip("-").isdigit():
-            raise InputError(f"--tracklet {args.tracklet!r}: write CAMERA:ID (e.g. cam1:12)")
-        row = tracklet_row(index, cam, int(tid))
-        hits = matches(index, index.across[row], args.max_distance, index.across)
-        what = f"tracklet {args.tracklet}"
-    else:
-        from reid.embedding import load_model
-        from reid.search import embed_image
-
-        m = load_model(args.model, emb.device, index.input_hw, emb)
-        hits = matches(index, embed_image(m, args.image, (st.info.crop_height, st.info.crop_width)),
-                       args.max_distance, index.features)
-        what = f"image {args.image}"
+    q = make_query(index, st, args.model, emb, args.image, args.tracklet)
+    hits = matches(index, q.vector, args.max_distance, q.features)
+    what = q.text
     st.close()
     if not args.quiet or args.dry_run:
         print(f"{what}: {len(hits)} tracklet(s) within {args.max_distance}" + (" (dry run: nothing removed)"

@@ -45,7 +45,7 @@ def run_search(store: str, model: str, image: str | None, tracklet: str | None, 
     """Ranked appearances of the query; writes search.csv and search.html into ``out`` if given."""
     import time
 
-    from reid.search import load_or_build_index, rank, tracklet_row
+    from reid.search import load_or_build_index, make_query, rank
     from tracking.store import TrackletStore
     from tracklet_reid.errors import InputError
     from tracklet_reid.output_paths import prepare_folder
@@ -57,21 +57,9 @@ def run_search(store: str, model: str, image: str | None, tracklet: str | None, 
     st = TrackletStore(store)
     t0 = time.perf_counter()
     index = load_or_build_index(st, model, emb, progress=not quiet)
-    if tracklet:
-        cam, _, tid = tracklet.rpartition(":")
-        if not cam or not tid.lstrip("-").isdigit():
-            raise InputError(f"--tracklet {tracklet!r}: write CAMERA:ID (e.g. cam1:12)")
-        row = tracklet_row(index, cam, int(tid))
-        hits = rank(index, index.across[row], top, exclude=row, features=index.across)
-        what = f"tracklet {cam}:{tid}"
-    else:
-        from reid.embedding import load_model
-        from reid.search import embed_image
-
-        m = load_model(model, emb.device, index.input_hw, emb)
-        row = None
-        hits = rank(index, embed_image(m, str(image), (st.info.crop_height, st.info.crop_width)), top)
-        what = f"image {image}"
+    q = make_query(index, st, model, emb, image, tracklet)
+    hits = rank(index, q.vector, top, exclude=q.row, features=q.features)
+    row, what = q.row, q.text
     seconds = time.perf_counter() - t0
     result = {"query": what, "model": index.model_name, "index": str(index.path), "index_built": index.built,
               "seconds": seconds, "hits": [h.__dict__ for h in hits]}

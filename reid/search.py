@@ -157,3 +157,32 @@ def embed_image(model, image_path: str | Path, crop_hw: tuple[int, int]) -> np.n
     with torch.no_grad():
         x = torch.from_numpy(np.ascontiguousarray(img))[None]
         return model.module(normalize_batch(x, model.device)).float().cpu().numpy()[0]
+
+
+@dataclass
+class Query:
+    vector: np.ndarray  # (D,)
+    features: np.ndarray  # the index's features to rank it against (raw for an image, as match for a tracklet)
+    row: int | None  # the query's own row when it is a tracklet of the store
+    text: str
+
+
+# noqa reason: the index, the store (crop size), how to load the model, and one of two queries
+def make_query(index: SearchIndex, store: TrackletStore, model: str | Path, cfg: EmbedConfig,  # noqa: PLR0913
+               image: str | None, tracklet: str | None) -> Query:
+    """A tracklet (``CAMERA:ID``: its indexed features, ranked against the features match uses) or
+    an image of a person (embedded now, ranked against the raw features: it has no camera to
+    standardise by)."""
+    if tracklet:
+        cam, _, tid = tracklet.rpartition(":")
+        if not cam or not tid.lstrip("-").isdigit():
+            raise InputError(f"--tracklet {tracklet!r}: write CAMERA:ID (e.g. cam1:12)")
+        row = tracklet_row(index, cam, int(tid))
+        return Query(index.across[row], index.across, row, f"tracklet {tracklet}")
+    if not image:
+        raise InputError("give --image or --tracklet")
+    from reid.embedding import load_model
+
+    m = load_model(model, cfg.device, index.input_hw, cfg)
+    return Query(embed_image(m, image, (store.info.crop_height, store.info.crop_width)), index.features, None,
+                 f"image {image}")
