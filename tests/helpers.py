@@ -86,3 +86,18 @@ def write_reid_store(path, cameras=3, identities=6, tracklets_per_id=2, crops=4,
                     frame += n + 5
             cam.finish()
     return path
+
+
+def read_video(path) -> list[np.ndarray]:
+    """Every frame OpenCV reads from ``path``, BGR."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(f)
+    cap.release()
+    return frames

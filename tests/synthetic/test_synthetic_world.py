@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import json
 
-import cv2
 import numpy as np
 import pytest
 
+from tests.helpers import read_video
 from tracklet_reid.synthetic import generate_world, world_config
 
 
@@ -18,14 +18,7 @@ def tiny_world(tmp_path_factory):
 
 
 def _frames(path):
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        frames.append(f[:, :, ::-1])
-    return frames
+    return [f[:, :, ::-1] for f in read_video(path)]
 
 
 def test_layout_and_determinism(tiny_world, tmp_path):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from pipeline.cli import main
+from tests.helpers import read_video
 from tracking.render import blur_heads, draw_frame, head_box
 from tracklet_reid.synthetic import generate_world, world_config
 
@@ -37,15 +38,7 @@ def test_blur_changes_head_regions_only():
 
 
 def _read(path):
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        frames.append(f)
-    cap.release()
-    return np.stack(frames)
+    return np.stack(read_video(path))
 
 
 @pytest.fixture(scope="module")
