@@ -27,6 +27,8 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baseline", default="auto", help="features to compare with (default: the model's "
                    "backbone with the weights it started from; 'none' to skip)")
     add_config_flags(p.add_argument_group("embedding"), EmbedConfig)
+    p.add_argument("--blur-faces", action="store_true", help="blur the head region of every picture in the "
+                   "report and contact sheets (the top 22 %% of each person box)")
     p.add_argument("-q", "--quiet", action="store_true")
 
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from reid.embedding import TrackletFeatures
 
 # what match writes into its folder: an input found at one of these is refused, never replaced
-WRITES = ("ranked.csv", "global_ids.csv", "match.json", "mot", "report.html", "identities.png")
+WRITES = ("ranked.csv", "global_ids.csv", "match.json", "mot", "report.html", "identities.png", "identities")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_config(MatchConfig, None, overrides(args, MatchConfig))
     emb = load_config(EmbedConfig, None, overrides(args, EmbedConfig))
-    run_match(args.store, args.model, args.out, cfg, emb, args.mot, baseline_spec(args), args.quiet, args.gt)
+    run_match(args.store, args.model, args.out, cfg, emb, args.mot, baseline_spec(args), args.quiet, args.gt,
+              args.blur_faces)
     return 0
 
 
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 def run_match(store: str, model: str, out: str,  # noqa: PLR0913
               cfg: MatchConfig = MatchConfig(), emb: EmbedConfig = EmbedConfig(), mot_dir: str | None = None,
               baseline: str | None = None, quiet: bool = False,
-              gt_dir: str | None = None) -> dict:
+              gt_dir: str | None = None, blur_faces: bool = False) -> dict:
     """Match, score against ground truth where the store has it (and multi-camera tracking scores
     against ``gt_dir``), write ranked.csv, global_ids.csv, match.json, mot/ and report.html into
     ``out``; returns the report's dict."""
@@ -58,12 +59,13 @@ def run_match(store: str, model: str, out: str,  # noqa: PLR0913
     check_mot_flags(mot_dir, gt_dir)
     with output_folder(out, {"store": store, "--mot": mot_dir, "--gt": gt_dir}, WRITES) as out_p:
         tf = embed_for_association(store, model, emb, mot_dir, quiet)
-        return _match(tf, out_p, cfg, emb, mot_dir, gt_dir, baseline, quiet)
+        return _match(tf, out_p, cfg, emb, mot_dir, gt_dir, baseline, quiet, blur_faces)
 
 
 # noqa reason: run_match's inputs, after the output folder and the features are ready
 def _match(tf: TrackletFeatures, out_p: Path, cfg: MatchConfig, emb: EmbedConfig,  # noqa: PLR0913
-           mot_dir: str | None, gt_dir: str | None, baseline: str | None, quiet: bool) -> dict:
+           mot_dir: str | None, gt_dir: str | None, baseline: str | None, quiet: bool,
+           blur_faces: bool = False) -> dict:
     from pipeline.association_args import embed_baseline
     from pipeline.outputs import (
         labelled_tracks,
@@ -104,7 +106,7 @@ def _match(tf: TrackletFeatures, out_p: Path, cfg: MatchConfig, emb: EmbedConfig
     write_tracklet_table(out_p / "global_ids.csv", tf, "global_id", ids.labels + 1)
     write_tracks_mot(tf, ids.labels, mot_dir, out_p / "mot")
     (out_p / "match.json").write_text(json.dumps(result, indent=1, default=float))
-    result["report"] = str(_page(tf, ids, result, out_p))
+    result["report"] = str(_page(tf, ids, result, out_p, blur_faces))
     if not quiet:
         print_match(result)
     return result
@@ -145,7 +147,7 @@ def print_multi_camera(result: dict) -> None:
     print(format_table(MULTI_CAMERA_HEADERS, multi_camera_rows(result)))
 
 
-def _page(tf, ids, result: dict, out: Path) -> Path:
+def _page(tf, ids, result: dict, out: Path, blur: bool = False) -> Path:
     import numpy as np
 
     from pipeline.outputs import GREEN, RED, framed, thumb
@@ -163,56 +165,59 @@ def _page(tf, ids, result: dict, out: Path) -> Path:
     if "multi_camera" in result:
         rep.heading("Multi-camera tracking against the ground truth (all cameras as one sequence)")
         rep.table(MULTI_CAMERA_HEADERS, multi_camera_rows(result))
-    _identity_sheet(tf, labels, rep, out)
+    _identity_sheet(tf, labels, rep, out, blur=blur)
     rep.heading("Queries and their top matches in other cameras (green = same person, red = not)")
     rng = np.random.default_rng(0)
     labelled = np.flatnonzero(idx.gt >= 0)
     pool = labelled if len(labelled) else np.arange(idx.num_tracklets)
     for g in np.sort(rng.choice(pool, min(12, len(pool)), replace=False)):
-        tags = [img_tag(framed(thumb(tf, int(g)), (40, 40, 200)), title="query")]
+        tags = [img_tag(framed(thumb(tf, int(g), blur=blur), (40, 40, 200)), title="query")]
         for j, d in zip(ranked.index[g][:6], ranked.distance[g][:6]):
             if j < 0:
                 continue
             col = None if idx.gt[g] < 0 or idx.gt[j] < 0 else (GREEN if idx.gt[g] == idx.gt[j] else RED)
-            tags.append(img_tag(framed(thumb(tf, int(j)), col),
+            tags.append(img_tag(framed(thumb(tf, int(j), blur=blur), col),
                                 title=f"{idx.cameras[idx.camera_of[j]]} tracklet {idx.local_of[j]} d={d:.3f}"))
         rep.images(tags, f"{idx.cameras[idx.camera_of[g]]} tracklet {idx.local_of[g]} (global id {labels[g] + 1})")
     return rep.write(out / "report.html")
 
 
-def _identity_sheet(tf, labels, rep, out: Path, most: int = 40) -> None:
-    """One row per global identity seen by two or more cameras: its tracklets in time order, each
-    captioned with its camera, on the page and in identities.png (border: green = same person as
-    the identity's majority, red = not, grey = unknown)."""
+def _identity_sheet(tf, labels, rep, out: Path, most: int = 40, blur: bool = False) -> None:
+    """One picture per global identity seen by two or more cameras: its tracklets in time order,
+    each captioned with its camera (border: green = same person as the identity's majority, red =
+    not, grey = unknown), in identities/<id>.png (up to 60 appearances); the first ``most`` also
+    on the page and in identities.png (up to 12 each)."""
     import cv2
     import numpy as np
 
-    from pipeline.outputs import GREEN, RED, framed, thumb
+    from pipeline.outputs import GREEN, RED, captioned, framed, thumb
     from pipeline.report import img_tag
 
     idx = tf.index
     multi = [g for g in np.unique(labels) if len(np.unique(idx.camera_of[labels == g])) >= 2]
     rep.heading(f"Global identities seen by two or more cameras: {len(multi)}"
-                + (f" (the first {most})" if len(multi) > most else ""))
+                + (f" (the first {most}; every one in identities/)" if len(multi) > most else ""))
     rows = []
-    for g in multi[:most]:
+    (out / "identities").mkdir(exist_ok=True)
+    for n, g in enumerate(multi):
         members = np.flatnonzero(labels == g)
-        members = members[np.lexsort((idx.camera_of[members], idx.first_frame[members]))][:12]
+        members = members[np.lexsort((idx.camera_of[members], idx.first_frame[members]))][:60]
         known = idx.gt[members][idx.gt[members] >= 0]
         major = np.bincount(known).argmax() if len(known) else -1
         imgs = []
         for m in members:
             col = None if idx.gt[m] < 0 or major < 0 else (GREEN if idx.gt[m] == major else RED)
-            im = framed(thumb(tf, int(m)), col)
-            name = idx.cameras[idx.camera_of[m]][:12]
-            (tw, _), _ = cv2.getTextSize(name, cv2.FONT_HERSHEY_PLAIN, 0.8, 1)
-            im = cv2.copyMakeBorder(im, 14, 0, 0, max(tw + 4 - im.shape[1], 0) + 2, cv2.BORDER_CONSTANT,
-                                    value=(255, 255, 255))
-            cv2.putText(im, name, (2, 11), cv2.FONT_HERSHEY_PLAIN, 0.8, (0, 0, 0), 1)
-            imgs.append(im)
-        rep.images([img_tag(i) for i in imgs], f"global id {g + 1}: " + ", ".join(
-            f"{idx.cameras[idx.camera_of[m]]} frames {idx.first_frame[m]}-{idx.last_frame[m]}" for m in members))
-        rows.append(np.hstack(imgs))
+            imgs.append(captioned(framed(thumb(tf, int(m), blur=blur), col), idx.cameras[idx.camera_of[m]][:12]))
+        lines = [np.hstack(imgs[i:i + 12]) for i in range(0, len(imgs), 12)]
+        width = max(r.shape[1] for r in lines)
+        picture = np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=255)
+                             for r in lines])
+        cv2.imwrite(str(out / "identities" / f"{g + 1}.png"), picture[:, :, ::-1])
+        if n < most:
+            rep.images([img_tag(i) for i in imgs[:12]], f"global id {g + 1}: " + ", ".join(
+                f"{idx.cameras[idx.camera_of[m]]} frames {idx.first_frame[m]}-{idx.last_frame[m]}"
+                for m in members[:12]))
+            rows.append(lines[0])
     if rows:
         width = max(r.shape[1] for r in rows)
         sheet = np.vstack([np.pad(r, ((2, 2), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows])

@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load_config(MergeConfig, None, overrides(args, MergeConfig))
     emb = load_config(EmbedConfig, None, overrides(args, EmbedConfig))
-    run_merge(args.store, args.model, args.out, cfg, emb, args.mot, args.gt, baseline_spec(args), args.quiet)
+    run_merge(args.store, args.model, args.out, cfg, emb, args.mot, args.gt, baseline_spec(args), args.quiet,
+              args.blur_faces)
     return 0
 
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
 def run_merge(store: str,  # noqa: PLR0913
               model: str, out: str, cfg: MergeConfig = MergeConfig(), emb: EmbedConfig = EmbedConfig(),
               mot_dir: str | None = None, gt_dir: str | None = None, baseline: str | None = None,
-              quiet: bool = False) -> dict:
+              quiet: bool = False, blur_faces: bool = False) -> dict:
     """Merge, score against ground truth where the store has it, write trajectories.csv,
     merge.json, mot/ and report.html into ``out``; returns the report's dict."""
     from pipeline.association_args import check_mot_flags, embed_for_association
@@ -54,12 +55,13 @@ def run_merge(store: str,  # noqa: PLR0913
     check_mot_flags(mot_dir, gt_dir)
     with output_folder(out, {"store": store, "--mot": mot_dir, "--gt": gt_dir}, WRITES) as out_p:
         tf = embed_for_association(store, model, emb, mot_dir, quiet)
-        return _merge(tf, out_p, cfg, emb, mot_dir, gt_dir, baseline, quiet)
+        return _merge(tf, out_p, cfg, emb, mot_dir, gt_dir, baseline, quiet, blur_faces)
 
 
 # noqa reason: run_merge's inputs, after the output folder and the features are ready
 def _merge(tf: TrackletFeatures, out_p: Path, cfg: MergeConfig, emb: EmbedConfig,  # noqa: PLR0913
-           mot_dir: str | None, gt_dir: str | None, baseline: str | None, quiet: bool) -> dict:
+           mot_dir: str | None, gt_dir: str | None, baseline: str | None, quiet: bool,
+           blur_faces: bool = False) -> dict:
     import numpy as np
 
     from pipeline.association_args import embed_baseline
@@ -95,7 +97,7 @@ def _merge(tf: TrackletFeatures, out_p: Path, cfg: MergeConfig, emb: EmbedConfig
                 bper[c]["after"] = mot_scores(gts[cam], btracks[cam])
     write_tracklet_table(out_p / "trajectories.csv", tf, "trajectory", labels)
     (out_p / "merge.json").write_text(json.dumps(result, indent=1, default=float))
-    result["report"] = str(_page(tf, labels, result, out_p))
+    result["report"] = str(_page(tf, labels, result, out_p, blur_faces))
     if not quiet:
         print_merge(result)
     return result
@@ -130,7 +132,7 @@ def print_merge(result: dict) -> None:
         print(format_table(headers, brows))
 
 
-def _page(tf, labels, result: dict, out: Path) -> Path:
+def _page(tf, labels, result: dict, out: Path, blur: bool = False) -> Path:
     import cv2
     import numpy as np
 
@@ -158,7 +160,7 @@ def _page(tf, labels, result: dict, out: Path) -> Path:
         imgs = []
         for g in members[:16]:
             col = None if idx.gt[g] < 0 or major < 0 else (GREEN if idx.gt[g] == major else RED)
-            imgs.append(framed(thumb(tf, int(g)), col))
+            imgs.append(framed(thumb(tf, int(g), blur=blur), col))
         cam = idx.cameras[idx.camera_of[members[0]]]
         rep.images([img_tag(i) for i in imgs], f"{cam} trajectory {lab}: {len(members)} tracklets")
         sheet_rows.append(np.hstack(imgs))

@@ -115,13 +115,17 @@ def track_identities(mot_dir: str, cameras: list[str]) -> dict:
     return out
 
 
-def thumb(tf: TrackletFeatures, g: int, height: int = 80) -> np.ndarray:
-    """The middle crop of tracklet ``g``, ``height`` pixels high."""
+def thumb(tf: TrackletFeatures, g: int, height: int = 80, blur: bool = False) -> np.ndarray:
+    """The middle crop of tracklet ``g``, ``height`` pixels high (``blur``: its head region blurred)."""
     import cv2
 
     idx, store = tf.index, tf.store
     cam = idx.cameras[idx.camera_of[g]]
     crop = store.crop(cam, int(idx.crop_start[g] + idx.crop_count[g] // 2), store.reduction_for((height, 1)))
+    if blur:
+        from tracking.render import blur_crop_head
+
+        crop = blur_crop_head(crop)
     w = max(int(round(crop.shape[1] * height / crop.shape[0])), 1)
     return cv2.resize(crop, (w, height), interpolation=cv2.INTER_AREA)
 
@@ -131,3 +135,14 @@ def framed(img: np.ndarray, colour: tuple[int, int, int] | None) -> np.ndarray:
     import cv2
 
     return cv2.copyMakeBorder(img, 3, 3, 3, 3, cv2.BORDER_CONSTANT, value=colour or (160, 160, 160))
+
+
+def captioned(img: np.ndarray, text: str) -> np.ndarray:
+    """``img`` with ``text`` in a white strip above it (widened when the text is wider)."""
+    import cv2
+
+    (tw, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_PLAIN, 0.8, 1)
+    out = cv2.copyMakeBorder(img, 14, 0, 0, max(tw + 4 - img.shape[1], 0) + 2, cv2.BORDER_CONSTANT,
+                             value=(255, 255, 255))
+    cv2.putText(out, text, (2, 11), cv2.FONT_HERSHEY_PLAIN, 0.8, (0, 0, 0), 1)
+    return out

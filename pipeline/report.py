@@ -30,8 +30,12 @@ def table_html(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
             return f"{v:.3f}"
         return html.escape(str(v))
 
+    def td(v: object) -> str:  # numbers right-aligned, words left
+        number = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+        return f"<td class=n>{cell(v)}</td>" if number else f"<td>{cell(v)}</td>"
+
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{cell(v)}</td>" for v in r) + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(td(v) for v in r) + "</tr>" for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -59,10 +63,12 @@ class HtmlReport:
     def write(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        # rows of pictures wrap at the window's edge (nothing hidden past a scroll bar), and a
+        # picture wider than the window shrinks to fit it
         style = ("body{font-family:sans-serif;margin:20px} table{border-collapse:collapse;margin:8px 0}"
-                 "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right} th{background:#eee}"
-                 "td:first-child{text-align:left} .row{margin:6px 0;white-space:nowrap;overflow-x:auto}"
-                 ".row img{margin-right:3px;vertical-align:middle} .cap{font-size:12px;color:#555}")
+                 "td,th{border:1px solid #bbb;padding:3px 8px;text-align:left} td.n{text-align:right}"
+                 "th{background:#eee} .row{margin:6px 0;display:flex;flex-wrap:wrap;gap:3px;align-items:center}"
+                 "img{max-width:100%;height:auto} .cap{font-size:12px;color:#555;flex-basis:100%}")
         page = (f"<!doctype html><html><head><meta charset=utf-8><title>{html.escape(self.title)}</title>"
                 f"<style>{style}</style></head><body><h1>{html.escape(self.title)}</h1>{''.join(self.parts)}"
                 "</body></html>")

@@ -93,7 +93,7 @@ def _write(out: Path, st, index, row, image: str | None, hits, result: dict,  # 
     import cv2
     import numpy as np
 
-    from pipeline.outputs import GREEN, RED, framed
+    from pipeline.outputs import GREEN, RED, captioned, framed
     from pipeline.report import HtmlReport, img_tag
     from tracking.render import blur_crop_head
 
@@ -129,10 +129,11 @@ def _write(out: Path, st, index, row, image: str | None, hits, result: dict,  # 
     tags = []
     for h in hits:
         col = None if qgt < 0 or index.gt[h.row] < 0 else (GREEN if index.gt[h.row] == qgt else RED)
-        tags.append(img_tag(framed(thumb(h.row), col), title=f"#{h.rank} {h.camera} tracklet {h.tracklet} frames "
-                            f"{h.first_frame}-{h.last_frame} d={h.distance:.3f}"))
-    rep.images(tags, "appearances, nearest first (hover for camera, tracklet, frames, distance; border green = same "
-               "person as the query, red = not, grey = unknown)")
+        tags.append(img_tag(captioned(framed(thumb(h.row), col), f"#{h.rank} {h.camera}"[:14]),
+                            title=f"#{h.rank} {h.camera} tracklet {h.tracklet} frames {h.first_frame}-{h.last_frame} "
+                            f"d={h.distance:.3f}"))
+    rep.images(tags, "appearances, nearest first (rank and camera above each; hover for tracklet, frames, distance; "
+               "border green = same person as the query, red = not, grey = unknown)")
     rep.table(["rank", "camera", "tracklet", "frames", "distance"],
               [[h.rank, h.camera, h.tracklet, f"{h.first_frame}-{h.last_frame}", round(h.distance, 4)] for h in hits])
     rep.write(out / "search.html")

@@ -22,9 +22,12 @@ def plot_metrics(metrics: Path, png: Path) -> Path | None:
               ("soft labels (Fig. 4)", [("label_similarity", "same-identity label similarity")]),
               ("cross-camera pairs (Fig. 6)", [("pair_precision", "precision")]),
               ("cross-camera retrieval", [("eval_rank1", "Rank-1"), ("eval_mAP", "mAP")])]
+    # a panel with nothing to show is left out rather than drawn as empty axes (the contrast
+    # learner has no soft labels; a store without ground truth has no precision or retrieval)
+    panels = [p for p in panels if any(r.get(k) is not None for r in rows for k, _ in p[1])]
     fig = Figure(figsize=(4 * len(panels), 3.2))
     FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(panels))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (title, keys) in zip(axes, panels):
         for key, label in keys:
             pts = [(e, r[key]) for e, r in zip(ep, rows) if r.get(key) is not None]

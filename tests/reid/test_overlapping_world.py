@@ -46,6 +46,8 @@ def test_overlapping_views_score_higher(overlapping_world):
     assert on["multi_camera"]["idf1"] > off["multi_camera"]["idf1"] + 0.15
     assert on["multi_camera"]["hota"] > off["multi_camera"]["hota"]
     assert (overlapping_world / "m-overlapping" / "identities.png").stat().st_size > 0
+    # one picture per identity seen by both cameras
+    assert len(list((overlapping_world / "m-overlapping" / "identities").glob("*.png"))) >= 3
     assert "Global identities seen by two or more cameras" in (overlapping_world / "m-overlapping" /
                                                                "report.html").read_text()
 
@@ -54,3 +56,32 @@ def test_match_gt_needs_mot(overlapping_world, capsys):
     assert main(["match", str(overlapping_world / "t.h5"), "--model", "colour", "-o", str(overlapping_world / "x"),
                  "--gt", str(overlapping_world / "w" / "gt"), "-q"]) == 1
     assert "--gt" in capsys.readouterr().err
+
+
+def test_forget_on_the_world_removes_the_listed_tracklets_only(overlapping_world, capsys):
+    """On an extracted world store: forget -o removes exactly the tracklets its dry run lists, and
+    every other tracklet keeps its crops, frames, boxes and ground truth."""
+    import numpy as np
+
+    from tracking.store import TrackletStore
+
+    store, out = overlapping_world / "t.h5", overlapping_world / "reduced.h5"
+    argv = ["forget", str(store), "--model", "colour", "--tracklet", "cam1:0", "--max-distance", "0.6"]
+    assert main([*argv, "--dry-run"]) == 0
+    listed = {tuple(line.split()[:2]) for line in capsys.readouterr().out.splitlines()[3:] if line.strip()}
+    assert 1 <= len(listed)
+    assert main([*argv, "-o", str(out), "-q"]) == 0
+    a, b = TrackletStore(store), TrackletStore(out)
+    for cam in a.cameras:
+        ca, cb = a.camera(cam), b.camera(cam)
+        kept = [t for t in range(ca.num_tracklets) if (cam, str(t)) not in listed]
+        assert cb.num_tracklets == len(kept)
+        for new, old in enumerate(kept):
+            ia, ib = ca.crop_indices(old), cb.crop_indices(new)
+            assert np.array_equal(ca.crop_frame[ia], cb.crop_frame[ib]) and np.array_equal(ca.crop_box[ia],
+                                                                                           cb.crop_box[ib])
+            ga = -1 if ca.gt_identity is None else ca.gt_identity[old]
+            gb = -1 if cb.gt_identity is None else cb.gt_identity[new]
+            assert ga == gb
+            assert a.encoded_crop(cam, int(ia[0])) == b.encoded_crop(cam, int(ib[0]))
+    assert store.exists()  # -o: the input is never replaced

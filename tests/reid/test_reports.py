@@ -32,3 +32,8 @@ def test_merge_match_and_search_pages_show_their_pictures(tmp_path):
     for page in (tmp_path / "merge" / "report.html", tmp_path / "match" / "report.html",
                  tmp_path / "search" / "search.html"):
         assert len(_pictures(page)) >= 2
+    # --blur-faces: the same pages, every picture's head rows blurred
+    assert main(["match", str(store), "--model", "colour", "-o", str(tmp_path / "blurred"), "--baseline", "none",
+                 "--blur-faces", "-q"]) == 0
+    plain, blurred = _pictures(tmp_path / "match" / "report.html"), _pictures(tmp_path / "blurred" / "report.html")
+    assert len(plain) == len(blurred) and any((a != b).any() for a, b in zip(plain, blurred))
