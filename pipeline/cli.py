@@ -9,6 +9,7 @@ import sys
 from typing import Sequence
 
 from pipeline import (
+    combine,
     demo,
     evaluate,
     evaluate_mot,
@@ -26,8 +27,8 @@ from pipeline import (
 )
 
 # the order `pipeline --help` lists them in: the data's path through the stages
-COMMANDS = (extract, track, evaluate_mot, inspect_store, import_benchmark, learn, evaluate, merge, match, search,
-            render, forget, export_dataset, demo)
+COMMANDS = (extract, combine, track, evaluate_mot, inspect_store, import_benchmark, learn, evaluate, merge, match,
+            search, render, forget, export_dataset, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,6 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("tracklets and crops")
     add_config_flags(g, type(ExtractConfig().tracklets), "tracklets.")
     add_config_flags(g, ExtractConfig, skip=("detector", "tracker", "tracklets"))
+    p.add_argument("--cameras", help="only these cameras of --videos, comma-separated (one machine's share; "
+                   "`pipeline combine` joins the stores)")
     p.add_argument("--mot-out", help="folder for each camera's tracks (and detections) as MOT text")
     p.add_argument("--gt", help="folder of MOTChallenge gt per camera (<camera>.txt or <camera>/gt/gt.txt): "
                    "labels tracklets with true identities for evaluation only")
@@ -44,8 +46,9 @@ def run(args: argparse.Namespace) -> int:
 
         load_model(cfg.reid_model, cfg.detector.device)  # a bad model is refused before any video is read
         appearance = functools.partial(box_embedder, cfg.reid_model, cfg.tracklets.margin, cfg.detector.device)
+    cameras = [c.strip() for c in args.cameras.split(",") if c.strip()] if args.cameras else None
     result = extract_cameras(args.videos, args.out, cfg, mot_dir=args.mot_out, quiet=args.quiet, gt_dir=args.gt,
-                             appearance=appearance)
+                             appearance=appearance, cameras=cameras)
     if not args.quiet:
         headers = ["camera", "frames", "detections", "tracks", "tracklets", "crops", "seconds", "frames/s"]
         rows = [[s["camera"], s["frames"], s["detections"], s["tracks"], s["tracklets"], s["crops"],

@@ -152,11 +152,12 @@ class ExtractResult:
 
 
 def extract_cameras(videos: str, out: str, cfg: ExtractConfig, mot_dir: str | None = None,  # noqa: PLR0913
-                    quiet: bool = False, gt_dir: str | None = None, appearance: AppearanceFactory | None = None
-                    ) -> ExtractResult:
+                    quiet: bool = False, gt_dir: str | None = None, appearance: AppearanceFactory | None = None,
+                    cameras: list[str] | None = None) -> ExtractResult:
     """``appearance``: a picklable factory (built once per worker process) of the function that
     embeds a frame's boxes for the tracker (``cfg.reid_model``; made by the caller, since tracking
-    knows no re-id model)."""
+    knows no re-id model). ``cameras``: only these cameras of ``videos`` (a shard: one machine's
+    share of a network; `pipeline combine` joins the shards' stores)."""
     cfg = cfg.validate()
     out_p = Path(out)
     # an existing store is resumed, never replaced; checked against its settings and videos below
@@ -164,7 +165,7 @@ def extract_cameras(videos: str, out: str, cfg: ExtractConfig, mot_dir: str | No
     mot_created = mot_dir is not None and prepare_folder(mot_dir, {"--videos": videos, "--gt": gt_dir},
                                                          what="--mot-out folder")[1]
     try:
-        return _extract(videos, out_p, cfg, mot_dir, quiet, gt_dir, appearance)
+        return _extract(videos, out_p, cfg, mot_dir, quiet, gt_dir, appearance, cameras)
     except BaseException:
         if mot_created:
             remove_if_empty(Path(str(mot_dir)))
@@ -173,8 +174,15 @@ def extract_cameras(videos: str, out: str, cfg: ExtractConfig, mot_dir: str | No
 
 # noqa reason: the resume logic (done, pending, finished parts, skipped cameras) reads best in one place
 def _extract(videos: str, out_p: Path, cfg: ExtractConfig, mot_dir: str | None,  # noqa: C901, PLR0913
-             quiet: bool, gt_dir: str | None, appearance: AppearanceFactory | None = None) -> ExtractResult:
+             quiet: bool, gt_dir: str | None, appearance: AppearanceFactory | None = None,
+             cameras: list[str] | None = None) -> ExtractResult:
     sources = discover_cameras(videos)
+    if cameras:
+        unknown = sorted(set(cameras) - {s.name for s in sources})
+        if unknown:
+            raise InputError(f"--cameras: no camera {', '.join(unknown)} in {videos} (has: "
+                             f"{', '.join(s.name for s in sources)})")
+        sources = [s for s in sources if s.name in set(cameras)]
     done = set(_check_settings(out_p, cfg, sources))
     parts = _parts_dir(out_p)
     parts.mkdir(exist_ok=True)
