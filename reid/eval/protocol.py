@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import torch
 
 from reid.embedding_config import BENCHMARK_EMBEDDING, EmbedConfig
 from reid.eval.rank_metrics import RankResult, evaluate_features
@@ -21,9 +22,7 @@ def protocol_sets(store: TrackletStore, split: int | None) -> tuple[TrackletInde
                          "extract with ground truth, `pipeline learn` and `pipeline match` report cross-camera metrics")
     junk = tuple(json.loads(attrs.get("junk_ids", "[]")) if isinstance(attrs.get("junk_ids"), str)
                  else attrs.get("junk_ids", []))
-    splits = attrs.get("splits")
-    if isinstance(splits, str):
-        splits = json.loads(splits)
+    splits = saved_splits(store)
     if split is not None and not splits:
         raise InputError(f"{store.path}: --split {split}, but {attrs['benchmark']} has no splits (it has a fixed "
                          "query/gallery protocol): leave --split out")
@@ -64,7 +63,7 @@ def evaluate_all_splits(model_spec: str, store_path: str, embed: EmbedConfig = B
     from reid.embedding import load_model
 
     store = TrackletStore(store_path)
-    splits = _splits(store)
+    splits = saved_splits(store)
     if not splits:
         raise InputError(f"{store.path}: --split all, but {store.attrs.get('benchmark', 'this store')} has no "
                          "splits: leave --split out")
@@ -73,10 +72,16 @@ def evaluate_all_splits(model_spec: str, store_path: str, embed: EmbedConfig = B
         raise InputError(f"{model_spec}: learned on split {model.trained_split}'s training identities, which are "
                          f"test identities of other splits: evaluate it with --split {model.trained_split} (the "
                          "protocol averages one model per split)")
+    # the splits' test people overlap: every test tracklet is embedded once, not once per split
+    cache: dict[tuple[str, int], torch.Tensor] = {}
+    for cam in store.cameras[:2]:
+        every = TrackletIndex.from_store(store, [cam], select=lambda c: c.tracklet_set == TrackletSet.TEST)
+        feats = model.tracklet_features(store, every, max_frames=embed.frames, progress=progress)
+        cache.update(zip(((cam, int(t)) for t in every.local_of), feats))
     per = []
     info: dict = {}
     for k in range(len(splits)):
-        r, info = _evaluate(model, store, k, embed, progress, rerank)
+        r, info = _evaluate(model, store, k, embed, progress, rerank, cache)
         per.append({"split": k, **r.as_dict()})
     keys = [k for k in per[0] if k not in ("split", "num_queries", "num_skipped")]
     mean = {k: float(np.mean([p[k] for p in per])) for k in keys}
@@ -84,7 +89,8 @@ def evaluate_all_splits(model_spec: str, store_path: str, embed: EmbedConfig = B
     return mean, per, {**info, "split": "all", "splits": len(splits)}
 
 
-def _splits(store: TrackletStore) -> list:
+def saved_splits(store: TrackletStore) -> list:
+    """PRID2011 / iLIDS-VID: the splits saved in the store by `pipeline import` ([] for others)."""
     splits = store.attrs.get("splits")
     return json.loads(splits) if isinstance(splits, str) else (splits or [])
 
@@ -95,13 +101,23 @@ def _check_split(model, store: TrackletStore, split: int | None) -> None:
                          f"which include split {split}'s test people: evaluate it with --split {model.trained_split}")
 
 
+# noqa reason: the model, the store, the index and how to embed; the cache of features already made
+def _features(model, store: TrackletStore, index: TrackletIndex, embed: EmbedConfig,  # noqa: PLR0913
+              progress: bool, cache: dict[tuple[str, int], torch.Tensor] | None) -> torch.Tensor:
+    if cache is None:
+        return model.tracklet_features(store, index, max_frames=embed.frames, progress=progress)
+    rows = [cache[(index.cameras[c], int(t))] for c, t in zip(index.camera_of, index.local_of)]
+    return torch.stack(rows) if rows else torch.zeros(0, 0)
+
+
 # noqa reason: the loaded model and store, then the five evaluation choices
 def _evaluate(model, store: TrackletStore, split: int | None, embed: EmbedConfig,  # noqa: PLR0913
-              progress: bool, rerank: bool) -> tuple[RankResult, dict]:
+              progress: bool, rerank: bool,
+              cache: dict[tuple[str, int], torch.Tensor] | None = None) -> tuple[RankResult, dict]:
     store_path = str(store.path)
     q, g, junk = protocol_sets(store, split)
-    qf = model.tracklet_features(store, q, max_frames=embed.frames, progress=progress)
-    gf = model.tracklet_features(store, g, max_frames=embed.frames, progress=progress)
+    qf = _features(model, store, q, embed, progress, cache)
+    gf = _features(model, store, g, embed, progress, cache)
     cam_code = {c: i for i, c in enumerate(store.cameras)}
     q_cams = np.array([cam_code[q.cameras[c]] for c in q.camera_of])
     g_cams = np.array([cam_code[g.cameras[c]] for c in g.camera_of])
@@ -110,8 +126,6 @@ def _evaluate(model, store: TrackletStore, split: int | None, embed: EmbedConfig
     junk_mask = np.isin(g.gt, junk)
     norm = embed.camera_norm_for(model.learner)
     if norm:  # over all the test tracklets of each camera, no labels
-        import torch
-
         from reid.camera_norm import standardize_per_camera
 
         both = standardize_per_camera(torch.cat([qf, gf]), np.concatenate([q_cams, g_cams]))

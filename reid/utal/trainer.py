@@ -17,6 +17,7 @@ import torch
 
 from reid.embedding import MODEL_FILE, embed_tracklets, normalize_batch, pick_device, save_model
 from reid.eval.cross_camera import cross_camera_retrieval
+from reid.eval.protocol import saved_splits
 from reid.torch_files import load_torch_file, save_torch_file
 from reid.tracklet_index import TrackletIndex, training_tracklets
 from reid.utal.config import LearnConfig
@@ -102,8 +103,7 @@ class UTALTrainer:
         self.store = TrackletStore(self.store_path)
         split = None
         if cfg.split is not None:
-            splits = self.store.attrs.get("splits")
-            splits = json.loads(splits) if isinstance(splits, str) else splits
+            splits = saved_splits(self.store)
             if not splits or not 0 <= cfg.split < len(splits):
                 raise InputError(f"{self.store_path}: no split {cfg.split} in this store")
             split = splits[cfg.split]
