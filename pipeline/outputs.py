@@ -117,17 +117,21 @@ def track_identities(mot_dir: str, cameras: list[str]) -> dict:
 
 def thumb(tf: TrackletFeatures, g: int, height: int = 80, blur: bool = False) -> np.ndarray:
     """The middle crop of tracklet ``g``, ``height`` pixels high (``blur``: its head region blurred)."""
-    import cv2
+    idx = tf.index
+    return crop_thumb(tf.store, idx.cameras[idx.camera_of[g]], int(idx.crop_start[g] + idx.crop_count[g] // 2),
+                      height, blur)
 
-    idx, store = tf.index, tf.store
-    cam = idx.cameras[idx.camera_of[g]]
-    crop = store.crop(cam, int(idx.crop_start[g] + idx.crop_count[g] // 2), store.reduction_for((height, 1)))
+
+def crop_thumb(store, camera: str, crop: int, height: int = 80, blur: bool = False) -> np.ndarray:
+    """One stored crop, ``height`` pixels high (``blur``: its head region blurred)."""
+    img = store.crop(camera, crop, store.reduction_for((height, 1)))
     if blur:
         from tracking.render import blur_crop_head
 
-        crop = blur_crop_head(crop)
-    w = max(int(round(crop.shape[1] * height / crop.shape[0])), 1)
-    return cv2.resize(crop, (w, height), interpolation=cv2.INTER_AREA)
+        img = blur_crop_head(img)
+    from pipeline.report import to_height
+
+    return to_height(img, height)
 
 
 def framed(img: np.ndarray, colour: tuple[int, int, int] | None) -> np.ndarray:

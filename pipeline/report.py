@@ -9,13 +9,18 @@ from typing import Sequence
 import numpy as np
 
 
+def to_height(img: np.ndarray, height: int) -> np.ndarray:
+    """``img`` resized to ``height`` pixels, its aspect kept."""
+    import cv2
+
+    w = max(int(round(img.shape[1] * height / img.shape[0])), 1)
+    return cv2.resize(img, (w, height), interpolation=cv2.INTER_AREA)
+
+
 def img_tag(rgb: np.ndarray, height: int | None = None, title: str = "", border: str | None = None) -> str:
     import cv2
 
-    img = rgb
-    if height and img.shape[0] != height:
-        w = max(int(round(img.shape[1] * height / img.shape[0])), 1)
-        img = cv2.resize(img, (w, height), interpolation=cv2.INTER_AREA)
+    img = to_height(rgb, height) if height and rgb.shape[0] != height else rgb
     ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(img[:, :, ::-1]), [cv2.IMWRITE_JPEG_QUALITY, 85])
     style = f' style="border:3px solid {border}"' if border else ""
     data = base64.b64encode(buf.tobytes()).decode()

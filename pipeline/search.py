@@ -93,8 +93,8 @@ def _write(out: Path, st, index, row, image: str | None, hits, result: dict,  # 
     import cv2
     import numpy as np
 
-    from pipeline.outputs import GREEN, RED, captioned, framed
-    from pipeline.report import HtmlReport, img_tag
+    from pipeline.outputs import GREEN, RED, captioned, crop_thumb, framed
+    from pipeline.report import HtmlReport, img_tag, to_height
     from tracking.render import blur_crop_head
 
     with open(out / "search.csv", "w", newline="") as fh:
@@ -104,14 +104,9 @@ def _write(out: Path, st, index, row, image: str | None, hits, result: dict,  # 
             w.writerow([h.rank, h.camera, h.tracklet, h.first_frame, h.last_frame, f"{h.distance:.4f}"])
 
     def thumb(g: int) -> np.ndarray:
-        cam, local = index.cameras[index.camera_of[g]], int(index.local_of[g])
-        c = st.camera(cam)
-        t = c.tracklets[local]
-        crop = st.crop(cam, int(t["start"] + t["count"] // 2), st.reduction_for((80, 1)))
-        if blur:
-            crop = blur_crop_head(crop)
-        return cv2.resize(crop, (max(int(round(crop.shape[1] * 80 / crop.shape[0])), 1), 80),
-                          interpolation=cv2.INTER_AREA)
+        cam = index.cameras[index.camera_of[g]]
+        t = st.camera(cam).tracklets[int(index.local_of[g])]
+        return crop_thumb(st, cam, int(t["start"] + t["count"] // 2), blur=blur)
 
     if row is not None:
         q = thumb(row)
@@ -119,9 +114,9 @@ def _write(out: Path, st, index, row, image: str | None, hits, result: dict,  # 
         img = cv2.imread(str(image))
         if img is None:  # read once already for the query; gone since
             img = np.full((80, 40, 3), 160, np.uint8)
-        q = cv2.resize(img, (max(int(round(img.shape[1] * 80 / img.shape[0])), 1), 80))[:, :, ::-1]
+        q = to_height(np.ascontiguousarray(img[:, :, ::-1]), 80)
         if blur:
-            q = blur_crop_head(np.ascontiguousarray(q), margin=0.0)
+            q = blur_crop_head(q, margin=0.0)
     qgt = int(index.gt[row]) if row is not None else -1
     rep = HtmlReport("pipeline search")
     rep.text(f"query: {result['query']}; model: {result['model']}; {len(hits)} appearances, nearest first")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reid.search import Hit, SearchIndex
+from reid.search import Hit, SearchIndex, distances, hits
 from tracking.store import StoreWriter, TrackletStore
 from tracklet_reid.errors import InputError
 
@@ -35,11 +35,9 @@ class Forgotten:
 
 def matches(index: SearchIndex, query: np.ndarray, max_distance: float, features: np.ndarray) -> list[Hit]:
     """Every tracklet within ``max_distance`` of ``query``, nearest first."""
-    d = np.sqrt(np.maximum((features * features).sum(1) - 2.0 * (features @ query) + float(query @ query), 0.0))
+    d = distances(features, query)
     rows = np.flatnonzero(d <= max_distance)
-    rows = rows[np.argsort(d[rows], kind="stable")]
-    return [Hit(r + 1, int(g), index.cameras[index.camera_of[g]], int(index.local_of[g]), int(index.first_frame[g]),
-                int(index.last_frame[g]), float(d[g])) for r, g in enumerate(rows)]
+    return hits(index, rows[np.argsort(d[rows], kind="stable")], d)
 
 
 def forget(store_path: Path, hits: list[Hit], query: str, out: Path | None = None) -> Forgotten:

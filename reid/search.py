@@ -122,19 +122,28 @@ def tracklet_row(index: SearchIndex, camera: str, tracklet: int) -> int:
     return int(rows[0])
 
 
+def distances(features: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """(N,) Euclidean distances of every row of ``features`` to ``query`` (D,)."""
+    d2 = (features * features).sum(1) - 2.0 * (features @ query) + float(query @ query)
+    return np.sqrt(np.maximum(d2, 0.0))
+
+
+def hits(index: SearchIndex, rows: np.ndarray, d: np.ndarray) -> list[Hit]:
+    """``rows`` (in rank order) as hits, with their distances from ``d``."""
+    return [Hit(r + 1, int(g), index.cameras[index.camera_of[g]], int(index.local_of[g]), int(index.first_frame[g]),
+                int(index.last_frame[g]), float(d[g])) for r, g in enumerate(rows)]
+
+
 def rank(index: SearchIndex, query: np.ndarray, top: int, exclude: int | None = None,
          features: np.ndarray | None = None) -> list[Hit]:
     """The ``top`` nearest tracklets to ``query`` (D,) by Euclidean distance over ``features``
     (default: the raw features), ``exclude`` (a row) left out."""
-    f = index.features if features is None else features
-    d2 = (f * f).sum(1) - 2.0 * (f @ query) + float(query @ query)
+    d = distances(index.features if features is None else features, query)
     if exclude is not None:
-        d2[exclude] = np.inf
-    k = min(top, int(np.isfinite(d2).sum()))
-    best = np.argpartition(d2, k - 1)[:k] if k > 0 else np.zeros(0, np.int64)
-    best = best[np.argsort(d2[best], kind="stable")]
-    return [Hit(r + 1, int(g), index.cameras[index.camera_of[g]], int(index.local_of[g]), int(index.first_frame[g]),
-                int(index.last_frame[g]), float(np.sqrt(max(d2[g], 0.0)))) for r, g in enumerate(best)]
+        d[exclude] = np.inf
+    k = min(top, int(np.isfinite(d).sum()))
+    best = np.argpartition(d, k - 1)[:k] if k > 0 else np.zeros(0, np.int64)
+    return hits(index, best[np.argsort(d[best], kind="stable")], d)
 
 
 def embed_image(model, image_path: str | Path, crop_hw: tuple[int, int]) -> np.ndarray:
