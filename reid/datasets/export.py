@@ -97,39 +97,35 @@ def _write(store: TrackletStore, index: TrackletIndex, ids: np.ndarray,  # noqa:
            cam_no: dict[str, int], tmp: Path, layout: str, progress: bool, blur_faces: bool = False) -> int:
     from tqdm import tqdm
 
-    images = 0
+    from tracking.render import blur_crop_head
+    from tracking.store import encode_crop
+
+    names: list[str] = []
+    info: list[list[int]] = []
     with tqdm(total=int(index.crop_count.sum()), unit="img", desc=f"export {layout}",
               disable=None if progress else True) as bar:
-        names: list[str] = []
-        info: list[list[int]] = []
         for g in range(index.num_tracklets):
             cam = index.cameras[index.camera_of[g]]
             c, pid = cam_no[cam], int(ids[g])
             frames = store.camera(cam).crop_frame
+            folder = tmp / "bbox_train" / f"{pid:04d}" if layout == "mars" else tmp / "bounding_box_train"
+            folder.mkdir(parents=True, exist_ok=True)
             start = len(names) + 1
             for k, i in enumerate(range(int(index.crop_start[g]), int(index.crop_start[g] + index.crop_count[g]))):
                 if layout == "mars":
                     name = f"{pid:04d}C{c}T{g + 1:04d}F{k + 1:03d}.jpg"
-                    path = tmp / "bbox_train" / f"{pid:04d}" / name
                 else:
                     # the last field is free in Market-1501 names: the tracklet keeps names unique
                     name = f"{pid:04d}_c{c}s1_{int(frames[i]) + 1:06d}_{g + 1:02d}.jpg"
-                    path = tmp / "bounding_box_train" / name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                if blur_faces:
-                    from tracking.render import blur_crop_head
-                    from tracking.store import encode_crop
-
-                    path.write_bytes(bytes(encode_crop(blur_crop_head(store.crop(cam, i)), "jpeg")))
-                else:
-                    path.write_bytes(store.encoded_crop(cam, i))
+                data = (bytes(encode_crop(blur_crop_head(store.crop(cam, i)), "jpeg")) if blur_faces
+                        else store.encoded_crop(cam, i))
+                (folder / name).write_bytes(data)
                 names.append(name)
-                images += 1
                 bar.update(1)
             info.append([start, len(names), pid, c])
     _skeleton(tmp, layout, names, info)
     (tmp / "cameras.txt").write_text("".join(f"{n} {c}\n" for c, n in cam_no.items()))
-    return images
+    return len(names)
 
 
 def _check_limits(layout: str, index: TrackletIndex, n_ids: int) -> None:
