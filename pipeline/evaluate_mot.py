@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     return print_mot_scores(args.gt, args.result, args.iou, args.json)
 
 
-def multi_camera_scores(gt_dir: str | Path, result_dir: str | Path, iou: float = 0.5):
+def folder_scores(gt_dir: str | Path, result_dir: str | Path, iou: float = 0.5):
     """Every ``<camera>.txt`` of ``result_dir`` against that camera's ground truth in ``gt_dir``."""
     from detection.file_detector import find_det_file
     from detection.mot_text import read_mot
@@ -51,7 +51,7 @@ def print_mot_scores(gt_path: str, result_path: str, iou: float, as_json: bool) 
     if Path(gt_path).is_dir() != Path(result_path).is_dir():
         raise InputError(f"--gt {gt_path} and --result {result_path}: give two files or two folders")
     if Path(result_path).is_dir():
-        m = multi_camera_scores(gt_path, result_path, iou)
+        m = folder_scores(gt_path, result_path, iou)
         named = {**{c: s.as_dict() for c, s in m.cameras.items()}, "all cameras": m.overall.as_dict()}
         if as_json:
             print(json.dumps({"cameras": named, "multi_camera": named.pop("all cameras")}, indent=2))

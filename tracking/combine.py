@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from tracking.multi_camera import SETTINGS_ATTR
-from tracking.store import StoreWriter, TrackletStore
+from tracking.store import StoreInfo, StoreWriter, TrackletStore
 from tracklet_reid.errors import InputError
 
 # settings that name a file: they differ between machines and say nothing of the result
@@ -26,10 +26,7 @@ def comparable(settings: dict | None) -> dict | None:
 
 def combine_stores(inputs: list[Path], out: Path) -> dict[str, str]:
     """Write every camera of ``inputs`` into ``out``; camera -> the input it came from."""
-    origin = check_combinable(inputs)
-    first = TrackletStore(inputs[0])
-    info, settings = first.info, first.attrs.get(SETTINGS_ATTR)
-    first.close()
+    origin, info, settings = check_combinable(inputs)
     tmp = out.with_name(out.name + ".partial")
     tmp.unlink(missing_ok=True)  # ours, from a run that was killed
     try:
@@ -46,9 +43,10 @@ def combine_stores(inputs: list[Path], out: Path) -> dict[str, str]:
     return origin
 
 
-def check_combinable(inputs: list[Path]) -> dict[str, str]:
-    """camera -> input, once every input is an extraction with the first one's settings and crop
-    format, finished, and no camera is in two; else one line saying which input and why."""
+def check_combinable(inputs: list[Path]) -> tuple[dict[str, str], StoreInfo, dict | None]:
+    """(camera -> input, the common crop format, the common settings), once every input is an
+    extraction with the first one's settings and crop format, finished, and no camera is in two;
+    else one line saying which input and why."""
     if len(inputs) < 2:
         raise InputError("combine needs two or more stores")
     stores = [TrackletStore(p) for p in inputs]
@@ -72,9 +70,10 @@ def check_combinable(inputs: list[Path]) -> dict[str, str]:
             if cam in origin:
                 raise InputError(f"camera {cam} is in both {origin[cam]} and {p}: each camera in one store only")
             origin[cam] = str(p)
+    info, settings = first.info, first.attrs.get(SETTINGS_ATTR)
     for st in stores:
         st.close()
-    return origin
+    return origin, info, settings
 
 
 def _differences(a, b, prefix: str = "") -> list[str]:
