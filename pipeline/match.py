@@ -190,7 +190,7 @@ def _identity_sheet(tf, labels, rep, out: Path, most: int = 40, blur: bool = Fal
     import cv2
     import numpy as np
 
-    from pipeline.outputs import GREEN, RED, captioned, framed, thumb
+    from pipeline.outputs import group_thumbs, stack_rows
     from pipeline.report import img_tag
 
     idx = tf.index
@@ -202,23 +202,13 @@ def _identity_sheet(tf, labels, rep, out: Path, most: int = 40, blur: bool = Fal
     for n, g in enumerate(multi):
         members = np.flatnonzero(labels == g)
         members = members[np.lexsort((idx.camera_of[members], idx.first_frame[members]))][:60]
-        known = idx.gt[members][idx.gt[members] >= 0]
-        major = np.bincount(known).argmax() if len(known) else -1
-        imgs = []
-        for m in members:
-            col = None if idx.gt[m] < 0 or major < 0 else (GREEN if idx.gt[m] == major else RED)
-            imgs.append(captioned(framed(thumb(tf, int(m), blur=blur), col), idx.cameras[idx.camera_of[m]][:12]))
+        imgs = group_thumbs(tf, members, blur, captions=True)
         lines = [np.hstack(imgs[i:i + 12]) for i in range(0, len(imgs), 12)]
-        width = max(r.shape[1] for r in lines)
-        picture = np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=255)
-                             for r in lines])
-        cv2.imwrite(str(out / "identities" / f"{g + 1}.png"), picture[:, :, ::-1])
+        cv2.imwrite(str(out / "identities" / f"{g + 1}.png"), stack_rows(lines, pad=0)[:, :, ::-1])
         if n < most:
             rep.images([img_tag(i) for i in imgs[:12]], f"global id {g + 1}: " + ", ".join(
                 f"{idx.cameras[idx.camera_of[m]]} frames {idx.first_frame[m]}-{idx.last_frame[m]}"
                 for m in members[:12]))
             rows.append(lines[0])
     if rows:
-        width = max(r.shape[1] for r in rows)
-        sheet = np.vstack([np.pad(r, ((2, 2), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows])
-        cv2.imwrite(str(out / "identities.png"), sheet[:, :, ::-1])
+        cv2.imwrite(str(out / "identities.png"), stack_rows(rows)[:, :, ::-1])

@@ -136,7 +136,7 @@ def _page(tf, labels, result: dict, out: Path, blur: bool = False) -> Path:
     import cv2
     import numpy as np
 
-    from pipeline.outputs import GREEN, RED, framed, thumb
+    from pipeline.outputs import group_thumbs, stack_rows
     from pipeline.report import HtmlReport, img_tag
 
     idx = tf.index
@@ -154,19 +154,10 @@ def _page(tf, labels, result: dict, out: Path, blur: bool = False) -> Path:
     for lab in np.flatnonzero(sizes >= 2)[:40]:
         members = np.flatnonzero(labels == lab)
         members = members[np.argsort(idx.first_frame[members])]
-        gts = idx.gt[members]
-        known = gts[gts >= 0]
-        major = np.bincount(known).argmax() if len(known) else -1
-        imgs = []
-        for g in members[:16]:
-            col = None if idx.gt[g] < 0 or major < 0 else (GREEN if idx.gt[g] == major else RED)
-            imgs.append(framed(thumb(tf, int(g), blur=blur), col))
+        imgs = group_thumbs(tf, members, blur, most=16)
         cam = idx.cameras[idx.camera_of[members[0]]]
         rep.images([img_tag(i) for i in imgs], f"{cam} trajectory {lab}: {len(members)} tracklets")
         sheet_rows.append(np.hstack(imgs))
     if sheet_rows:
-        width = max(r.shape[1] for r in sheet_rows)
-        sheet = np.vstack([np.pad(r, ((2, 2), (0, width - r.shape[1]), (0, 0)), constant_values=255)
-                           for r in sheet_rows])
-        cv2.imwrite(str(out / "contact_sheet.png"), sheet[:, :, ::-1])
+        cv2.imwrite(str(out / "contact_sheet.png"), stack_rows(sheet_rows)[:, :, ::-1])
     return rep.write(out / "report.html")

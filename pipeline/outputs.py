@@ -134,6 +134,28 @@ def crop_thumb(store, camera: str, crop: int, height: int = 80, blur: bool = Fal
     return to_height(img, height)
 
 
+def group_thumbs(tf: TrackletFeatures, members: np.ndarray, blur: bool = False, captions: bool = False,
+                 most: int | None = None) -> list[np.ndarray]:
+    """Thumbnails of a group's tracklets (a trajectory, an identity; the first ``most``), bordered
+    green where the tracklet's identity is the whole group's majority, red where it is not, grey
+    where unknown; ``captions``: each with its camera's name above it."""
+    idx = tf.index
+    known = idx.gt[members][idx.gt[members] >= 0]
+    major = np.bincount(known).argmax() if len(known) else -1
+    out = []
+    for m in members[:most]:
+        col = None if idx.gt[m] < 0 or major < 0 else (GREEN if idx.gt[m] == major else RED)
+        im = framed(thumb(tf, int(m), blur=blur), col)
+        out.append(captioned(im, idx.cameras[idx.camera_of[m]][:12]) if captions else im)
+    return out
+
+
+def stack_rows(rows: list[np.ndarray], pad: int = 2) -> np.ndarray:
+    """Rows of pictures one under another, each padded white to the widest (``pad`` above and below)."""
+    width = max(r.shape[1] for r in rows)
+    return np.vstack([np.pad(r, ((pad, pad), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows])
+
+
 def framed(img: np.ndarray, colour: tuple[int, int, int] | None) -> np.ndarray:
     """``img`` in a 3-pixel border (grey when ``colour`` is None: identity unknown)."""
     import cv2
