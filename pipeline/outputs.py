@@ -126,9 +126,9 @@ def crop_thumb(store, camera: str, crop: int, height: int = 80, blur: bool = Fal
     """One stored crop, ``height`` pixels high (``blur``: its head region blurred)."""
     img = store.crop(camera, crop, store.reduction_for((height, 1)))
     if blur:
-        from tracking.render import blur_crop_head
+        from tracking.render import blur_crop_head, crop_margin
 
-        img = blur_crop_head(img)
+        img = blur_crop_head(img, crop_margin(store.camera(camera).attrs))
     from pipeline.report import to_height
 
     return to_height(img, height)

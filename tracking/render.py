@@ -50,10 +50,19 @@ def blur_heads(frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return out
 
 
-def blur_crop_head(crop: np.ndarray, margin: float = 0.05) -> np.ndarray:
-    """A person crop (the box grown by ``margin`` on each side, as extract cuts them; 0.05 is its
-    default) with the box's head region blurred: the crop's top (margin + 22 %) / (1 + 2 margin)
-    of its height, full width."""
+def crop_margin(camera_attrs: dict) -> float:
+    """The margin a camera's crops were cut with (its recorded extract settings; extract's default
+    where none is recorded, e.g. imported benchmarks)."""
+    from tracking.tracklets import TrackletConfig
+
+    settings = camera_attrs.get("settings")
+    recorded = settings.get("tracklets", {}).get("margin") if isinstance(settings, dict) else None
+    return float(recorded) if recorded is not None else TrackletConfig().margin
+
+
+def blur_crop_head(crop: np.ndarray, margin: float) -> np.ndarray:
+    """A person crop (the box grown by ``margin`` on each side, as extract cuts them) with the box's
+    head region blurred: the crop's top (margin + 22 %) / (1 + 2 margin) of its height, full width."""
     h, w = crop.shape[:2]
     top = h * (margin + HEAD_FRACTION) / (1 + 2 * margin)
     # a box whose head region (its top HEAD_FRACTION) ends at ``top``

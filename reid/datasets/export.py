@@ -97,7 +97,7 @@ def _write(store: TrackletStore, index: TrackletIndex, ids: np.ndarray,  # noqa:
            cam_no: dict[str, int], tmp: Path, layout: str, progress: bool, blur_faces: bool = False) -> int:
     from tqdm import tqdm
 
-    from tracking.render import blur_crop_head
+    from tracking.render import blur_crop_head, crop_margin
     from tracking.store import encode_crop
 
     names: list[str] = []
@@ -108,6 +108,7 @@ def _write(store: TrackletStore, index: TrackletIndex, ids: np.ndarray,  # noqa:
             cam = index.cameras[index.camera_of[g]]
             c, pid = cam_no[cam], int(ids[g])
             frames = store.camera(cam).crop_frame
+            margin = crop_margin(store.camera(cam).attrs)
             folder = tmp / "bbox_train" / f"{pid:04d}" if layout == "mars" else tmp / "bounding_box_train"
             folder.mkdir(parents=True, exist_ok=True)
             start = len(names) + 1
@@ -117,7 +118,7 @@ def _write(store: TrackletStore, index: TrackletIndex, ids: np.ndarray,  # noqa:
                 else:
                     # the last field is free in Market-1501 names: the tracklet keeps names unique
                     name = f"{pid:04d}_c{c}s1_{int(frames[i]) + 1:06d}_{g + 1:02d}.jpg"
-                data = (bytes(encode_crop(blur_crop_head(store.crop(cam, i)), "jpeg")) if blur_faces
+                data = (bytes(encode_crop(blur_crop_head(store.crop(cam, i), margin), "jpeg")) if blur_faces
                         else store.encoded_crop(cam, i))
                 (folder / name).write_bytes(data)
                 names.append(name)

@@ -88,7 +88,7 @@ def test_exported_crops_are_blurred_only_at_the_head(tmp_path):
     crop = rng.integers(0, 255, (128, 64, 3), dtype=np.uint8)
     from tracking.render import blur_crop_head
 
-    out = blur_crop_head(crop)  # extract's margin 0.05: the head's rows end at 128 * 0.27 / 1.1 = 31.4
+    out = blur_crop_head(crop, 0.05)  # extract's margin 0.05: the head's rows end at 128 * 0.27 / 1.1 = 31.4
     changed = np.flatnonzero((out != crop).any(axis=(1, 2)))
     assert changed.min() == 0 and changed.max() == 31 and HEAD_FRACTION == 0.22
 
