@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reid.search import Hit, SearchIndex, distances, hits
+from reid.search import Hit, SearchIndex, distances, hits, index_files
 from tracking.store import StoreWriter, TrackletStore
 from tracklet_reid.errors import InputError
 
@@ -68,7 +68,7 @@ def forget(store_path: Path, hits: list[Hit], query: str, out: Path | None = Non
                      f"distance {h.distance:.4f} from {target.name} (query: {query})\n")
     gone = 0
     if out is None:  # the old store's indexes hold the person's features
-        for p in store_path.parent.glob(store_path.name + ".search-*.npz"):
+        for p in index_files(store_path):
             p.unlink(missing_ok=True)
             gone += 1
     return Forgotten(hits, target, log, gone)

@@ -74,9 +74,19 @@ def model_key(model: str | Path) -> str:
     return h.hexdigest()
 
 
+def _index_name(store_path: Path, key: str) -> Path:
+    return store_path.with_name(f"{store_path.name}.search-{key}.npz")
+
+
 def index_path(store: TrackletStore, model: str | Path) -> Path:
     key = hashlib.sha256(f"{store.content_key()}:{model_key(model)}:{INDEX_VERSION}".encode()).hexdigest()[:16]
-    return Path(store.path).with_name(f"{Path(store.path).name}.search-{key}.npz")
+    return _index_name(Path(store.path), key)
+
+
+def index_files(store_path: Path) -> list[Path]:
+    """Every search index kept beside the store, for any model."""
+    pattern = _index_name(store_path, "*")
+    return sorted(pattern.parent.glob(pattern.name))
 
 
 def load_or_build_index(store: TrackletStore, model: str | Path, cfg: EmbedConfig = EmbedConfig(),
