@@ -43,7 +43,7 @@ def matches(index: SearchIndex, query: np.ndarray, max_distance: float, features
 def forget(store_path: Path, hits: list[Hit], query: str, out: Path | None = None) -> Forgotten:
     """Rewrite the store without ``hits``' tracklets (in place, atomically, unless ``out``)."""
     store = TrackletStore(store_path)
-    incomplete = [c for c in store.all_cameras if not store.is_complete(c)]
+    incomplete = store.incomplete_cameras
     if incomplete:
         raise InputError(f"{store_path}: camera(s) {', '.join(incomplete)} still being extracted; finish extract "
                          "before removing anyone (their crops could not be searched)")
@@ -76,8 +76,7 @@ def forget(store_path: Path, hits: list[Hit], query: str, out: Path | None = Non
 
 def _copy_without(store: TrackletStore, tmp: Path, drop: dict[str, set[int]]) -> None:
     info = store.info
-    with StoreWriter(tmp, crop_hw=(info.crop_height, info.crop_width), encoding=info.encoding,
-                     jpeg_quality=info.jpeg_quality) as w:
+    with StoreWriter.same_format(tmp, info) as w:
         w.set_attrs(**{k: v for k, v in store.attrs.items() if k not in _WRITER_ATTRS})
         for name in store.cameras:
             c = store.camera(name)

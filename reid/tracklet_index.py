@@ -41,7 +41,7 @@ class TrackletIndex:
         training tracklets, i.e. all of them in stores from extract)."""
         select = select or training_tracklets()
         names = cameras or store.cameras
-        incomplete = [c for c in store.all_cameras if not store.is_complete(c)]
+        incomplete = store.incomplete_cameras
         if not names:
             why = f" ({len(incomplete)} incomplete: {', '.join(incomplete)})" if incomplete else ""
             raise InputError(f"{store.path}: no complete camera to learn from{why}; finish `pipeline extract` first")

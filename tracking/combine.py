@@ -30,8 +30,7 @@ def combine_stores(inputs: list[Path], out: Path) -> dict[str, str]:
     tmp = out.with_name(out.name + ".partial")
     tmp.unlink(missing_ok=True)  # ours, from a run that was killed
     try:
-        with StoreWriter(tmp, crop_hw=(info.crop_height, info.crop_width), encoding=info.encoding,
-                         jpeg_quality=info.jpeg_quality) as w:
+        with StoreWriter.same_format(tmp, info) as w:
             if settings is not None:
                 w.set_attrs(**{SETTINGS_ATTR: settings})
             for cam, src in origin.items():
@@ -55,7 +54,7 @@ def check_combinable(inputs: list[Path]) -> tuple[dict[str, str], StoreInfo, dic
     for p, st in zip(inputs, stores):
         if "benchmark" in st.attrs:
             raise InputError(f"{p}: an imported benchmark, not an extraction: nothing to combine")
-        busy = [c for c in st.all_cameras if not st.is_complete(c)]
+        busy = st.incomplete_cameras
         if busy:
             raise InputError(f"{p}: camera(s) {', '.join(busy)} still being extracted; finish extract first")
         if st.info != first.info:

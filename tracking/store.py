@@ -291,6 +291,12 @@ class StoreWriter:
             f.create_group("cameras")
         self.info = _read_info(f)
 
+    @classmethod
+    def same_format(cls, path: str | os.PathLike, info: StoreInfo) -> "StoreWriter":
+        """A new store whose crops are kept as another store's (``info``): crops copy over as they are."""
+        return cls(path, crop_hw=(info.crop_height, info.crop_width), encoding=info.encoding,
+                   jpeg_quality=info.jpeg_quality)
+
     def __enter__(self) -> "StoreWriter":
         return self
 
@@ -476,6 +482,11 @@ class TrackletStore:
     def cameras(self) -> list[str]:
         """Complete cameras only: an incomplete one is never read as finished."""
         return [c for c in self.all_cameras if self._complete[c]]
+
+    @property
+    def incomplete_cameras(self) -> list[str]:
+        """Cameras an extraction started and has not finished."""
+        return [c for c in self.all_cameras if not self._complete[c]]
 
     @property
     def frames_are_time(self) -> bool:
