@@ -89,17 +89,31 @@ def index_files(store_path: Path) -> list[Path]:
     return sorted(pattern.parent.glob(pattern.name))
 
 
+def read_index(path: Path) -> SearchIndex:
+    """An index file as `save_index` wrote it (plain arrays: nothing in it can run)."""
+    with np.load(path, allow_pickle=False) as z:
+        return SearchIndex(z["features"], z["across"], [str(c) for c in z["cameras"]], z["camera_of"],
+                           z["local_of"], z["first_frame"], z["last_frame"], z["gt"], str(z["model_name"]),
+                           (int(z["input_hw"][0]), int(z["input_hw"][1])), path)
+
+
+def save_index(index: SearchIndex, path: Path) -> None:
+    """Write ``index`` to ``path`` atomically: a killed write leaves no half file."""
+    tmp = path.with_name(path.name + ".partial.npz")
+    np.savez(tmp, features=index.features, across=index.across, cameras=np.array(index.cameras),
+             camera_of=index.camera_of, local_of=index.local_of, first_frame=index.first_frame,
+             last_frame=index.last_frame, gt=index.gt, model_name=np.array(index.model_name),
+             input_hw=np.array(index.input_hw))
+    os.replace(tmp, path)
+
+
 def load_or_build_index(store: TrackletStore, model: str | Path, cfg: EmbedConfig = EmbedConfig(),
                         progress: bool = False) -> SearchIndex:
-    """The store's search index for ``model``: read when its file is there, else built and saved
-    (atomically: a killed build leaves no half file)."""
+    """The store's search index for ``model``: read when its file is there, else built and saved."""
     path = index_path(store, model)
     if path.is_file():
         try:
-            with np.load(path, allow_pickle=False) as z:
-                return SearchIndex(z["features"], z["across"], [str(c) for c in z["cameras"]], z["camera_of"],
-                                   z["local_of"], z["first_frame"], z["last_frame"], z["gt"], str(z["model_name"]),
-                                   (int(z["input_hw"][0]), int(z["input_hw"][1])), path)
+            return read_index(path)
         except (OSError, KeyError, ValueError) as exc:
             # ours and derived: a damaged index is rebuilt, never trusted
             import warnings
@@ -112,12 +126,7 @@ def load_or_build_index(store: TrackletStore, model: str | Path, cfg: EmbedConfi
     index = SearchIndex(tf.features.numpy().astype(np.float32), tf.across.numpy().astype(np.float32),
                         list(idx.cameras), idx.camera_of, idx.local_of, idx.first_frame, idx.last_frame, idx.gt,
                         tf.model + (" + camera norm" if tf.camera_norm else ""), tf.input_hw, path, built=True)
-    tmp = path.with_name(path.name + ".partial.npz")
-    np.savez(tmp, features=index.features, across=index.across, cameras=np.array(index.cameras),
-             camera_of=index.camera_of, local_of=index.local_of, first_frame=index.first_frame,
-             last_frame=index.last_frame, gt=index.gt, model_name=np.array(index.model_name),
-             input_hw=np.array(index.input_hw))
-    os.replace(tmp, path)
+    save_index(index, path)
     return index
 
 

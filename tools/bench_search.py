@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reid.eval.rank_metrics import evaluate_features  # noqa: E402
-from reid.search import SearchIndex, index_path, load_or_build_index, rank  # noqa: E402
+from reid.search import SearchIndex, index_path, load_or_build_index, rank, read_index, save_index  # noqa: E402
 from tracking.store import TrackletStore  # noqa: E402
 
 
@@ -71,15 +71,12 @@ def main() -> None:
     try:
         big = tmp / "big.npz"
         zeros = np.zeros(n, np.int64)
-        np.savez(big, features=feats, across=feats, cameras=np.array(["c1"]), camera_of=zeros,
-                 local_of=np.arange(n), first_frame=zeros, last_frame=zeros, gt=zeros - 1,
-                 model_name=np.array("synthetic"), input_hw=np.array([256, 128]))
+        save_index(SearchIndex(feats, feats, ["c1"], zeros, np.arange(n), zeros, zeros, zeros - 1, "synthetic",
+                               (256, 128)), big)
         times = []
         for q in range(args.queries):
             t0 = time.perf_counter()
-            with np.load(big, allow_pickle=False) as z:
-                ix = SearchIndex(z["features"], z["across"], ["c1"], z["camera_of"], z["local_of"], z["first_frame"],
-                                 z["last_frame"], z["gt"], "synthetic", (256, 128))
+            ix = read_index(big)
             rank(ix, ix.across[q], 20, exclude=q, features=ix.across)
             times.append(time.perf_counter() - t0)
         per = float(np.median(times))
