@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.flags import add_config_flags, overrides
+from pipeline.flags import overrides
+from pipeline.search import add_query_flags
 from reid.embedding_config import EmbedConfig
 
 
@@ -15,16 +16,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "whole; deletes the store's search indexes; logs each removed tracklet to "
                        "<store>.forget.log. --dry-run lists what would go.")
     p.add_argument("store", help="tracklet store (.h5), rewritten in place unless -o")
-    p.add_argument("--model", required=True, help="the model to compare people with (as for search)")
-    q = p.add_mutually_exclusive_group(required=True)
-    q.add_argument("--image", help="an image of the person")
-    q.add_argument("--tracklet", help="CAMERA:ID, a tracklet of the person (removed too)")
+    add_query_flags(p, "; removed too")
     p.add_argument("--max-distance", type=float, required=True,
                    help="remove tracklets at most this far from the query (see the distances `pipeline search` "
                    "prints)")
     p.add_argument("-o", "--out", help="write the reduced store here instead of replacing STORE")
     p.add_argument("--dry-run", action="store_true", help="list the tracklets that would be removed; change nothing")
-    add_config_flags(p.add_argument_group("embedding"), EmbedConfig)
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
 

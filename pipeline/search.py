@@ -17,16 +17,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "features are computed once per model and kept beside the store (<store>.search-<key>.npz, "
                        "rebuilt when the store or the model changes).")
     p.add_argument("store", help="tracklet store (.h5)")
-    p.add_argument("--model", required=True, help="a `pipeline learn` folder, an ONNX embedder, or a baseline")
-    q = p.add_mutually_exclusive_group(required=True)
-    q.add_argument("--image", help="an image of one person (a crop, as a detector would give)")
-    q.add_argument("--tracklet", help="CAMERA:ID, a tracklet of the store (ids as in merge/match CSVs)")
+    add_query_flags(p)
     p.add_argument("--top", type=int, default=20, help="appearances to list (default 20)")
     p.add_argument("-o", "--out", help="folder for search.csv and search.html (default: the terminal only)")
     p.add_argument("--blur-faces", action="store_true", help="blur the head region of every picture on the page")
-    add_config_flags(p.add_argument_group("embedding"), EmbedConfig)
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
+
+
+def add_query_flags(p: argparse.ArgumentParser, tracklet_note: str = "") -> None:
+    """The flags `reid.search.make_query` reads: the model, the query (an image or a tracklet) and
+    how to embed (search and forget)."""
+    p.add_argument("--model", required=True, help="a `pipeline learn` folder, an ONNX embedder, or a baseline")
+    q = p.add_mutually_exclusive_group(required=True)
+    q.add_argument("--image", help="an image of one person (a crop, as a detector would give)")
+    q.add_argument("--tracklet", help="CAMERA:ID, a tracklet of the store (ids as in merge/match CSVs)" + tracklet_note)
+    add_config_flags(p.add_argument_group("embedding"), EmbedConfig)
 
 
 def run(args: argparse.Namespace) -> int:
