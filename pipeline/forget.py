@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
                                 for h in hits]))
     if args.dry_run or not hits:
         return 0
-    done = forget(store_path, hits, what, Path(args.out) if args.out else None)
+    done = forget(store_path, hits, what, Path(args.out) if args.out else None, progress=not args.quiet)
     if not args.quiet:
         print(f"removed {len(hits)} tracklet(s) from {done.store}; {done.indexes_removed} search index(es) deleted; "
               f"log: {done.log}")

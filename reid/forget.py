@@ -40,7 +40,8 @@ def matches(index: SearchIndex, query: np.ndarray, max_distance: float, features
     return hits(index, rows[np.argsort(d[rows], kind="stable")], d)
 
 
-def forget(store_path: Path, hits: list[Hit], query: str, out: Path | None = None) -> Forgotten:
+def forget(store_path: Path, hits: list[Hit], query: str, out: Path | None = None,
+           progress: bool = False) -> Forgotten:
     """Rewrite the store without ``hits``' tracklets (in place, atomically, unless ``out``)."""
     store = TrackletStore(store_path)
     incomplete = store.incomplete_cameras
@@ -54,7 +55,7 @@ def forget(store_path: Path, hits: list[Hit], query: str, out: Path | None = Non
     tmp = target.with_name(target.name + ".forget-partial")
     tmp.unlink(missing_ok=True)  # ours, from a run that was killed
     try:
-        _copy_without(store, tmp, drop)
+        _copy_without(store, tmp, drop, progress)
         store.close()
         os.replace(tmp, target)
     except BaseException:
@@ -74,16 +75,22 @@ def forget(store_path: Path, hits: list[Hit], query: str, out: Path | None = Non
     return Forgotten(hits, target, log, gone)
 
 
-def _copy_without(store: TrackletStore, tmp: Path, drop: dict[str, set[int]]) -> None:
+def _copy_without(store: TrackletStore, tmp: Path, drop: dict[str, set[int]], progress: bool = False) -> None:
+    from tqdm import tqdm
+
     info = store.info
-    with StoreWriter.same_format(tmp, info) as w:
+    total = sum(store.camera(c).num_tracklets for c in store.cameras)
+    with StoreWriter.same_format(tmp, info) as w, tqdm(total=total, unit="tracklet", desc="rewrite store",
+                                                       disable=None if progress else True) as bar:
         w.set_attrs(**{k: v for k, v in store.attrs.items() if k not in _WRITER_ATTRS})
         for name in store.cameras:
             c = store.camera(name)
             cw = w.camera(name, **{k: v for k, v in c.attrs.items() if k not in ("complete", "checksum")})
             gone = drop.get(name, set())
             keep = [t for t in range(c.num_tracklets) if t not in gone]
+            bar.update(c.num_tracklets - len(keep))
             for t in keep:
+                bar.update(1)
                 ci = c.crop_indices(t)
                 row = c.tracklets[t]
                 if info.encoding == "jpeg":
