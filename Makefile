@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
 	$(VENV)/bin/python -m pip install -q "torch==2.14.1" "torchvision==0.29.1"
-	$(VENV)/bin/python -m pip install -q -e ".[yolo,dev]"
+	$(VENV)/bin/python -m pip install -q -e ".[yolo,ray,dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)

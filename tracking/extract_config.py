@@ -11,6 +11,8 @@ from tracklet_reid.config_io import to_dict
 from tracklet_reid.errors import InputError
 from tracklet_reid.settings import setting
 
+BACKENDS = ("local", "ray")
+
 
 @dataclass(frozen=True)
 class ExtractConfig:
@@ -25,7 +27,12 @@ class ExtractConfig:
     fps: float | None = setting(None, "override the videos' frame rate (unset: each video's own)")
     reid_model: str | None = setting(None, "re-id model whose embeddings join IoU in the tracker's association "
                                      "(botsort): a `pipeline learn` folder or an ONNX embedder")
-    workers: int = setting(1, "cameras processed in parallel (processes)")
+    workers: int = setting(1, "cameras processed in parallel (processes; with --backend ray, the CPUs of the local "
+                           "Ray instance it starts)")
+    backend: str = setting("local", "local: worker processes on this machine; ray: every camera a task on a Ray "
+                           "cluster (pip install 'tracklet-reid[ray]'; docs/cluster.md)", choices=BACKENDS)
+    ray_address: str | None = setting(None, "--backend ray: the cluster to join, e.g. ray://head:10001 (unset: "
+                                      "RAY_ADDRESS, else a local instance)")
 
     def validate(self) -> "ExtractConfig":
         self.detector.validate()
@@ -35,6 +42,8 @@ class ExtractConfig:
         if self.reid_model and self.tracker.algorithm != "botsort":
             raise InputError(f"--reid-model: the {self.tracker.algorithm} tracker uses no appearance; use it with "
                              "--tracker botsort")
+        if self.backend not in BACKENDS:
+            raise InputError(f"--backend {self.backend!r}: one of {', '.join(BACKENDS)}")
         if self.crop_encoding not in ("jpeg", "raw") or not 1 <= self.jpeg_quality <= 100 or self.workers < 1:
             raise InputError(f"extract settings out of range: crop_encoding {self.crop_encoding!r}, "
                              f"jpeg_quality {self.jpeg_quality}, workers {self.workers}")
@@ -43,7 +52,8 @@ class ExtractConfig:
     def tracking_settings(self) -> dict:
         """What decides the content of the store: a resumed run must use the same."""
         d = to_dict(self)
-        d.pop("workers")
+        for key in ("workers", "backend", "ray_address"):  # where it runs, not what it makes
+            d.pop(key)
         d["detector"].pop("device")
         d["detector"].pop("batch_size")
         return d

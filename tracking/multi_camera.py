@@ -1,9 +1,10 @@
 """Extraction of a camera network: every camera of a folder into one tracklet store, resumable.
 
-Each camera runs in its own worker (a process when --workers > 1) and writes a part file of its
-own; the main process copies a finished part into the store and deletes it. The store is never
-open for writing while video is being decoded, so a killed run leaves it readable: finished
-cameras are complete, and a rerun starts at the first camera that is not.
+Each camera runs in its own worker (a process when --workers > 1, a Ray task with --backend ray:
+tracking/ray_backend.py) and writes a part file of its own; the main process copies a finished part
+into the store and deletes it. The store is never open for writing while video is being decoded,
+so a killed run leaves it readable: finished cameras are complete, and a rerun starts at the first
+camera that is not.
 """
 from __future__ import annotations
 
@@ -235,7 +236,11 @@ def _extract(videos: str, out_p: Path, cfg: ExtractConfig, mot_dir: str | None, 
 
     bars = _Bars(pending, disable=quiet)
     try:
-        if cfg.workers <= 1 or len(pending) <= 1:
+        if cfg.backend == "ray" and pending:
+            from tracking.ray_backend import run_on_ray
+
+            run_on_ray(pending, cfg, mot_dir, gt_dir, appearance, land, bars.finish)
+        elif cfg.workers <= 1 or len(pending) <= 1:
             # in one process the appearance model is loaded once for all cameras
             shared = functools.lru_cache(maxsize=1)(appearance) if appearance is not None else None
             for job in pending:
@@ -310,6 +315,13 @@ class _Bars:
 
     def close_one(self, name: str) -> None:
         self._bars[name].refresh()
+
+    def finish(self, name: str) -> None:
+        """A camera done elsewhere (a Ray task): its bar jumps to the end."""
+        bar = self._bars[name]
+        if bar.total:
+            bar.update(bar.total - bar.n)
+        bar.refresh()
 
     def close(self) -> None:
         for b in self._bars.values():

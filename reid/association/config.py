@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reid.neighbour_search import NeighbourConfig
 from tracklet_reid.errors import InputError
 from tracklet_reid.settings import setting
 
@@ -18,8 +19,11 @@ class MergeConfig:
     affinity_k: int = setting(4, "neighbours K of the affinity graph (Eq. 4, as learn's soft labels)",
                               aliases=("--k",))
     threshold: float = setting(0.5, "affinity above which two tracklets link")
+    # the neighbour search merge makes, and match reuses (its flags appear once, with merge's)
+    search: NeighbourConfig = NeighbourConfig()
 
     def validate(self) -> "MergeConfig":
+        self.search.validate()
         if not 0 < self.threshold < 1 or self.affinity_k < 1:
             raise InputError(f"merge settings out of range: threshold {self.threshold} (0..1), "
                              f"affinity_k {self.affinity_k} (>= 1)")
@@ -74,6 +78,5 @@ class MatchConfig:
             raise InputError(f"--topk {self.topk}: must be at least 1")
         if self.max_distance is not None and not (math.isfinite(self.max_distance) and self.max_distance >= 0):
             raise InputError(f"--max-distance {self.max_distance}: must be a finite distance >= 0")
-        if self.merge_first:
-            self.merge.validate()
+        self.merge.validate()
         return self

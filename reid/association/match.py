@@ -16,7 +16,13 @@ import torch
 
 from reid.association.distance_cut import mixture_cut
 from reid.association.union_find import TimedUnionFind
+from reid.neighbour_search import CameraNeighbours, exact_camera_neighbours
 from reid.neighbours import topk_neighbours
+
+# the other-camera neighbours each tracklet's mutual links are read from: two tracklets link when
+# each is the other's nearest of its camera among these (with fewer cameras than this, the same as
+# searching every camera pair on its own)
+LINK_NEIGHBOURS = 10
 
 
 @dataclass
@@ -25,10 +31,13 @@ class RankedMatches:
     distance: np.ndarray  # (N, k) Euclidean distances
 
 
-def ranked_matches(features: torch.Tensor, camera_of: np.ndarray, k: int = 10) -> RankedMatches:
-    cams = torch.as_tensor(camera_of)
-    d2, idx = topk_neighbours(features.float(), k, exclude_self=False,
-                              block_mask=lambda r, c: cams[r][:, None] == cams[c][None, :])
+def ranked_matches(features: torch.Tensor, camera_of: np.ndarray, k: int = 10,
+                   neighbours: CameraNeighbours | None = None) -> RankedMatches:
+    """Every tracklet's ``k`` nearest tracklets of other cameras (from ``neighbours`` when the pass
+    was made already)."""
+    if neighbours is None or neighbours.across_idx.shape[1] < k:
+        neighbours = exact_camera_neighbours(features, camera_of, 0, k)
+    idx, d2 = neighbours.across_idx[:, :k], neighbours.across_d2[:, :k]
     return RankedMatches(idx.cpu().numpy(), d2.clamp_min(0).sqrt().cpu().numpy())
 
 
@@ -37,7 +46,8 @@ def global_identities(features: torch.Tensor, camera_of: np.ndarray,  # noqa: PL
                       first: np.ndarray, last: np.ndarray,
                       seed_labels: np.ndarray | None = None, max_distance: float | None = None,
                       time_constraint: bool = True, coexist: np.ndarray | None = None,
-                      distance_cut: str = "none") -> tuple[np.ndarray, dict]:
+                      distance_cut: str = "none",
+                      neighbours: CameraNeighbours | None = None) -> tuple[np.ndarray, dict]:
     """(N,) global identity per tracklet and link statistics.
 
     ``seed_labels``: within-camera trajectory labels unique across cameras (from merge); tracklets
@@ -47,16 +57,21 @@ def global_identities(features: torch.Tensor, camera_of: np.ndarray,  # noqa: PL
     overlap in time may be one person, and being seen at once is evidence for it: the mutual
     nearest neighbours among the tracklets seen at once are linked before any other link.
     ``max_distance`` drops pairs farther apart; without it, ``distance_cut="auto"`` reads one from
-    the pairs' distances (`distance_cut.mixture_cut`).
+    the pairs' distances (`distance_cut.mixture_cut`). ``neighbours``: the network's neighbour pass,
+    made already (`reid.neighbour_search`).
     """
     cams = np.asarray(camera_of)
     sets = TimedUnionFind(first, last, time_veto=time_constraint, camera_of=cams, coexist=coexist)
     if seed_labels is not None:
-        for lab in np.unique(seed_labels):
-            grp = np.flatnonzero(seed_labels == lab)
-            for m in grp[1:]:
-                sets.union(int(grp[0]), int(m))
-    links = candidate_links(features.float(), cams, np.asarray(first), np.asarray(last), coexist)
+        order = np.argsort(seed_labels, kind="stable")
+        lab = np.asarray(seed_labels)[order]
+        starts = np.r_[True, lab[1:] != lab[:-1]]  # the first tracklet of each trajectory
+        head = order[np.maximum.accumulate(np.where(starts, np.arange(len(lab)), 0))]
+        for m, h in zip(order[~starts], head[~starts]):
+            sets.union(int(h), int(m))
+    if neighbours is None or neighbours.across_idx.shape[1] < LINK_NEIGHBOURS:
+        neighbours = exact_camera_neighbours(features, cams, 0, LINK_NEIGHBOURS)
+    links = candidate_links(features.float(), cams, np.asarray(first), np.asarray(last), coexist, neighbours)
     if max_distance is None and distance_cut == "auto":
         max_distance = mixture_cut(np.array([d for tier, d, _, _ in links if tier == 1]))
     made = refused = too_far = at_once = 0
@@ -78,20 +93,23 @@ def global_identities(features: torch.Tensor, camera_of: np.ndarray,  # noqa: PL
     return labels.astype(np.int64), stats
 
 
-def candidate_links(f: torch.Tensor, cams: np.ndarray, first: np.ndarray, last: np.ndarray,
-                    coexist: np.ndarray | None) -> list[tuple[int, float, int, int]]:
+# noqa reason: the features, the three per-tracklet facts, the overlapping pairs and the neighbour pass
+def candidate_links(f: torch.Tensor, cams: np.ndarray, first: np.ndarray, last: np.ndarray,  # noqa: PLR0913
+                    coexist: np.ndarray | None, neighbours: CameraNeighbours) -> list[tuple[int, float, int, int]]:
     """(tier, distance, i, j) of every camera pair's mutual nearest neighbours, in the order they
     are tried: tier 0 (overlapping views only: the mutual neighbours among tracklets seen at once)
-    before tier 1 (all mutual neighbours), nearest first within a tier."""
-    links: list[tuple[int, float, int, int]] = []
+    before tier 1 (all mutual neighbours, read from the neighbour pass), nearest first within a tier."""
+    dist, li, lj = neighbours.mutual_across(cams)
+    links: list[tuple[int, float, int, int]] = [(1, float(x), int(a), int(b)) for x, a, b in zip(dist, li, lj)]
+    if coexist is None:
+        return sorted(links)
     cam_ids = np.unique(cams)
     t_first, t_last = torch.as_tensor(first), torch.as_tensor(last)
     for ai, a in enumerate(cam_ids):
         ia = np.flatnonzero(cams == a)
         for b in cam_ids[ai + 1:]:
             ib = np.flatnonzero(cams == b)
-            links += [(1, d, i, j) for d, i, j in _mutual_pairs(f, ia, ib)]
-            if coexist is not None and coexist[a, b]:
+            if coexist[a, b]:
                 fa, la, fb, lb = t_first[ia], t_last[ia], t_first[ib], t_last[ib]
 
                 def apart(r, c, fa=fa, la=la, fb=fb, lb=lb):  # pairs not seen at once are left out

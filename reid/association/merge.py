@@ -16,7 +16,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from reid.association.union_find import TimedUnionFind
-from reid.neighbours import affinity
+from reid.neighbours import affinity, affinity_from
 
 
 @dataclass
@@ -33,15 +33,24 @@ class MergeResult:
                 "links_cut_for_time_overlap": self.cut_links}
 
 
-def merge_tracklets(features: torch.Tensor, first: np.ndarray, last: np.ndarray, k: int = 4,
-                    threshold: float = 0.5, time_veto: bool = True) -> MergeResult:
+# noqa reason: the features or their neighbours, the spans, and the two settings plus the veto switch
+def merge_tracklets(features: torch.Tensor | None, first: np.ndarray, last: np.ndarray, k: int = 4,  # noqa: PLR0913
+                    threshold: float = 0.5, time_veto: bool = True,
+                    neighbours: tuple[torch.Tensor, torch.Tensor] | None = None) -> MergeResult:
     """Trajectories for one camera's tracklets (features (M, D), frame spans first/last).
     ``time_veto=False`` where frame numbers are not video time (imported benchmarks): spans say
-    nothing about who was seen at once, so nothing is cut."""
-    M = features.shape[0]
+    nothing about who was seen at once, so nothing is cut. ``neighbours``: each tracklet's k
+    nearest of this camera found already (squared distances, camera-local indices, -1 for none;
+    `CameraNeighbours.within_camera`), in place of searching ``features``."""
+    M = len(first)
     if M == 0:
         return MergeResult(np.zeros(0, np.int64), 0, 0)
-    idx, val, _ = affinity(features.float(), k)
+    if neighbours is not None:
+        idx, val, _ = affinity_from(*neighbours)
+    elif features is not None:
+        idx, val, _ = affinity(features.float(), k)
+    else:
+        raise ValueError("merge_tracklets needs the features or their neighbours")
     rows = np.repeat(np.arange(M), idx.shape[1] - 1)
     cols = idx[:, 1:].cpu().numpy().ravel()
     a = val[:, 1:].cpu().numpy().ravel()
@@ -63,27 +72,43 @@ def merge_tracklets(features: torch.Tensor, first: np.ndarray, last: np.ndarray,
         _, labels = np.unique(labels, return_inverse=True)
         return MergeResult(labels.astype(np.int64), int(len(a)), 0)
     sets = TimedUnionFind(first, last)
-    for c in range(n_comp):
-        members = np.flatnonzero(comp == c)
-        if len(members) < 2 or not _has_overlap(sets.first[members], sets.last[members]):
-            continue
-        cut += _constrained(members, lo, hi, a, sets, labels, next_label=labels.max() + 1)
+    clash = _components_with_overlap(comp, sets.first, sets.last)
+    edge_comp = comp[lo]
+    order = np.argsort(edge_comp, kind="stable")  # each component's links, found by bisection
+    starts = np.searchsorted(edge_comp[order], np.arange(n_comp + 1))
+    by_comp = np.argsort(comp, kind="stable")
+    member_starts = np.searchsorted(comp[by_comp], np.arange(n_comp + 1))
+    next_label = int(labels.max(initial=-1)) + 1
+    for c in np.flatnonzero(clash):
+        e = order[starts[c]:starts[c + 1]]
+        members = by_comp[member_starts[c]:member_starts[c + 1]]
+        cut += _constrained(members, lo[e], hi[e], a[e], sets, labels, next_label)
+        next_label += len(members)
     _, labels = np.unique(labels, return_inverse=True)
     return MergeResult(labels.astype(np.int64), int(len(a)), cut)
 
 
-def _has_overlap(first: np.ndarray, last: np.ndarray) -> bool:
-    order = np.argsort(first, kind="stable")
-    f, last_sorted = first[order], last[order]
-    return bool((f[1:] <= np.maximum.accumulate(last_sorted)[:-1]).any())
+def _components_with_overlap(comp: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """(n_comp,) bool: whether two tracklets of the component overlap in time, for all components
+    at once (sorted by component then start, a start at or before the running latest end of its
+    component is an overlap; offsetting spans by component keeps the running maximum per component)."""
+    n_comp = int(comp.max(initial=-1)) + 1
+    span = int(max(last.max(initial=0), first.max(initial=0))) - int(min(first.min(initial=0), 0)) + 1
+    f = first.astype(np.int64) + comp.astype(np.int64) * span
+    last_off = last.astype(np.int64) + comp.astype(np.int64) * span
+    order = np.lexsort((f, comp))
+    c, f, last_off = comp[order], f[order], last_off[order]
+    hit = (c[1:] == c[:-1]) & (f[1:] <= np.maximum.accumulate(last_off)[:-1])
+    out = np.zeros(n_comp, bool)
+    out[c[1:][hit]] = True
+    return out
 
 
 def _constrained(members: np.ndarray, lo: np.ndarray, hi: np.ndarray, a: np.ndarray, sets: TimedUnionFind,
                  labels: np.ndarray, next_label: int) -> int:
-    """Kruskal inside one component: strongest links first, never joining overlapping spans.
-    Relabels ``members`` in place; returns the number of links cut."""
-    inside = np.isin(lo, members) & np.isin(hi, members)
-    el, eh, ea = lo[inside], hi[inside], a[inside]
+    """Kruskal inside one component (``lo, hi, a``: its links): strongest links first, never
+    joining overlapping spans. Relabels ``members`` in place; returns the number of links cut."""
+    el, eh, ea = lo, hi, a
     cut = 0
     for e in np.argsort(-ea, kind="stable"):
         r1, r2 = sets.find(int(el[e])), sets.find(int(eh[e]))

@@ -8,8 +8,9 @@ import numpy as np
 import torch
 
 from reid.association.config import MatchConfig, MergeConfig
-from reid.association.match import RankedMatches, global_identities, ranked_matches
+from reid.association.match import LINK_NEIGHBOURS, RankedMatches, global_identities, ranked_matches
 from reid.association.merge import merge_tracklets
+from reid.neighbour_search import CameraNeighbours, camera_neighbours
 from reid.tracklet_index import TrackletIndex
 
 
@@ -21,6 +22,7 @@ class Trajectories:
     labels: np.ndarray  # (N,) in the index's tracklet order
     cameras: list[dict]
     index: TrackletIndex  # which tracklet each row is (camera, tracklet within it, frames)
+    neighbours: dict  # how they were found: method, and recall against exact where approximate
 
 
 @dataclass
@@ -38,30 +40,48 @@ class Identities:
         return int(self.labels.max(initial=-1)) + 1
 
 
-def merge_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MergeConfig = MergeConfig()) -> Trajectories:
-    """Per-camera trajectory labels made unique across cameras, and per-camera summaries."""
+def merge_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MergeConfig = MergeConfig(),
+                  neighbours: CameraNeighbours | None = None) -> Trajectories:
+    """Per-camera trajectory labels made unique across cameras, and per-camera summaries.
+    ``neighbours``: the network's neighbour pass when match made it already."""
     cfg.validate()
+    if neighbours is None or neighbours.within_idx.shape[1] < cfg.affinity_k:
+        neighbours = camera_neighbours(features, index.camera_of, cfg.affinity_k, 0, cfg.search)
     labels = np.zeros(index.num_tracklets, np.int64)
     base = 0
     per_cam = []
     for c, sl in enumerate(index.camera_slices):
-        r = merge_tracklets(features[sl], index.first_frame[sl], index.last_frame[sl], cfg.affinity_k,
-                            cfg.threshold, time_veto=index.frames_are_time)
+        r = merge_tracklets(None, index.first_frame[sl], index.last_frame[sl], cfg.affinity_k,
+                            cfg.threshold, time_veto=index.frames_are_time,
+                            neighbours=neighbours.within_camera(sl, cfg.affinity_k))
         labels[sl] = r.labels + base
         base += int(r.labels.max(initial=-1)) + 1
         per_cam.append({"camera": index.cameras[c], **r.summary()})
-    return Trajectories(labels, per_cam, index)
+    return Trajectories(labels, per_cam, index, neighbours.summary())
+
+
+def network_neighbours(features: torch.Tensor, index: TrackletIndex, cfg: MatchConfig = MatchConfig(),
+                       k_within: int | None = None) -> CameraNeighbours:
+    """The one neighbour pass match (and the merge seeding it) reads: ``k_within`` own-camera
+    neighbours (default: merge's K) and the other-camera ones ranked lists and links need."""
+    k_within = cfg.merge.affinity_k if k_within is None else k_within
+    return camera_neighbours(features, index.camera_of, k_within, max(cfg.topk, LINK_NEIGHBOURS), cfg.merge.search)
 
 
 def match_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MatchConfig = MatchConfig(),
-                  across: torch.Tensor | None = None) -> Identities:
+                  across: torch.Tensor | None = None, neighbours: CameraNeighbours | None = None) -> Identities:
     """Global identities (seeded with merge's trajectories unless ``merge_first`` is off) and ranked
     cross-camera matches. ``across``: the features cross-camera links compare (e.g. standardised
-    per camera, `TrackletFeatures.across`); merge's seeds use ``features``."""
+    per camera, `TrackletFeatures.across`); merge's seeds use ``features``. ``neighbours``: the
+    pass `network_neighbours` made already."""
     cfg.validate()
+    shared = across is None or across is features  # one neighbour pass serves merge and match
     across = features if across is None else across
-    seed = merge_cameras(features, index, cfg.merge).labels if cfg.merge_first else None
+    k_within = cfg.merge.affinity_k if shared and cfg.merge_first else 0
+    nb = neighbours if neighbours is not None else network_neighbours(across, index, cfg, k_within)
+    seed = merge_cameras(features, index, cfg.merge, nb if k_within else None).labels if cfg.merge_first else None
     labels, stats = global_identities(across, index.camera_of, index.first_frame, index.last_frame, seed,
                                       cfg.max_distance, cfg.time_constraint and index.frames_are_time,
-                                      cfg.coexist(index.cameras), cfg.distance_cut)
-    return Identities(labels, stats, ranked_matches(across, index.camera_of, cfg.topk), index)
+                                      cfg.coexist(index.cameras), cfg.distance_cut, nb)
+    stats["neighbours"] = nb.summary()
+    return Identities(labels, stats, ranked_matches(across, index.camera_of, cfg.topk, nb), index)

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from reid.backbones import BACKBONES
+from reid.neighbour_search import NeighbourConfig
 from tracklet_reid.errors import InputError
 from tracklet_reid.settings import setting
 
@@ -92,6 +93,8 @@ class LearnConfig:
                                  "Eq. 10 is printed (docs/utal.md)", choices=CCTA_DISTANCES)
     camera_norm: bool = setting(True, "choose cross-camera pairs on features standardised per camera "
                                 "(reid/camera_norm.py)")
+    # how the per-epoch refresh finds neighbours (exact, or approximate past --exact-below tracklets)
+    search: NeighbourConfig = NeighbourConfig()
     # the contrast learner (CAP, AAAI 2021: its defaults); ccta, ccta_start, ccta_k and camera_norm
     # steer its cross-camera identities as they steer UTAL's pairs
     temperature: float = setting(0.07, "contrast learner: softmax temperature over proxies")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import torch
 
-from reid.neighbours import mutual, topk_neighbours
+from reid.neighbour_search import NeighbourConfig, camera_neighbours
+from reid.neighbours import mutual
 from reid.utal.config import MODES
 
 
 def cross_camera_matches(memory: torch.Tensor, camera_of: torch.Tensor, mode: str = "reciprocal",
-                         k: int = 1) -> torch.Tensor:
+                         k: int = 1, search: NeighbourConfig = NeighbourConfig()) -> torch.Tensor:
     """(N, k) indices of each tracklet's matches in other cameras, -1 where none.
 
     reciprocal: j = 1-NN(i) among other cameras and i = 1-NN(j) (the paper; at most one match);
@@ -23,11 +24,8 @@ def cross_camera_matches(memory: torch.Tensor, camera_of: torch.Tensor, mode: st
     if N == 0 or cams.unique().numel() < 2:
         return torch.full((N, kk), -1, dtype=torch.long)
 
-    def same_camera(rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-        return cams[rows][:, None] == cams[cols][None, :]
-
-    d, nn = topk_neighbours(memory.float(), kk, exclude_self=False, block_mask=same_camera)
-    nn = torch.where(torch.isfinite(d), nn, torch.full_like(nn, -1))
+    table = camera_neighbours(memory.float(), cams.cpu().numpy(), 0, kk, search)
+    nn = table.across_idx
     if mode == "one_way":
         return nn.cpu()
     # reciprocity: i must be among the neighbours of each of its neighbours

@@ -33,7 +33,7 @@ class LabelUpdate:
         cfg, idx = self.cfg, self.index
         t0 = time.perf_counter()
         if cfg.labels == "soft":
-            labels = compute_soft_labels(s, idx.camera_slices, cfg.k)
+            labels = compute_soft_labels(s, idx.camera_slices, cfg.k, cfg.search)
         else:
             labels = hard_labels(idx.camera_slices, self.weak_classes)
         # STC: one classifier over all cameras, so label columns shift by each camera's offset
@@ -44,7 +44,7 @@ class LabelUpdate:
         # background removed); the CCTA loss then pulls the raw embeddings together
         search = standardize_per_camera(s, self.camera_of) if cfg.camera_norm else s
         if cfg.ccta and epoch >= cfg.ccta_first_epoch and len(idx.cameras) > 1:
-            matches = cross_camera_matches(search, self.camera_of, cfg.ccta_mode, cfg.ccta_k)
+            matches = cross_camera_matches(search, self.camera_of, cfg.ccta_mode, cfg.ccta_k, cfg.search)
         info = {"refresh_s": time.perf_counter() - t0, "ccta_active": matches is not None,
                 "sigma2_mean": float(np.mean(labels.sigma2)) if labels.sigma2 else 0.0}
         if matches is not None:
@@ -54,5 +54,6 @@ class LabelUpdate:
             if sim is not None:  # None: no identity has two tracklets in one camera (e.g. CUHK03)
                 info["label_similarity"] = sim
         if self.gt is not None and matches is None and len(idx.cameras) > 1:
-            info.update(pair_stats(cross_camera_matches(search, self.camera_of, cfg.ccta_mode, cfg.ccta_k), self.gt))
+            info.update(pair_stats(cross_camera_matches(search, self.camera_of, cfg.ccta_mode, cfg.ccta_k, cfg.search),
+                                           self.gt))
         return train_labels, matches, info

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
-from reid.neighbours import affinity
+from reid.neighbour_search import NeighbourConfig, camera_neighbours
+from reid.neighbours import affinity_from
 
 
 @dataclass
@@ -28,17 +30,25 @@ class SoftLabels:
         return row
 
 
-def compute_soft_labels(memory: torch.Tensor, camera_slices: list[slice], K: int) -> SoftLabels:
+def compute_soft_labels(memory: torch.Tensor, camera_slices: list[slice], K: int,
+                        search: NeighbourConfig = NeighbourConfig()) -> SoftLabels:
     """``camera_slices[t]`` selects camera t's rows of the global memory (tracklets are grouped by
     camera). K = 0 gives one-hot labels (the hard-label ablation)."""
     N = memory.shape[0]
+    camera_of = np.zeros(N, np.int64)
+    for t, sl in enumerate(camera_slices):
+        camera_of[sl] = t
+    table = camera_neighbours(memory, camera_of, K, 0, search) if K > 0 else None
     width = min(K, max((s.stop - s.start for s in camera_slices), default=1) - 1) + 1 if K > 0 else 1
     width = max(width, 1)
     index = torch.zeros(N, width, dtype=torch.long)
     weight = torch.zeros(N, width)
     sigmas = []
     for sl in camera_slices:
-        idx, val, s2 = affinity(memory[sl], K)
+        k = min(K, sl.stop - sl.start - 1)
+        near = table.within_camera(sl, k) if table is not None and k > 0 else \
+            (torch.zeros(sl.stop - sl.start, 0), torch.zeros(sl.stop - sl.start, 0, dtype=torch.long))
+        idx, val, s2 = affinity_from(*near)
         val = val / val.sum(1, keepdim=True)
         index[sl, : idx.shape[1]] = idx.cpu()
         weight[sl, : val.shape[1]] = val.cpu()
