@@ -122,8 +122,19 @@ def print_match(result: dict) -> None:
         rows.append([result["baseline"]["model"], *[result["baseline"].get(k) for k in keys]])
     print(format_table(["features", "global ids", "mutual links", "made", "refused (time)", "Rank-1", "mAP",
                         "precision", "recall"], rows))
+    print(neighbour_line(result.get("neighbours")))
     if "multi_camera" in result:
         print_multi_camera(result)
+
+
+def neighbour_line(nb: dict | None) -> str:
+    """How the neighbours were found, and how well, in one line (merge and match print it)."""
+    if not nb or nb.get("method") == "exact":
+        return "neighbours: exact search"
+    parts = [f"{name} {nb[key]:.3f}" for name, key in (("other cameras", "recall1_across"),
+                                                         ("own camera", "recall1_within")) if nb.get(key) is not None]
+    return (f"neighbours: approximate search (faiss HNSW); recall@1 against exact on {nb.get('sample')} tracklets: "
+            + ", ".join(parts))
 
 
 def multi_camera_rows(result: dict) -> list[list]:

@@ -73,7 +73,8 @@ def _merge(tf: TrackletFeatures, out_p: Path, cfg: MergeConfig, emb: EmbedConfig
     idx = tf.index
     traj = merge_cameras(tf.features, idx, cfg)
     labels, per_cam = traj.labels, traj.cameras
-    result = {"model": tf.model, "k": cfg.affinity_k, "threshold": cfg.threshold, "cameras": per_cam}
+    result = {"model": tf.model, "k": cfg.affinity_k, "threshold": cfg.threshold, "cameras": per_cam,
+              "neighbours": traj.neighbours}
     if (idx.gt >= 0).any():
         for c, sl in enumerate(idx.camera_slices):
             per_cam[c]["nmi"] = labelled_nmi(idx, labels, sl)
@@ -104,6 +105,7 @@ def _merge(tf: TrackletFeatures, out_p: Path, cfg: MergeConfig, emb: EmbedConfig
 
 
 def print_merge(result: dict) -> None:
+    from pipeline.match import neighbour_line
     from pipeline.table import format_table
 
     headers = ["camera", "tracklets", "mergeable", "long traj.", "NMI", "MOTA before", "MOTA after",
@@ -119,6 +121,7 @@ def print_merge(result: dict) -> None:
                  *[None] * 6])
     print(f"merge with {result['model']} (K {result['k']}, affinity > {result['threshold']})")
     print(format_table(headers, rows))
+    print(neighbour_line(result.get("neighbours")))
     if result.get("nmi") is not None:
         print(f"NMI pooled over cameras, truth = identity within its camera (compares with the paper's Table 6): "
               f"{result['nmi']:.3f}; truth = identity alone: {result['nmi_identity']:.3f}; mean of the cameras: "

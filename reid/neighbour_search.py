@@ -7,9 +7,10 @@ Exact below a size, approximate above it:
 - exact: the blockwise search of `reid.neighbours` over the upper triangle, both tables filled from
   each distance tile (one sweep, where merge and match used to run a per-camera search, a masked
   search and a search per camera pair).
-- approximate: a graph index (faiss HNSW) over the features, projected by PCA when they are wide,
-  asked for each tracklet's ``candidates`` nearest; the candidates' exact distances in the full
-  features then sort them into the two tables. Measured on this 2-core machine (tools/bench_merge.py,
+- approximate: graph indexes (faiss HNSW) over the features, projected by PCA when they are wide:
+  one over the network asked for each tracklet's ``candidates`` nearest (the other-camera table),
+  one per camera asked for its K nearest (the own-camera table); the candidates' exact distances
+  in the full features decide the order. Measured on this 2-core machine (tools/bench_merge.py,
   synthetic features shaped like a learned model's on CUHK03): HNSW gave the most recall per
   second; IVF lists (faiss IVF-Flat, per-query probing) were memory-bound at 9 GFLOP/s and needed
   a tenth of the data scanned for 0.99, grouped IVF blocks through BLAS found fewer neighbours
@@ -157,11 +158,32 @@ def _faiss():
     return faiss
 
 
+def _hnsw(faiss, g: np.ndarray, cfg: NeighbourConfig, k: int) -> np.ndarray:
+    """(len(g), k) HNSW neighbours of every row of ``g`` among ``g`` (row indices, -1 for none)."""
+    index = faiss.IndexHNSWFlat(g.shape[1], cfg.graph_degree)
+    index.hnsw.efConstruction = 40
+    index.add(g)
+    index.hnsw.efSearch = max(cfg.ef_search, k)
+    return index.search(g, min(len(g), k))[1]
+
+
+def _exact_d2(xf: torch.Tensor, cand: torch.Tensor, block: int = 8192) -> torch.Tensor:
+    """Exact squared distances from every row to its candidates (-1: inf), a block of rows at a time."""
+    d2 = torch.empty(cand.shape)
+    for s in range(0, len(cand), block):
+        c = cand[s:s + block]
+        diff = xf[c.clamp_min(0)] - xf[s:s + block, None, :]
+        d2[s:s + block] = torch.where(c >= 0, (diff * diff).sum(-1), torch.tensor(float("inf")))
+    return d2
+
+
 @torch.no_grad()
 def approximate_camera_neighbours(x: torch.Tensor, camera_of: np.ndarray, k_within: int, k_across: int,
                                   cfg: NeighbourConfig) -> CameraNeighbours:
     """HNSW candidates (in a PCA projection when the features are wider than ``cfg.project_to``),
-    ordered by their exact distance in the full features."""
+    ordered by their exact distance in the full features: other-camera ones from one graph over
+    the network, own-camera ones from a graph per camera (in the network's graph a camera's own
+    tracklets are one in T of the candidates: too few to hold its K nearest)."""
     faiss = _faiss()
     f = np.ascontiguousarray(x.detach().float().cpu().numpy())
     n, dim = f.shape
@@ -171,23 +193,26 @@ def approximate_camera_neighbours(x: torch.Tensor, camera_of: np.ndarray, k_with
         sample = np.random.default_rng(0).choice(n, min(n, 100_000), replace=False)
         pca.train(f[np.sort(sample)])
         g = pca.apply(f)
-    index = faiss.IndexHNSWFlat(g.shape[1], cfg.graph_degree)
-    index.hnsw.efConstruction = 40
-    index.add(g)
-    index.hnsw.efSearch = max(cfg.ef_search, cfg.candidates + 1)
-    _, cand = index.search(g, min(n, cfg.candidates + 1))
-    del g, index
-    cand_t = torch.from_numpy(cand)
-    cand_t[cand_t == torch.arange(n)[:, None]] = -1  # the query itself
     xf = torch.from_numpy(f)
-    d2 = torch.empty(cand_t.shape)
-    for s in range(0, n, 8192):  # exact distances of the candidates, a block of rows at a time
-        c = cand_t[s:s + 8192]
-        diff = xf[c.clamp_min(0)] - xf[s:s + 8192, None, :]
-        d2[s:s + 8192] = torch.where(c >= 0, (diff * diff).sum(-1), torch.tensor(float("inf")))
-    cams = torch.as_tensor(np.asarray(camera_of))
-    wd, wi, ad, ai = _split_tables(d2, cand_t, cams, k_within, k_across)
-    return CameraNeighbours(wd.to(x.device), wi.to(x.device), ad.to(x.device), ai.to(x.device), "approximate")
+    cams_np = np.asarray(camera_of)
+    cams = torch.as_tensor(cams_np)
+    empty_d, empty_i = torch.zeros(n, 0), torch.zeros(n, 0, dtype=torch.long)
+    ad, ai, wd, wi = empty_d, empty_i, empty_d, empty_i
+    if k_across > 0:
+        cand = torch.from_numpy(_hnsw(faiss, g, cfg, cfg.candidates + 1))
+        cand[cand == torch.arange(n)[:, None]] = -1  # the query itself
+        _, _, ad, ai = _split_tables(_exact_d2(xf, cand), cand, cams, 0, k_across)
+    if k_within > 0:
+        cand = torch.full((n, k_within + 1), -1, dtype=torch.long)
+        for c in np.unique(cams_np):
+            rows = np.flatnonzero(cams_np == c)
+            local = torch.from_numpy(_hnsw(faiss, np.ascontiguousarray(g[rows]), cfg, k_within + 1))
+            rows_t = torch.from_numpy(rows)
+            cand[rows_t, :local.shape[1]] = torch.where(local >= 0, rows_t[local.clamp_min(0)], local)
+        cand[cand == torch.arange(n)[:, None]] = -1
+        wd, wi, _, _ = _split_tables(_exact_d2(xf, cand), cand, cams, k_within, 0)
+    dev = x.device
+    return CameraNeighbours(wd.to(dev), wi.to(dev), ad.to(dev), ai.to(dev), "approximate")
 
 
 def camera_neighbours(features: torch.Tensor, camera_of: np.ndarray, k_within: int, k_across: int,
@@ -218,6 +243,8 @@ def measure_recall(features: torch.Tensor, camera_of: np.ndarray, table: CameraN
     same = cams[rows][:, None] == cams[None, :]
     out: dict = {"sample": int(len(rows))}
     for name, mask, got in (("within", ~same, table.within_idx), ("across", same, table.across_idx)):
+        if got.shape[1] == 0:  # this pass did not look for these neighbours
+            continue
         best_d, best_i = d.masked_fill(mask, float("inf")).min(1)
         has = torch.isfinite(best_d)
         if not has.any():

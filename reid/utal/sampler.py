@@ -39,29 +39,43 @@ class BalancedTrackletSampler:
     def __len__(self) -> int:
         return self.num_batches
 
-    def batches(self) -> list[list[tuple[int, int, int]]]:
-        """All batches of the epoch: lists of (global tracklet, camera-local crop, augmentation seed)."""
+    def batches(self) -> np.ndarray:
+        """All batches of the epoch: (batches, items, 3) rows of (global tracklet, camera-local
+        crop, augmentation seed). Drawn with array operations: a Python loop over the items took
+        minutes per epoch at a million tracklets (tools/bench_learn_start.py)."""
         rng = np.random.default_rng([self.seed, self.epoch])
         idx = self.index
-        orders = []
+        nb, pc, F = self.num_batches, self.per_camera, self.frames
+        cols = []
         for sl in idx.camera_slices:
             n = sl.stop - sl.start
-            reps = int(np.ceil(self.num_batches * self.per_camera / n))
-            orders.append(np.concatenate([rng.permutation(n) for _ in range(reps)]) + sl.start)
-        out = []
-        for b in range(self.num_batches):
-            items = []
-            for order in orders:
-                for g in order[b * self.per_camera:(b + 1) * self.per_camera]:
-                    cnt = int(idx.crop_count[g])
-                    pick = rng.choice(cnt, self.frames, replace=cnt < self.frames)
-                    for p in pick:
-                        items.append((int(g), int(idx.crop_start[g] + p), int(rng.integers(1 << 31))))
-            out.append(items[self.rank::self.world] if self.world > 1 else items)
-        return out
+            reps = int(np.ceil(nb * pc / n))
+            order = np.concatenate([rng.permutation(n) for _ in range(reps)])[:nb * pc] + sl.start
+            cols.append(order.reshape(nb, pc))
+        g = np.concatenate(cols, axis=1)  # each batch: camera by camera, per_camera tracklets each
+        cnt = idx.crop_count[g].astype(np.int64)
+        crop = idx.crop_start[g][..., None] + _draw_frames(rng, cnt, F)
+        seed = rng.integers(1 << 31, size=crop.shape)
+        items = np.stack([np.broadcast_to(g[..., None], crop.shape), crop, seed], -1).reshape(nb, -1, 3)
+        return items[:, self.rank::self.world] if self.world > 1 else items
 
     def __iter__(self):
-        return iter(self.batches())
+        return (batch.tolist() for batch in self.batches())
+
+
+def _draw_frames(rng: np.random.Generator, count: np.ndarray, k: int) -> np.ndarray:
+    """(..., k) crop positions for tracklets of ``count`` crops: k distinct ones where there are k
+    or more (Floyd's sampling, one step per position, every row at once), with replacement where
+    fewer. Written by hand: numpy's ``choice`` draws for one row at a time."""
+    u = rng.random((*count.shape, k))
+    picks = np.empty((*count.shape, k), np.int64)
+    for s in range(k):
+        j = count - k + s
+        t = np.floor(u[..., s] * (j + 1)).astype(np.int64)
+        taken = (picks[..., :s] == t[..., None]).any(-1)
+        picks[..., s] = np.where(taken, j, t)
+    again = np.floor(rng.random((*count.shape, k)) * count[..., None]).astype(np.int64)
+    return np.where((count >= k)[..., None], picks, again)
 
 
 @dataclass(frozen=True)

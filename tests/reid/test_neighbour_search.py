@@ -148,3 +148,20 @@ def test_components_with_overlap_match_a_plain_check():
         m = np.flatnonzero(comp == c)
         plain = any(first[a] <= last[b] and first[b] <= last[a] for a in m for b in m if a < b)
         assert got[c] == plain
+
+
+def test_match_command_with_approximate_neighbours_says_how_well(tmp_path, capsys):
+    import json
+
+    from pipeline.cli import main
+    from tests.helpers import write_reid_store
+
+    store = write_reid_store(tmp_path / "s.h5", cameras=3, identities=5, tracklets_per_id=3)
+    assert main(["match", str(store), "--model", "colour", "-o", str(tmp_path / "m"), "--baseline", "none",
+                 "--neighbours", "approximate"]) == 0
+    out = capsys.readouterr().out
+    assert "approximate search (faiss HNSW); recall@1 against exact on 45 tracklets" in out
+    nb = json.loads((tmp_path / "m" / "match.json").read_text())["neighbours"]
+    assert nb["method"] == "approximate" and nb["recall1_across"] > 0.9
+    assert main(["merge", str(store), "--model", "colour", "-o", str(tmp_path / "g"), "--baseline", "none"]) == 0
+    assert "neighbours: exact search" in capsys.readouterr().out

@@ -164,9 +164,16 @@ def test_sampler_balances_cameras_and_defines_epoch():
         assert per_cam.tolist() == [8, 8, 8]  # 2 tracklets x 4 frames from every camera
         seen.update(trk[idx.camera_of[trk] == 0].tolist())
     assert seen == set(range(10))
-    assert s.batches() == batches  # deterministic for (seed, epoch)
+    assert np.array_equal(s.batches(), batches)  # deterministic for (seed, epoch)
     s.set_epoch(1)
-    assert s.batches() != batches
+    assert not np.array_equal(s.batches(), batches)
+    for b in batches:  # each draw of a tracklet: 4 of its own crops, distinct where it has 4 or more
+        for draw in b.reshape(-1, 4, 3):
+            g = draw[0, 0]
+            assert (draw[:, 0] == g).all()
+            start, cnt = idx.crop_start[g], idx.crop_count[g]
+            assert ((draw[:, 1] >= start) & (draw[:, 1] < start + cnt)).all()
+            assert cnt < 4 or len(np.unique(draw[:, 1])) == 4
     hard = hard_labels(idx.camera_slices)
     assert hard.index.flatten().tolist() == [*range(10), *range(3), *range(5)]
 
@@ -181,3 +188,15 @@ def test_augmentation_is_seeded_and_keeps_the_image_shape():
     assert a.shape == img.shape and a.dtype == np.uint8 and np.array_equal(a, b)  # a resumed run sees the same
     assert not np.array_equal(a, img)
     assert np.array_equal(Augment()(img, np.random.default_rng(7)), img)  # off: untouched
+
+
+def test_frames_drawn_distinct_and_uniform():
+    from reid.utal.sampler import _draw_frames
+
+    rng = np.random.default_rng(0)
+    count = np.array([6] * 20000 + [2] * 5000)
+    p = _draw_frames(rng, count, 4)
+    many, few = p[:20000], p[20000:]
+    assert all(len(set(r)) == 4 for r in many[:2000])  # without replacement where there are enough
+    assert np.allclose(np.bincount(many.ravel(), minlength=6) / many.size, 1 / 6, atol=0.01)
+    assert set(np.unique(few)) == {0, 1}  # with replacement where fewer
