@@ -80,8 +80,8 @@ def bench_steps(trainer: UTALTrainer, steps: int, device: torch.device) -> tuple
     bare = steps * cfg.batch_size / (time.perf_counter() - t0)
     # whole step: the trainer's own epoch loop (loader, losses, memory update), CCTA on
     trainer.sampler.num_batches = steps + 2
-    labels, matches, _ = trainer.refresh(cfg.epochs)  # an epoch in the CCTA half
-    stats = trainer.train_epoch(0, labels, matches)
+    trainer.refresh(cfg.epochs)  # labels and pairs of an epoch in the CCTA half
+    stats = trainer.train_epoch(0)
     return bare, stats["images_per_s"]
 
 
