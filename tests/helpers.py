@@ -101,3 +101,21 @@ def read_video(path) -> list[np.ndarray]:
         frames.append(f)
     cap.release()
     return frames
+
+
+def world_extract_args(world, out, *extra) -> list[str]:
+    """`pipeline extract` of a generated world's cameras with its detection files (argv)."""
+    return ["extract", "--videos", str(world / "cams"), "--detector", "file", "--detections", str(world / "det"),
+            "-o", str(out), "-q", *[str(e) for e in extra]]
+
+
+def assert_same_stores(a, b) -> None:
+    """The same cameras with the same tracklets, boxes and crop bytes (order of cameras aside)."""
+    from tracking.store import TrackletStore
+
+    one, other = TrackletStore(a), TrackletStore(b)
+    assert sorted(one.cameras) == sorted(other.cameras)
+    for cam in one.cameras:
+        x, y = one.camera(cam), other.camera(cam)
+        assert np.array_equal(x.tracklets, y.tracklets) and np.array_equal(x.crop_box, y.crop_box)
+        assert all(one.encoded_crop(cam, i) == other.encoded_crop(cam, i) for i in range(x.num_crops))

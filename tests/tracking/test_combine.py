@@ -1,10 +1,10 @@
 """Sharded extraction: extract --cameras on each machine, pipeline combine joins the stores."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from pipeline.cli import main
+from tests.helpers import assert_same_stores, world_extract_args
 from tracking.store import TrackletStore
 from tracklet_reid.synthetic import generate_world, world_config
 
@@ -17,8 +17,7 @@ def world(tmp_path_factory):
 
 
 def _extract(world, out, *extra):
-    return main(["extract", "--videos", str(world / "cams"), "--detector", "file", "--detections", str(world / "det"),
-                 "-o", str(out), "-q", *extra])
+    return main(world_extract_args(world, out, *extra))
 
 
 def test_shards_combine_to_the_single_extraction(world, tmp_path):
@@ -27,12 +26,7 @@ def test_shards_combine_to_the_single_extraction(world, tmp_path):
     assert _extract(world, tmp_path / "b.h5", "--cameras", "cam2") == 0
     assert TrackletStore(tmp_path / "a.h5").cameras == ["cam1", "cam3"]
     assert main(["combine", str(tmp_path / "a.h5"), str(tmp_path / "b.h5"), "-o", str(tmp_path / "c.h5"), "-q"]) == 0
-    one, joined = TrackletStore(tmp_path / "all.h5"), TrackletStore(tmp_path / "c.h5")
-    assert sorted(joined.cameras) == one.cameras
-    for cam in one.cameras:
-        a, b = one.camera(cam), joined.camera(cam)
-        assert np.array_equal(a.tracklets, b.tracklets) and np.array_equal(a.crop_box, b.crop_box)
-        assert all(one.encoded_crop(cam, i) == joined.encoded_crop(cam, i) for i in range(a.num_crops))
+    assert_same_stores(tmp_path / "all.h5", tmp_path / "c.h5")
     assert main(["inspect", str(tmp_path / "c.h5"), "--verify"]) == 0
 
 

@@ -9,10 +9,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from pipeline.cli import main
+from tests.helpers import assert_same_stores, world_extract_args
 from tracking.store import TrackletStore
 from tracklet_reid.synthetic import generate_world, world_config
 
@@ -28,20 +28,6 @@ def world(tmp_path_factory):
     return out
 
 
-def _args(world, out, *extra):
-    return ["extract", "--videos", str(world / "cams"), "--detector", "file", "--detections", str(world / "det"),
-            "-o", str(out), "-q", *extra]
-
-
-def _same_stores(a: Path, b: Path) -> None:
-    one, other = TrackletStore(a), TrackletStore(b)
-    assert sorted(one.cameras) == sorted(other.cameras)
-    for cam in one.cameras:
-        x, y = one.camera(cam), other.camera(cam)
-        assert np.array_equal(x.tracklets, y.tracklets) and np.array_equal(x.crop_box, y.crop_box)
-        assert all(one.encoded_crop(cam, i) == other.encoded_crop(cam, i) for i in range(x.num_crops))
-
-
 @pytest.fixture(scope="module")
 def local_ray():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
@@ -50,9 +36,9 @@ def local_ray():
 
 
 def test_ray_extraction_equals_the_single_process_one(world, tmp_path, local_ray):
-    assert main(_args(world, tmp_path / "one.h5")) == 0
-    assert main(_args(world, tmp_path / "ray.h5", "--backend", "ray")) == 0
-    _same_stores(tmp_path / "one.h5", tmp_path / "ray.h5")
+    assert main(world_extract_args(world, tmp_path / "one.h5")) == 0
+    assert main(world_extract_args(world, tmp_path / "ray.h5", "--backend", "ray")) == 0
+    assert_same_stores(tmp_path / "one.h5", tmp_path / "ray.h5")
     assert not (tmp_path / "ray.h5.parts").exists()  # every part landed, the token removed
     assert main(["inspect", str(tmp_path / "ray.h5"), "--verify"]) == 0
 
@@ -71,15 +57,15 @@ def test_parts_sent_back_through_ray_when_storage_is_not_shared(world, tmp_path,
         return real(self, data)
 
     monkeypatch.setattr(Path, "write_bytes", spy)
-    assert main(_args(world, tmp_path / "sent.h5", "--backend", "ray", "--cameras", "cam1,cam2")) == 0
+    assert main(world_extract_args(world, tmp_path / "sent.h5", "--backend", "ray", "--cameras", "cam1,cam2")) == 0
     assert sorted(written) == ["cam1.h5.tmp", "cam2.h5.tmp"]
-    assert main(_args(world, tmp_path / "ref.h5", "--cameras", "cam1,cam2")) == 0
-    _same_stores(tmp_path / "ref.h5", tmp_path / "sent.h5")
+    assert main(world_extract_args(world, tmp_path / "ref.h5", "--cameras", "cam1,cam2")) == 0
+    assert_same_stores(tmp_path / "ref.h5", tmp_path / "sent.h5")
 
 
 def test_killed_ray_extraction_resumes(world, tmp_path):
     out = tmp_path / "k.h5"
-    cmd = [sys.executable, "-m", "pipeline", *_args(world, out, "--backend", "ray", "--workers", "1")]
+    cmd = [sys.executable, "-m", "pipeline", *world_extract_args(world, out, "--backend", "ray", "--workers", "1")]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HDF5_USE_FILE_LOCKING": "FALSE", "RAY_ADDRESS": ""}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
@@ -98,6 +84,6 @@ def test_killed_ray_extraction_resumes(world, tmp_path):
     assert 1 <= len(landed) < 4, "the run was to be killed between cameras"
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert main(_args(world, tmp_path / "ref.h5")) == 0
-    _same_stores(tmp_path / "ref.h5", out)
+    assert main(world_extract_args(world, tmp_path / "ref.h5")) == 0
+    assert_same_stores(tmp_path / "ref.h5", out)
     assert not (tmp_path / "k.h5.parts").exists()
