@@ -230,27 +230,34 @@ def camera_neighbours(features: torch.Tensor, camera_of: np.ndarray, k_within: i
 
 @torch.no_grad()
 def measure_recall(features: torch.Tensor, camera_of: np.ndarray, table: CameraNeighbours, sample: int,
-                   seed: int = 0) -> dict:
+                   seed: int = 0, block: int = 65536) -> dict:
     """Recall@1 of ``table`` against exact search, on ``sample`` random tracklets: the share whose
-    nearest own-camera (and other-camera) tracklet the table has first (a tie in distance counts)."""
+    nearest own-camera (and other-camera) tracklet the table has first (a tie in distance counts).
+    The exact search runs over blocks of columns: never a sample x N matrix."""
     n = features.shape[0]
-    rows = torch.as_tensor(np.sort(np.random.default_rng(seed).choice(n, min(sample, n), replace=False)))
     x = features.float()
-    cams = torch.as_tensor(np.asarray(camera_of), device=x.device)
-    rows = rows.to(x.device)
-    d = torch.cdist(x[rows], x).pow_(2)
-    d[torch.arange(len(rows)), rows] = float("inf")
-    same = cams[rows][:, None] == cams[None, :]
+    dev = x.device
+    rows = torch.as_tensor(np.sort(np.random.default_rng(seed).choice(n, min(sample, n), replace=False)), device=dev)
+    cams = torch.as_tensor(np.asarray(camera_of), device=dev)
+    at = torch.arange(len(rows), device=dev)
+    best = {"within": RunningTopK(len(rows), 1, dev), "across": RunningTopK(len(rows), 1, dev)}
+    for s in range(0, n, block):
+        cols = torch.arange(s, min(s + block, n), device=dev)
+        d = torch.cdist(x[rows], x[cols]).pow_(2)
+        d[rows[:, None] == cols[None, :]] = float("inf")
+        same = cams[rows][:, None] == cams[cols][None, :]
+        best["within"].add(at, cols, d.masked_fill(~same, float("inf")))
+        best["across"].add(at, cols, d.masked_fill(same, float("inf")))
     out: dict = {"sample": int(len(rows))}
-    for name, mask, got in (("within", ~same, table.within_idx), ("across", same, table.across_idx)):
+    for name, got in (("within", table.within_idx), ("across", table.across_idx)):
         if got.shape[1] == 0:  # this pass did not look for these neighbours
             continue
-        best_d, best_i = d.masked_fill(mask, float("inf")).min(1)
-        has = torch.isfinite(best_d)
+        best_d, best_i = (t[:, 0] for t in best[name].result())
+        has = best_i >= 0
         if not has.any():
             out[f"recall1_{name}"] = None
             continue
-        mine = got[rows, 0]
+        mine = got[rows, 0].to(dev)
 
         def direct(j: torch.Tensor) -> torch.Tensor:  # without the matrix-product rounding of cdist
             return (x[j.clamp_min(0)] - x[rows]).pow(2).sum(1).masked_fill(j < 0, float("inf"))
