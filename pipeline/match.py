@@ -133,7 +133,7 @@ def neighbour_line(nb: dict | None) -> str:
         return "neighbours: exact search"
     parts = [f"{name} {nb[key]:.3f}" for name, key in (("other cameras", "recall1_across"),
                                                          ("own camera", "recall1_within")) if nb.get(key) is not None]
-    return (f"neighbours: approximate search (faiss HNSW); recall@1 against exact on {nb.get('sample')} tracklets: "
+    return (f"neighbours: approximate search (faiss IVF-PQ); recall@1 against exact on {nb.get('sample')} tracklets: "
             + ", ".join(parts))
 
 

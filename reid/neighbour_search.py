@@ -1,23 +1,23 @@
 """One neighbour pass over a camera network's tracklet features: for every tracklet, its nearest
 tracklets in its own camera (what merge links) and in the other cameras (what match ranks and
-links). Merge, match and search read these two tables; nothing else searches the whole network.
+links). Merge, match and learn's per-epoch refresh read these two tables.
 
 Exact below a size, approximate above it:
 
 - exact: the blockwise search of `reid.neighbours` over the upper triangle, both tables filled from
   each distance tile (one sweep, where merge and match used to run a per-camera search, a masked
   search and a search per camera pair).
-- approximate: graph indexes (faiss HNSW) over the features, projected by PCA when they are wide:
-  one over the network asked for each tracklet's ``candidates`` nearest (the other-camera table),
-  one per camera asked for its K nearest (the own-camera table); the candidates' exact distances
-  in the full features decide the order. Measured on this 2-core machine (tools/bench_merge.py,
-  synthetic features shaped like a learned model's on CUHK03): HNSW gave the most recall per
-  second; IVF lists (faiss IVF-Flat, per-query probing) were memory-bound at 9 GFLOP/s and needed
-  a tenth of the data scanned for 0.99, grouped IVF blocks through BLAS found fewer neighbours
-  for the same work.
+- approximate: inverted files with 4-bit product-quantised codes scanned by faiss's SIMD
+  fast-scan (IVF-PQ), over the features projected by PCA when they are wide: one over the network
+  asked for each tracklet's ``candidates`` nearest (the other-camera table), one per camera (the
+  own-camera table); the candidates' exact distances in the full features decide the order.
+  Measured on this 2-core machine (tools/bench_merge.py, synthetic features shaped like a learned
+  model's on CUHK03; docs/association.md): at 200,000 tracklets IVF-PQ fast-scan found the nearest
+  other-camera tracklet for 0.980 of them where HNSW graphs found 0.925 in the same time; IVF-Flat
+  lists are memory-bound (9 GFLOP/s), and IVF blocks through BLAS found fewer for the same work.
 
 On a GPU the exact search is fast enough at any size this project meets (a 1,000,000 x 512
-self-join is about 1e15 multiply-adds), so ``auto`` stays exact there.
+self-join is about 5e14 multiply-adds), so ``auto`` stays exact there.
 """
 from __future__ import annotations
 
@@ -31,20 +31,21 @@ from tracklet_reid.errors import InputError
 from tracklet_reid.settings import setting
 
 METHODS = ("auto", "exact", "approximate")
+SMALL = 4096  # a camera (or network) this small is searched flat inside the approximate pass
 
 
 @dataclass(frozen=True)
 class NeighbourConfig:
     """How merge and match find neighbours (one search serves both)."""
 
-    method: str = setting("auto", "exact search, approximate (faiss HNSW), or auto: exact below "
+    method: str = setting("auto", "exact search, approximate (faiss IVF-PQ), or auto: exact below "
                           "--exact-below tracklets and on a GPU", choices=METHODS, flag="neighbours")
     exact_below: int = setting(50_000, "auto: exact search below this many tracklets (50,000 x 512-D: about "
                                "35 s on 2 CPU cores; the exact cost grows with the square)")
-    candidates: int = setting(32, "approximate: neighbours asked of the graph per tracklet, then sorted by exact "
+    candidates: int = setting(32, "approximate: neighbours asked of the index per tracklet, then sorted by exact "
                               "distance into own-camera and other-camera neighbours")
-    ef_search: int = setting(64, "approximate: HNSW search breadth (more: higher recall, slower)")
-    graph_degree: int = setting(16, "approximate: HNSW links per node", cli=False)
+    probe_share: float = setting(0.06, "approximate: share of the inverted lists each search scans (more: "
+                                 "higher recall, slower)")
     project_to: int = setting(128, "approximate: PCA width the graph is built in when features are wider "
                               "(exact distances in the full width decide the order)", cli=False)
     recall_sample: int = setting(200, "approximate: tracklets whose neighbours are also found exactly, to "
@@ -53,9 +54,9 @@ class NeighbourConfig:
     def validate(self) -> "NeighbourConfig":
         if self.method not in METHODS:
             raise InputError(f"--neighbours {self.method!r}: one of {', '.join(METHODS)}")
-        if min(self.candidates, self.ef_search, self.graph_degree, self.project_to) < 1:
-            raise InputError("neighbour search settings must be at least 1 (candidates, ef_search, graph_degree, "
-                             "project_to)")
+        if min(self.candidates, self.project_to) < 1 or not 0 < self.probe_share <= 1:
+            raise InputError(f"neighbour search settings out of range: candidates {self.candidates}, project_to "
+                             f"{self.project_to} (>= 1), probe_share {self.probe_share} (0..1]")
         return self
 
 
@@ -158,13 +159,26 @@ def _faiss():
     return faiss
 
 
-def _hnsw(faiss, g: np.ndarray, cfg: NeighbourConfig, k: int) -> np.ndarray:
-    """(len(g), k) HNSW neighbours of every row of ``g`` among ``g`` (row indices, -1 for none)."""
-    index = faiss.IndexHNSWFlat(g.shape[1], cfg.graph_degree)
-    index.hnsw.efConstruction = 40
+def _ivf_pq(faiss, g: np.ndarray, share: float, k: int) -> np.ndarray:
+    """(len(g), k) approximate neighbours of every row of ``g`` among ``g`` (row indices, -1 for
+    none): an inverted file of about 8 sqrt(n) lists with 4-bit product-quantised codes scanned
+    by faiss's SIMD fast-scan, ``share`` of the lists per query."""
+    n, d = g.shape
+    if n <= SMALL:  # too few to train the quantisers on, and a flat scan costs nothing
+        flat = faiss.IndexFlatL2(d)
+        flat.add(g)
+        return flat.search(g, min(n, k))[1]
+    nlist = int(max(1, min(8 * np.sqrt(n), n // 39)))
+    index = faiss.index_factory(d, f"IVF{nlist},PQ{d // 2 if d % 2 == 0 else d}x4fs")
+    faiss.extract_index_ivf(index).cp.min_points_per_centroid = 1  # 20 per list is enough: no warning
+    sample = np.random.default_rng(0).choice(n, min(n, 20 * nlist), replace=False)
+    index.train(g[np.sort(sample)])
     index.add(g)
-    index.hnsw.efSearch = max(cfg.ef_search, k)
-    return index.search(g, min(len(g), k))[1]
+    index.nprobe = max(1, int(round(min(1.0, share) * nlist)))
+    out = np.empty((n, min(n, k)), np.int64)
+    for s in range(0, n, 1024):  # fast-scan holds a lookup table per query and list: in blocks
+        out[s:s + 1024] = index.search(g[s:s + 1024], min(n, k))[1]
+    return out
 
 
 def _exact_d2(xf: torch.Tensor, cand: torch.Tensor, block: int = 8192) -> torch.Tensor:
@@ -180,9 +194,9 @@ def _exact_d2(xf: torch.Tensor, cand: torch.Tensor, block: int = 8192) -> torch.
 @torch.no_grad()
 def approximate_camera_neighbours(x: torch.Tensor, camera_of: np.ndarray, k_within: int, k_across: int,
                                   cfg: NeighbourConfig) -> CameraNeighbours:
-    """HNSW candidates (in a PCA projection when the features are wider than ``cfg.project_to``),
-    ordered by their exact distance in the full features: other-camera ones from one graph over
-    the network, own-camera ones from a graph per camera (in the network's graph a camera's own
+    """IVF-PQ candidates (in a PCA projection when the features are wider than ``cfg.project_to``),
+    ordered by their exact distance in the full features: other-camera ones from one index over
+    the network, own-camera ones from an index per camera (in the network's index a camera's own
     tracklets are one in T of the candidates: too few to hold its K nearest)."""
     faiss = _faiss()
     f = np.ascontiguousarray(x.detach().float().cpu().numpy())
@@ -199,14 +213,16 @@ def approximate_camera_neighbours(x: torch.Tensor, camera_of: np.ndarray, k_with
     empty_d, empty_i = torch.zeros(n, 0), torch.zeros(n, 0, dtype=torch.long)
     ad, ai, wd, wi = empty_d, empty_i, empty_d, empty_i
     if k_across > 0:
-        cand = torch.from_numpy(_hnsw(faiss, g, cfg, cfg.candidates + 1))
+        cand = torch.from_numpy(_ivf_pq(faiss, g, cfg.probe_share, cfg.candidates + 1))
         cand[cand == torch.arange(n)[:, None]] = -1  # the query itself
         _, _, ad, ai = _split_tables(_exact_d2(xf, cand), cand, cams, 0, k_across)
     if k_within > 0:
-        cand = torch.full((n, k_within + 1), -1, dtype=torch.long)
+        cand = torch.full((n, cfg.candidates + 1), -1, dtype=torch.long)
         for c in np.unique(cams_np):
             rows = np.flatnonzero(cams_np == c)
-            local = torch.from_numpy(_hnsw(faiss, np.ascontiguousarray(g[rows]), cfg, k_within + 1))
+            # a camera's index is a T-th of the network's: scanning 3x the share there costs little
+            local = torch.from_numpy(_ivf_pq(faiss, np.ascontiguousarray(g[rows]), 3 * cfg.probe_share,
+                                             cfg.candidates + 1))
             rows_t = torch.from_numpy(rows)
             cand[rows_t, :local.shape[1]] = torch.where(local >= 0, rows_t[local.clamp_min(0)], local)
         cand[cand == torch.arange(n)[:, None]] = -1

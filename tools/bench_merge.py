@@ -115,10 +115,10 @@ def main() -> None:
     ap.add_argument("--reference", type=int, default=20_000, help="tracklets of the exact reference run (0: none)")
     ap.add_argument("--sample", type=int, default=1000, help="tracklets whose recall@1 is checked exactly")
     ap.add_argument("--neighbours", default="auto", choices=("auto", "exact", "approximate"))
-    ap.add_argument("--ef-search", type=int, default=NeighbourConfig().ef_search)
+    ap.add_argument("--probe-share", type=float, default=NeighbourConfig().probe_share)
     ap.add_argument("--candidates", type=int, default=NeighbourConfig().candidates)
     args = ap.parse_args()
-    search = NeighbourConfig(method=args.neighbours, ef_search=args.ef_search, candidates=args.candidates)
+    search = NeighbourConfig(method=args.neighbours, probe_share=args.probe_share, candidates=args.candidates)
     print(f"{args.tracklets} tracklets x {args.dim}-D in {args.cameras} cameras, {torch.get_num_threads()} threads")
     rows = []
     if args.reference:
