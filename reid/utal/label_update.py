@@ -45,8 +45,10 @@ class LabelUpdate:
         search = standardize_per_camera(s, self.camera_of) if cfg.camera_norm else s
         if cfg.ccta and epoch >= cfg.ccta_first_epoch and len(idx.cameras) > 1:
             matches = cross_camera_matches(search, self.camera_of, cfg.ccta_mode, cfg.ccta_k, cfg.search)
-        info = {"refresh_s": time.perf_counter() - t0, "ccta_active": matches is not None,
-                "sigma2_mean": float(np.mean(labels.sigma2)) if labels.sigma2 else 0.0}
+        info: dict = {"refresh_s": time.perf_counter() - t0, "ccta_active": matches is not None,
+                      "sigma2_mean": float(np.mean(labels.sigma2)) if labels.sigma2 else 0.0}
+        if labels.neighbours and labels.neighbours.get("method") == "approximate":  # the recall into the log
+            info["soft_label_neighbour_recall"] = labels.neighbours.get("recall1_within")
         if matches is not None:
             info.update(pair_stats(matches, self.gt))
         if self.gt is not None and cfg.labels == "soft":

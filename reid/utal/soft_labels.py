@@ -20,9 +20,10 @@ class SoftLabels:
     index: torch.Tensor  # (N, K + 1) long: label columns in the tracklet's own camera branch
     weight: torch.Tensor  # (N, K + 1) float, rows sum to 1 (padding has weight 0)
     sigma2: list[float]  # per camera
+    neighbours: dict | None = None  # how the neighbours were found (method; recall where approximate)
 
     def to(self, device) -> "SoftLabels":
-        return SoftLabels(self.index.to(device), self.weight.to(device), self.sigma2)
+        return SoftLabels(self.index.to(device), self.weight.to(device), self.sigma2, self.neighbours)
 
     def dense_row(self, i: int, width: int) -> torch.Tensor:
         row = torch.zeros(width)
@@ -53,7 +54,7 @@ def compute_soft_labels(memory: torch.Tensor, camera_slices: list[slice], K: int
         index[sl, : idx.shape[1]] = idx.cpu()
         weight[sl, : val.shape[1]] = val.cpu()
         sigmas.append(s2)
-    return SoftLabels(index, weight, sigmas)
+    return SoftLabels(index, weight, sigmas, table.summary() if table is not None else None)
 
 
 def hard_labels(camera_slices: list[slice], classes: torch.Tensor | None = None) -> SoftLabels:

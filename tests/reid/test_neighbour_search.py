@@ -165,3 +165,12 @@ def test_match_command_with_approximate_neighbours_says_how_well(tmp_path, capsy
     assert nb["method"] == "approximate" and nb["recall1_across"] > 0.9
     assert main(["merge", str(store), "--model", "colour", "-o", str(tmp_path / "g"), "--baseline", "none"]) == 0
     assert "neighbours: exact search" in capsys.readouterr().out
+
+
+def test_soft_labels_say_how_their_neighbours_were_found():
+    x, _, cams = _people(n_people=100, per=4, cameras=2, dim=32)
+    starts = np.searchsorted(cams, np.arange(3))
+    slices = [slice(int(a), int(b)) for a, b in zip(starts[:-1], starts[1:])]
+    assert compute_soft_labels(x, slices, 3).neighbours == {"method": "exact"}
+    approx = compute_soft_labels(x, slices, 3, NeighbourConfig(exact_below=10, recall_sample=100))
+    assert approx.neighbours["method"] == "approximate" and approx.neighbours["recall1_within"] > 0.9
