@@ -131,6 +131,8 @@ def neighbour_line(nb: dict | None) -> str:
     """How the neighbours were found, and how well, in one line (merge and match print it)."""
     if not nb or nb.get("method") == "exact":
         return "neighbours: exact search"
+    if "sample" not in nb:
+        return "neighbours: approximate search (faiss IVF-PQ); recall not measured"
     parts = [f"{name} {nb[key]:.3f}" for name, key in (("other cameras", "recall1_across"),
                                                          ("own camera", "recall1_within")) if nb.get(key) is not None]
     return (f"neighbours: approximate search (faiss IVF-PQ); recall@1 against exact on {nb.get('sample')} tracklets: "

@@ -240,7 +240,8 @@ def camera_neighbours(features: torch.Tensor, camera_of: np.ndarray, k_within: i
     if exact or n < 2:
         return exact_camera_neighbours(features, camera_of, k_within, k_across)
     table = approximate_camera_neighbours(features, camera_of, k_within, k_across, cfg)
-    table.recall = measure_recall(features, camera_of, table, cfg.recall_sample)
+    if cfg.recall_sample > 0:
+        table.recall = measure_recall(features, camera_of, table, cfg.recall_sample)
     return table
 
 
