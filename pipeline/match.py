@@ -115,13 +115,13 @@ def _match(tf: TrackletFeatures, out_p: Path, cfg: MatchConfig, emb: EmbedConfig
 def print_match(result: dict) -> None:
     from pipeline.table import format_table
 
-    keys = ["global_identities", "mutual_links", "links_made", "links_refused_time_overlap", "rank1", "mAP",
-            "cross_camera_precision", "cross_camera_recall"]
+    keys = ["global_identities", "mutual_links", "links_made", "links_refused_time_overlap", "links_groups_apart",
+            "rank1", "mAP", "cross_camera_precision", "cross_camera_recall"]
     rows = [[result["model"], *[result.get(k) for k in keys]]]
     if "baseline" in result:
         rows.append([result["baseline"]["model"], *[result["baseline"].get(k) for k in keys]])
-    print(format_table(["features", "global ids", "mutual links", "made", "refused (time)", "Rank-1", "mAP",
-                        "precision", "recall"], rows))
+    print(format_table(["features", "global ids", "mutual links", "made", "refused (time)", "refused (groups)",
+                        "Rank-1", "mAP", "precision", "recall"], rows))
     print(neighbour_line(result.get("neighbours")))
     if "multi_camera" in result:
         print_multi_camera(result)

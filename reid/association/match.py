@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from reid.association.distance_cut import mixture_cut
+from reid.association.distance_cut import mixture_cuts
+from reid.association.group_centroids import GroupCentroids
 from reid.association.union_find import TimedUnionFind
 from reid.neighbour_search import CameraNeighbours, exact_camera_neighbours
 from reid.neighbours import topk_neighbours
@@ -41,13 +42,35 @@ def ranked_matches(features: torch.Tensor, camera_of: np.ndarray, k: int = 10,
     return RankedMatches(idx.cpu().numpy(), d2.clamp_min(0).sqrt().cpu().numpy())
 
 
-# noqa reason: the features and the four per-tracklet facts (camera, span, seed) plus three switches
+def _seed(sets: TimedUnionFind, seed_labels: np.ndarray) -> None:
+    """Tracklets sharing a seed label into one set."""
+    order = np.argsort(seed_labels, kind="stable")
+    lab = seed_labels[order]
+    starts = np.r_[True, lab[1:] != lab[:-1]]  # the first tracklet of each trajectory
+    head = order[np.maximum.accumulate(np.where(starts, np.arange(len(lab)), 0))]
+    for m, h in zip(order[~starts], head[~starts]):
+        sets.union(int(h), int(m))
+
+
+def _cuts(links: list[tuple[int, float, int, int]], max_distance: float | None,
+          distance_cut: str) -> tuple[float | None, float | None]:
+    """(pair cut, group cut): ``max_distance`` for both when given, else read from the pairs'
+    distances when ``distance_cut`` is auto."""
+    if max_distance is None and distance_cut == "auto":
+        cuts = mixture_cuts(np.array([d for tier, d, _, _ in links if tier == 1]))
+        if cuts is not None:
+            return cuts.pair, cuts.group
+    return max_distance, max_distance
+
+
+# noqa reason: the features and the four per-tracklet facts (camera, span, seed) plus four switches
 def global_identities(features: torch.Tensor, camera_of: np.ndarray,  # noqa: PLR0913
                       first: np.ndarray, last: np.ndarray,
                       seed_labels: np.ndarray | None = None, max_distance: float | None = None,
                       time_constraint: bool = True, coexist: np.ndarray | None = None,
                       distance_cut: str = "none",
-                      neighbours: CameraNeighbours | None = None) -> tuple[np.ndarray, dict]:
+                      neighbours: CameraNeighbours | None = None,
+                      judge_groups: bool = False) -> tuple[np.ndarray, dict]:
     """(N,) global identity per tracklet and link statistics.
 
     ``seed_labels``: within-camera trajectory labels unique across cameras (from merge); tracklets
@@ -57,37 +80,46 @@ def global_identities(features: torch.Tensor, camera_of: np.ndarray,  # noqa: PL
     overlap in time may be one person, and being seen at once is evidence for it: the mutual
     nearest neighbours among the tracklets seen at once are linked before any other link.
     ``max_distance`` drops pairs farther apart; without it, ``distance_cut="auto"`` reads one from
-    the pairs' distances (`distance_cut.mixture_cut`). ``neighbours``: the network's neighbour pass,
-    made already (`reid.neighbour_search`).
+    the pairs' distances (`distance_cut.mixture_cuts`). ``judge_groups``: a link into a group of two
+    or more is also refused when the groups' mean features are farther apart than the group cut
+    (`group_centroids`). ``neighbours``: the network's neighbour pass, made already
+    (`reid.neighbour_search`).
     """
     cams = np.asarray(camera_of)
     sets = TimedUnionFind(first, last, time_veto=time_constraint, camera_of=cams, coexist=coexist)
     if seed_labels is not None:
-        order = np.argsort(seed_labels, kind="stable")
-        lab = np.asarray(seed_labels)[order]
-        starts = np.r_[True, lab[1:] != lab[:-1]]  # the first tracklet of each trajectory
-        head = order[np.maximum.accumulate(np.where(starts, np.arange(len(lab)), 0))]
-        for m, h in zip(order[~starts], head[~starts]):
-            sets.union(int(h), int(m))
+        _seed(sets, np.asarray(seed_labels))
     if neighbours is None or neighbours.across_idx.shape[1] < LINK_NEIGHBOURS:
         neighbours = exact_camera_neighbours(features, cams, 0, LINK_NEIGHBOURS)
     links = candidate_links(features.float(), cams, np.asarray(first), np.asarray(last), coexist, neighbours)
-    if max_distance is None and distance_cut == "auto":
-        max_distance = mixture_cut(np.array([d for tier, d, _, _ in links if tier == 1]))
-    made = refused = too_far = at_once = 0
+    max_distance, group_cut = _cuts(links, max_distance, distance_cut)
+    made = refused = too_far = at_once = groups_apart = 0
+    groups, group_limit = None, 0.0
+    if judge_groups and group_cut is not None:
+        group_limit = group_cut
+        groups = GroupCentroids(features.detach().float().cpu().numpy())
+        if seed_labels is not None:
+            groups.seed(sets.roots())
     for tier, d, i, j in links:
         if max_distance is not None and d > max_distance:
             too_far += 1
-        elif sets.find(i) == sets.find(j):  # already one identity (a seed or an earlier link)
             continue
+        ri, rj = sets.find(i), sets.find(j)
+        if ri == rj:  # already one identity (a seed or an earlier link)
+            continue
+        if groups is not None and tier == 1 and groups.grouped(ri, rj) and groups.distance(ri, rj) > group_limit:
+            groups_apart += 1
         elif sets.union(i, j):
             made += 1
             at_once += tier == 0
+            if groups is not None:
+                groups.join(ri, rj)
         else:
             refused += 1
     _, labels = np.unique(sets.roots(), return_inverse=True)
     stats = {"mutual_links": len(links), "links_made": made, "links_refused_time_overlap": refused,
-             "links_over_distance": too_far, "max_distance": max_distance}
+             "links_over_distance": too_far, "links_groups_apart": groups_apart, "max_distance": max_distance,
+             "max_group_distance": group_cut if groups is not None else None}
     if coexist is not None:
         stats["links_made_seen_at_once"] = at_once
     return labels.astype(np.int64), stats

@@ -82,6 +82,7 @@ def match_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MatchConfig
     seed = merge_cameras(features, index, cfg.merge, nb if k_within else None).labels if cfg.merge_first else None
     labels, stats = global_identities(across, index.camera_of, index.first_frame, index.last_frame, seed,
                                       cfg.max_distance, cfg.time_constraint and index.frames_are_time,
-                                      cfg.coexist(index.cameras), cfg.distance_cut, nb)
+                                      cfg.coexist(index.cameras), cfg.distance_cut, nb,
+                                      cfg.groups_judged(len(index.cameras)))
     stats["neighbours"] = nb.summary()
     return Identities(labels, stats, ranked_matches(across, index.camera_of, cfg.topk, nb), index)

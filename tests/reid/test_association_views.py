@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from reid.association.config import MatchConfig
-from reid.association.distance_cut import mixture_cut
+from reid.association.distance_cut import mixture_cut, mixture_cuts
+from reid.association.group_centroids import GroupCentroids
 from reid.association.match import global_identities
 from reid.association.union_find import TimedUnionFind
 from tracklet_reid.errors import InputError
@@ -62,6 +63,36 @@ def test_mixture_cut_finds_the_far_group():
     assert cut == pytest.approx(1.0, abs=0.03)
     assert mixture_cut(rng.normal(0.5, 0.05, 80)) is None  # one group: nothing to cut
     assert mixture_cut(np.array([0.1, 0.9, 1.0])) is None  # too few to tell
+    cuts = mixture_cuts(np.concatenate([near, far]))
+    assert cuts.pair == cut and cuts.group == pytest.approx(0.5 + 2 * 0.05, abs=0.03)  # near mean + 2 spreads
+
+
+def test_a_chain_of_close_pairs_does_not_join_two_people():
+    """P (cameras 0, 1) and Q (cameras 2, 3): each pair 0.5 apart, and P's camera-1 tracklet 0.9 from
+    Q's camera-2 one, a mutual pair under the cut. Judged by the pair it joins P and Q; judged by
+    the groups' means (1.4 apart) it does not."""
+    f = torch.tensor([[0.0, 0], [0.5, 0], [1.4, 0], [1.9, 0]])
+    cams, first = np.arange(4), np.arange(4) * 100
+    chained, _ = global_identities(f, cams, first, first + 10, max_distance=1.0)
+    assert len(set(chained.tolist())) == 1
+    labels, stats = global_identities(f, cams, first, first + 10, max_distance=1.0, judge_groups=True)
+    assert labels[0] == labels[1] != labels[2] == labels[3]
+    assert stats["links_groups_apart"] == 1 and stats["max_group_distance"] == 1.0
+    assert not MatchConfig().groups_judged(4) and MatchConfig().groups_judged(5)  # auto: past 4 cameras
+    assert MatchConfig(group_cut="on").groups_judged(2) and not MatchConfig(group_cut="off").groups_judged(20)
+    with pytest.raises(InputError, match="--group-cut"):
+        MatchConfig(group_cut="maybe").validate()
+
+
+def test_group_centroids_are_the_groups_means():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(6, 3)).astype(np.float32)
+    g = GroupCentroids(x)
+    g.seed(np.array([0, 0, 2, 3, 3, 3]))  # groups {0, 1} and {3, 4, 5}; 2 alone
+    assert g.grouped(0, 2) and not g.grouped(2, 2)
+    assert g.distance(0, 3) == pytest.approx(np.linalg.norm(x[:2].mean(0) - x[3:].mean(0)), rel=1e-5)
+    g.join(0, 2)
+    assert g.distance(0, 3) == pytest.approx(np.linalg.norm(x[:3].mean(0) - x[3:].mean(0)), rel=1e-5)
 
 
 def test_distance_cut_keeps_lonely_people_alone():
