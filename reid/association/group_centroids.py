@@ -47,8 +47,9 @@ class GroupCentroids:
         if not len(multi):
             return
         rows = np.flatnonzero(sizes[roots] > 1)
-        sums = np.zeros((len(multi), self.features.shape[1]), np.float64)
-        np.add.at(sums, np.searchsorted(multi, roots[rows]), self.features[rows])
-        for r, s in zip(multi.tolist(), sums):
-            self._sum[r] = s.astype(self.features.dtype)
+        rows = rows[np.argsort(roots[rows], kind="stable")]  # each group's rows together, groups as `multi`
+        starts = np.searchsorted(roots[rows], multi)
+        sums = np.add.reduceat(self.features[rows], starts, axis=0)
+        for r, total in zip(multi.tolist(), sums):
+            self._sum[r] = total
             self._count[r] = int(sizes[r])
