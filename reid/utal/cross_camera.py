@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import torch
 
-from reid.neighbour_search import NeighbourConfig, camera_neighbours
+from reid.neighbour_search import CameraNeighbours, NeighbourConfig, camera_neighbours
 from reid.neighbours import mutual
 from reid.utal.config import MODES
 
 
 def cross_camera_matches(memory: torch.Tensor, camera_of: torch.Tensor, mode: str = "reciprocal",
-                         k: int = 1, search: NeighbourConfig = NeighbourConfig()) -> torch.Tensor:
-    """(N, k) indices of each tracklet's matches in other cameras, -1 where none.
+                         k: int = 1, search: NeighbourConfig = NeighbourConfig(),
+                         neighbours: CameraNeighbours | None = None) -> torch.Tensor:
+    """(N, k) indices of each tracklet's matches in other cameras, -1 where none. ``neighbours``: a
+    pass over ``memory`` made already (its other-camera table is read when it is long enough).
 
     reciprocal: j = 1-NN(i) among other cameras and i = 1-NN(j) (the paper; at most one match);
     one_way: j = 1-NN(i) (ablation); two_way_knn: j in kNN(i) and i in kNN(j) (ablation, k = 5 or 10).
@@ -24,8 +26,9 @@ def cross_camera_matches(memory: torch.Tensor, camera_of: torch.Tensor, mode: st
     if N == 0 or cams.unique().numel() < 2:
         return torch.full((N, kk), -1, dtype=torch.long)
 
-    table = camera_neighbours(memory.float(), cams.cpu().numpy(), 0, kk, search)
-    nn = table.across_idx
+    if neighbours is None or neighbours.across_idx.shape[1] < kk:
+        neighbours = camera_neighbours(memory.float(), cams.cpu().numpy(), 0, kk, search)
+    nn = neighbours.across_idx[:, :kk]
     if mode == "one_way":
         return nn.cpu()
     # reciprocity: i must be among the neighbours of each of its neighbours

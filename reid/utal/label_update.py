@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from reid.camera_norm import standardize_per_camera
+from reid.neighbour_search import camera_neighbours
 from reid.tracklet_index import TrackletIndex
 from reid.utal.config import LearnConfig
 from reid.utal.cross_camera import cross_camera_matches, pair_stats
@@ -32,8 +33,14 @@ class LabelUpdate:
     def __call__(self, s: torch.Tensor, epoch: int) -> tuple[SoftLabels, torch.Tensor | None, dict]:
         cfg, idx = self.cfg, self.index
         t0 = time.perf_counter()
+        pairs_wanted = len(idx.cameras) > 1 and ((cfg.ccta and epoch >= cfg.ccta_first_epoch) or self.gt is not None)
+        shared = None
+        if not cfg.camera_norm and cfg.labels == "soft" and cfg.k > 0 and pairs_wanted:
+            # the pairs search the same features as the labels: one pass serves both
+            kk = 1 if cfg.ccta_mode in ("reciprocal", "one_way") else cfg.ccta_k
+            shared = camera_neighbours(s, idx.camera_of, cfg.k, kk, cfg.search)
         if cfg.labels == "soft":
-            labels = compute_soft_labels(s, idx.camera_slices, cfg.k, cfg.search)
+            labels = compute_soft_labels(s, idx.camera_slices, cfg.k, cfg.search, shared)
         else:
             labels = hard_labels(idx.camera_slices, self.weak_classes)
         # STC: one classifier over all cameras, so label columns shift by each camera's offset
@@ -44,7 +51,7 @@ class LabelUpdate:
         # background removed); the CCTA loss then pulls the raw embeddings together
         search = standardize_per_camera(s, self.camera_of) if cfg.camera_norm else s
         if cfg.ccta and epoch >= cfg.ccta_first_epoch and len(idx.cameras) > 1:
-            matches = cross_camera_matches(search, self.camera_of, cfg.ccta_mode, cfg.ccta_k, cfg.search)
+            matches = cross_camera_matches(search, self.camera_of, cfg.ccta_mode, cfg.ccta_k, cfg.search, shared)
         info: dict = {"refresh_s": time.perf_counter() - t0, "ccta_active": matches is not None,
                       "sigma2_mean": float(np.mean(labels.sigma2)) if labels.sigma2 else 0.0}
         if labels.neighbours and labels.neighbours.get("method") == "approximate":  # the recall into the log
@@ -56,6 +63,6 @@ class LabelUpdate:
             if sim is not None:  # None: no identity has two tracklets in one camera (e.g. CUHK03)
                 info["label_similarity"] = sim
         if self.gt is not None and matches is None and len(idx.cameras) > 1:
-            info.update(pair_stats(cross_camera_matches(search, self.camera_of, cfg.ccta_mode, cfg.ccta_k, cfg.search),
-                                           self.gt))
+            diagnostic = cross_camera_matches(search, self.camera_of, cfg.ccta_mode, cfg.ccta_k, cfg.search, shared)
+            info.update(pair_stats(diagnostic, self.gt))
         return train_labels, matches, info

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from reid.neighbour_search import NeighbourConfig, camera_neighbours
+from reid.neighbour_search import CameraNeighbours, NeighbourConfig, camera_neighbours
 from reid.neighbours import affinity_from
 
 
@@ -32,14 +32,19 @@ class SoftLabels:
 
 
 def compute_soft_labels(memory: torch.Tensor, camera_slices: list[slice], K: int,
-                        search: NeighbourConfig = NeighbourConfig()) -> SoftLabels:
+                        search: NeighbourConfig = NeighbourConfig(),
+                        neighbours: CameraNeighbours | None = None) -> SoftLabels:
     """``camera_slices[t]`` selects camera t's rows of the global memory (tracklets are grouped by
-    camera). K = 0 gives one-hot labels (the hard-label ablation)."""
+    camera). K = 0 gives one-hot labels (the hard-label ablation). ``neighbours``: a pass over
+    ``memory`` made already with at least K own-camera neighbours."""
     N = memory.shape[0]
     camera_of = np.zeros(N, np.int64)
     for t, sl in enumerate(camera_slices):
         camera_of[sl] = t
-    table = camera_neighbours(memory, camera_of, K, 0, search) if K > 0 else None
+    table = None
+    if K > 0:
+        usable = neighbours is not None and neighbours.within_idx.shape[1] >= K
+        table = neighbours if usable else camera_neighbours(memory, camera_of, K, 0, search)
     width = min(K, max((s.stop - s.start for s in camera_slices), default=1) - 1) + 1 if K > 0 else 1
     width = max(width, 1)
     index = torch.zeros(N, width, dtype=torch.long)

@@ -200,3 +200,31 @@ def test_frames_drawn_distinct_and_uniform():
     assert all(len(set(r)) == 4 for r in many[:2000])  # without replacement where there are enough
     assert np.allclose(np.bincount(many.ravel(), minlength=6) / many.size, 1 / 6, atol=0.01)
     assert set(np.unique(few)) == {0, 1}  # with replacement where fewer
+
+
+def test_refresh_without_camera_norm_makes_one_neighbour_pass(monkeypatch):
+    """Labels and pairs search the same features when camera norm is off: one pass serves both, and
+    gives what two separate passes give."""
+    import reid.utal.cross_camera as cross_mod
+    import reid.utal.soft_labels as soft_mod
+    from reid.utal.config import LearnConfig
+    from reid.utal.label_update import LabelUpdate
+
+    g = torch.Generator().manual_seed(0)
+    s = torch.nn.functional.normalize(torch.randn(60, 16, generator=g), dim=1)
+    cams = np.repeat([0, 1, 2], 20)
+    slices = [slice(0, 20), slice(20, 40), slice(40, 60)]
+    idx = TrackletIndex(["a", "b", "c"], slices, cams, np.tile(np.arange(20), 3), np.zeros(60, np.int64),
+                        np.ones(60, np.int64), np.full(60, -1), np.arange(60) * 10, np.arange(60) * 10 + 5)
+    cfg = LearnConfig(camera_norm=False, k=3)
+    want_labels = compute_soft_labels(s, slices, 3)
+    want_pairs = cross_camera_matches(s, torch.as_tensor(cams))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a second neighbour pass")
+
+    monkeypatch.setattr(soft_mod, "camera_neighbours", refuse)
+    monkeypatch.setattr(cross_mod, "camera_neighbours", refuse)
+    labels, pairs, _ = LabelUpdate(cfg, idx, torch.tensor([0, 20, 40]), None)(s, cfg.ccta_first_epoch)
+    assert torch.equal(labels.index, want_labels.index) and torch.allclose(labels.weight, want_labels.weight)
+    assert pairs is not None and torch.equal(pairs, want_pairs)
