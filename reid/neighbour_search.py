@@ -237,6 +237,9 @@ def approximate_camera_neighbours(x: torch.Tensor, camera_of: np.ndarray, k_with
     features: other-camera ones from one index over the network, own-camera ones from an index per
     camera (in the network's index a camera's own tracklets are one in T of the candidates: too
     few to hold its K nearest)."""
+    if k_within == 0 and k_across == 0:  # nothing asked: no index to build
+        empty = torch.zeros(x.shape[0], 0, device=x.device)
+        return CameraNeighbours(empty, empty.long(), empty, empty.long(), "approximate")
     faiss = _faiss()
     seconds: dict[str, float] = {}
     clock = time.perf_counter()

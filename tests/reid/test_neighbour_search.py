@@ -83,6 +83,8 @@ def test_approximate_agrees_with_exact_on_people():
     okw = approx.within_idx >= 0
     assert (c[approx.within_idx.clamp_min(0)] == c[:, None])[okw].all()
     assert (approx.within_idx != torch.arange(len(x))[:, None]).all()  # never itself
+    none = approximate_camera_neighbours(x, cams, 0, 0, cfg)
+    assert none.within_idx.shape == none.across_idx.shape == (len(x), 0)
 
 
 def test_inverted_files_with_reverse_edges_find_the_nearest():
