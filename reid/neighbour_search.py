@@ -52,7 +52,7 @@ class NeighbourConfig:
                                  "scans (more: higher recall, slower)")
     own_probe_share: float = setting(0.3, "approximate: the same in each camera's own index (a T-th of the "
                                      "network's size)", cli=False)
-    project_to: int = setting(128, "approximate: PCA width the graph is built in when features are wider "
+    project_to: int = setting(128, "approximate: PCA width the indexes are built in when features are wider "
                               "(exact distances in the full width decide the order)", cli=False)
     reverse: int = setting(16, "approximate: each tracklet also takes this many of the nearest tracklets that "
                            "found it (the inverted file's misses are one-sided)", cli=False)
@@ -289,9 +289,12 @@ def approximate_camera_neighbours(x: torch.Tensor, camera_of: np.ndarray, k_with
     for s in range(0, n, TABLE_BLOCK):  # sorting (N, C) at once would hold several copies of it
         cand_t, d2_t = torch.from_numpy(cand[s:s + TABLE_BLOCK]), torch.from_numpy(d2[s:s + TABLE_BLOCK])
         own_cam = cams_t[cand_t.clamp_min(0)] == cams_t[s:s + TABLE_BLOCK, None]
-        tables["within"].append(_nearest_distinct(cand_t, d2_t, own_cam, k_within))
-        tables["across"].append(_nearest_distinct(cand_t, d2_t, ~own_cam, k_across))
-    (wd, wi), (ad, ai) = ((torch.cat([t[0] for t in v]), torch.cat([t[1] for t in v])) for v in tables.values())
+        for name, keep, k in (("within", own_cam, k_within), ("across", ~own_cam, k_across)):
+            if k > 0:  # a table nobody asked for is not sorted
+                tables[name].append(_nearest_distinct(cand_t, d2_t, keep, k))
+    no_table = (torch.zeros(n, 0), torch.zeros(n, 0, dtype=torch.long))
+    (wd, wi), (ad, ai) = ((torch.cat([t[0] for t in v]), torch.cat([t[1] for t in v])) if v else no_table
+                          for v in tables.values())
     lap("tables")
     dev = x.device
     return CameraNeighbours(wd.to(dev), wi.to(dev), ad.to(dev), ai.to(dev), "approximate", seconds=seconds)

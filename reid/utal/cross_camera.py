@@ -9,6 +9,13 @@ from reid.neighbours import mutual
 from reid.utal.config import MODES
 
 
+def pair_neighbours(mode: str, k: int) -> int:
+    """How many other-camera neighbours of each tracklet ``mode`` reads (`cross_camera_matches`)."""
+    if mode not in MODES:
+        raise ValueError(f"unknown cross-camera mode {mode!r}")
+    return 1 if mode in ("reciprocal", "one_way") else k
+
+
 def cross_camera_matches(memory: torch.Tensor, camera_of: torch.Tensor, mode: str = "reciprocal",
                          k: int = 1, search: NeighbourConfig = NeighbourConfig(),
                          neighbours: CameraNeighbours | None = None) -> torch.Tensor:
@@ -18,9 +25,7 @@ def cross_camera_matches(memory: torch.Tensor, camera_of: torch.Tensor, mode: st
     reciprocal: j = 1-NN(i) among other cameras and i = 1-NN(j) (the paper; at most one match);
     one_way: j = 1-NN(i) (ablation); two_way_knn: j in kNN(i) and i in kNN(j) (ablation, k = 5 or 10).
     """
-    if mode not in MODES:
-        raise ValueError(f"unknown cross-camera mode {mode!r}")
-    kk = 1 if mode in ("reciprocal", "one_way") else k
+    kk = pair_neighbours(mode, k)
     cams = camera_of.to(memory.device)
     N = memory.shape[0]
     if N == 0 or cams.unique().numel() < 2:

@@ -12,7 +12,7 @@ from reid.camera_norm import standardize_per_camera
 from reid.neighbour_search import camera_neighbours
 from reid.tracklet_index import TrackletIndex
 from reid.utal.config import LearnConfig
-from reid.utal.cross_camera import cross_camera_matches, pair_stats
+from reid.utal.cross_camera import cross_camera_matches, pair_neighbours, pair_stats
 from reid.utal.soft_labels import SoftLabels, compute_soft_labels, hard_labels, same_identity_label_similarity
 
 
@@ -33,12 +33,12 @@ class LabelUpdate:
     def __call__(self, s: torch.Tensor, epoch: int) -> tuple[SoftLabels, torch.Tensor | None, dict]:
         cfg, idx = self.cfg, self.index
         t0 = time.perf_counter()
-        pairs_wanted = len(idx.cameras) > 1 and ((cfg.ccta and epoch >= cfg.ccta_first_epoch) or self.gt is not None)
+        ccta_now = cfg.ccta and epoch >= cfg.ccta_first_epoch and len(idx.cameras) > 1
+        diagnose = self.gt is not None and not ccta_now and len(idx.cameras) > 1  # pairs for the log only
         shared = None
-        if not cfg.camera_norm and cfg.labels == "soft" and cfg.k > 0 and pairs_wanted:
+        if not cfg.camera_norm and cfg.labels == "soft" and cfg.k > 0 and (ccta_now or diagnose):
             # the pairs search the same features as the labels: one pass serves both
-            kk = 1 if cfg.ccta_mode in ("reciprocal", "one_way") else cfg.ccta_k
-            shared = camera_neighbours(s, idx.camera_of, cfg.k, kk, cfg.search)
+            shared = camera_neighbours(s, idx.camera_of, cfg.k, pair_neighbours(cfg.ccta_mode, cfg.ccta_k), cfg.search)
         if cfg.labels == "soft":
             labels = compute_soft_labels(s, idx.camera_slices, cfg.k, cfg.search, shared)
         else:
@@ -50,7 +50,7 @@ class LabelUpdate:
         # pairs across cameras are found on camera-standardised features (each camera's light and
         # background removed); the CCTA loss then pulls the raw embeddings together
         search = standardize_per_camera(s, self.camera_of) if cfg.camera_norm else s
-        if cfg.ccta and epoch >= cfg.ccta_first_epoch and len(idx.cameras) > 1:
+        if ccta_now:
             matches = cross_camera_matches(search, self.camera_of, cfg.ccta_mode, cfg.ccta_k, cfg.search, shared)
         info: dict = {"refresh_s": time.perf_counter() - t0, "ccta_active": matches is not None,
                       "sigma2_mean": float(np.mean(labels.sigma2)) if labels.sigma2 else 0.0}
@@ -62,7 +62,7 @@ class LabelUpdate:
             sim = same_identity_label_similarity(labels, idx.camera_slices, self.gt)
             if sim is not None:  # None: no identity has two tracklets in one camera (e.g. CUHK03)
                 info["label_similarity"] = sim
-        if self.gt is not None and matches is None and len(idx.cameras) > 1:
+        if diagnose:
             diagnostic = cross_camera_matches(search, self.camera_of, cfg.ccta_mode, cfg.ccta_k, cfg.search, shared)
             info.update(pair_stats(diagnostic, self.gt))
         return train_labels, matches, info
