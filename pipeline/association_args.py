@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from pipeline.flags import add_config_flags
-from reid.embedding_config import EmbedConfig
+from reid.models.embedding_config import EmbedConfig
 
 if TYPE_CHECKING:
-    from reid.embedding import TrackletFeatures
+    from reid.models.embedding import TrackletFeatures
     from reid.tracklet_index import TrackletIndex
     from tracking.store import TrackletStore
 
@@ -82,7 +82,7 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 def embed_for_association(store: str, model: str, emb: EmbedConfig, mot_dir: str | None,
                           quiet: bool) -> TrackletFeatures:
     """The store's tracklets embedded by ``model``, once the tracker output is known to be theirs."""
-    from reid.embedding import embed_store
+    from reid.models.embedding import embed_store
     from reid.tracklet_index import TrackletIndex
     from tracking.store import TrackletStore
 
@@ -96,7 +96,7 @@ def embed_baseline(tf: TrackletFeatures, baseline: str | None, emb: EmbedConfig,
                    quiet: bool) -> TrackletFeatures | None:
     """The same tracklets embedded by the baseline, at the model's input size; a baseline that
     cannot be loaded is skipped with one line (the comparison is extra, the result is not)."""
-    from reid.embedding import embed_store
+    from reid.models.embedding import embed_store
     from tracklet_reid.errors import InputError
 
     if not baseline:
@@ -109,7 +109,7 @@ def embed_baseline(tf: TrackletFeatures, baseline: str | None, emb: EmbedConfig,
 
 
 def baseline_spec(args: argparse.Namespace) -> str | None:
-    from reid.embedding import baseline_for
+    from reid.models.embedding import baseline_for
 
     if args.baseline == "none":
         return None

@@ -49,7 +49,7 @@ class DemoConfig:
 def _pretrained_weights(backbone: str) -> str:
     """Local ImageNet weights when the project's shared data is beside the checkout (offline),
     else torchvision's (downloaded when online); `learn` says so in one line if neither works."""
-    from reid.backbones import build_backbone
+    from reid.models.backbones import build_backbone
     from tracklet_reid.errors import InputError
 
     local = Path(__file__).resolve().parents[2] / "shared" / "data" / "weights" / "mobilenetv2-imagenet"
@@ -141,10 +141,10 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
     from pipeline.match import run_match
     from pipeline.merge import run_merge
     from reid.association.config import MatchConfig, MergeConfig
-    from reid.embedding import EmbedConfig, embed_store
+    from reid.engine.trainer import Trainer
     from reid.eval.cross_camera import cross_camera_retrieval
+    from reid.models.embedding import EmbedConfig, embed_store
     from reid.utal.config import LearnConfig
-    from reid.utal.trainer import UTALTrainer
     from tracklet_reid.errors import InputError
 
     rows: list[list] = []
@@ -176,7 +176,7 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
     done = (model_dir / "model.pt").exists()
     if not done:
         resume = (model_dir / "checkpoints" / "last.pt").exists()
-        UTALTrainer(store, model_dir, lcfg, resume=resume, progress=not quiet,
+        Trainer(store, model_dir, lcfg, resume=resume, progress=not quiet,
                     log=lambda m: print(m, file=sys.stderr, flush=True)).fit()
     last = [json.loads(l) for l in (model_dir / "metrics.jsonl").read_text().splitlines() if l.strip()][-1]
     rows.append([f"re-id: {learner} (learned, no labels)", "cross-camera Rank-1 / mAP",

@@ -5,7 +5,7 @@ import argparse
 import json
 
 from pipeline.flags import add_config_flags, overrides
-from reid.embedding_config import BENCHMARK_EMBEDDING, EmbedConfig
+from reid.models.embedding_config import BENCHMARK_EMBEDDING, EmbedConfig
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

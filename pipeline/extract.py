@@ -41,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
     if cfg.reid_model:
         import functools
 
-        from reid.appearance import box_embedder
-        from reid.embedding import load_model
+        from reid.models.appearance import box_embedder
+        from reid.models.embedding import load_model
 
         load_model(cfg.reid_model, cfg.detector.device)  # a bad model is refused before any video is read
         appearance = functools.partial(box_embedder, cfg.reid_model, cfg.tracklets.margin, cfg.detector.device)

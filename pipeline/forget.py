@@ -1,12 +1,12 @@
 """`pipeline forget`: remove a person (every tracklet near a query) from a store and its search
-indexes, atomically, one log line per removed tracklet; around `reid.forget`."""
+indexes, atomically, one log line per removed tracklet; around `reid.search.forget`."""
 from __future__ import annotations
 
 import argparse
 
 from pipeline.flags import overrides
 from pipeline.search import add_query_flags
-from reid.embedding_config import EmbedConfig
+from reid.models.embedding_config import EmbedConfig
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,8 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pipeline.table import format_table
-    from reid.forget import forget, matches
-    from reid.search import load_or_build_index, make_query
+    from reid.search.forget import forget, matches
+    from reid.search.query import load_or_build_index, make_query
     from tracking.store import TrackletStore
     from tracklet_reid.config_io import load_config
     from tracklet_reid.errors import InputError

@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from reid.utal.trainer import UTALTrainer
+    from reid.engine.trainer import Trainer
     from tracklet_reid.config_io import load_config, save_config
     from tracklet_reid.output_paths import refuse_overwriting_inputs
 
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     base = preset_settings(args.preset, probe.pretrained, probe.learner)
     cfg = load_config(LearnConfig, args.config, given, base=base).validate()
     refuse_overwriting_inputs([Path(args.out) / "learn.yaml"], {"--config": args.config})
-    UTALTrainer(args.store, args.out, cfg, resume=args.resume, progress=not args.quiet,
+    Trainer(args.store, args.out, cfg, resume=args.resume, progress=not args.quiet,
                 log=lambda m: print(m, flush=True)).fit()
     save_config(cfg, Path(args.out) / "learn.yaml")
     return 0

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from pipeline.association_args import add_common
 from pipeline.flags import add_config_flags, overrides
 from reid.association.config import MatchConfig
-from reid.embedding_config import EmbedConfig
+from reid.models.embedding_config import EmbedConfig
 
 if TYPE_CHECKING:
-    from reid.embedding import TrackletFeatures
+    from reid.models.embedding import TrackletFeatures
 
 # what match writes into its folder: an input found at one of these is refused, never replaced
 WRITES = ("ranked.csv", "global_ids.csv", "match.json", "mot", "report.html", "identities.png", "identities")

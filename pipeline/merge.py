@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from pipeline.association_args import add_common
 from pipeline.flags import add_config_flags, overrides
 from reid.association.config import MergeConfig
-from reid.embedding_config import EmbedConfig
+from reid.models.embedding_config import EmbedConfig
 
 if TYPE_CHECKING:
-    from reid.embedding import TrackletFeatures
+    from reid.models.embedding import TrackletFeatures
 
 # what merge writes into its folder: an input found at one of these is refused, never replaced
 WRITES = ("trajectories.csv", "merge.json", "mot", "report.html", "contact_sheet.png")

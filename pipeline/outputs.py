@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reid.embedding import TrackletFeatures
+from reid.models.embedding import TrackletFeatures
 
 GREEN, RED = (30, 180, 30), (220, 30, 30)
 

@@ -1,12 +1,12 @@
 """`pipeline search`: find a person in every camera: ranked appearances of a query image or
-tracklet, as a terminal table, search.csv and search.html; around `reid.search`."""
+tracklet, as a terminal table, search.csv and search.html; around `reid.search.query`."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
 from pipeline.flags import add_config_flags, overrides
-from reid.embedding_config import EmbedConfig
+from reid.models.embedding_config import EmbedConfig
 
 WRITES = ("search.csv", "search.html")
 
@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def add_query_flags(p: argparse.ArgumentParser, tracklet_note: str = "") -> None:
-    """The flags `reid.search.make_query` reads: the model, the query (an image or a tracklet) and
+    """The flags `reid.search.query.make_query` reads: the model, the query (an image or a tracklet) and
     how to embed (search and forget)."""
     p.add_argument("--model", required=True, help="a `pipeline learn` folder, an ONNX embedder, or a baseline")
     q = p.add_mutually_exclusive_group(required=True)
@@ -51,7 +51,7 @@ def run_search(store: str, model: str, image: str | None, tracklet: str | None, 
     """Ranked appearances of the query; writes search.csv and search.html into ``out`` if given."""
     import time
 
-    from reid.search import load_or_build_index, make_query, rank
+    from reid.search.query import load_or_build_index, make_query, rank
     from tracking.store import TrackletStore
     from tracklet_reid.errors import InputError
     from tracklet_reid.output_paths import prepare_folder

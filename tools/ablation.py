@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reid.embedding import embed_store  # noqa: E402
+from reid.engine.trainer import Trainer  # noqa: E402
 from reid.eval.cross_camera import cross_camera_retrieval  # noqa: E402
+from reid.models.embedding import embed_store  # noqa: E402
 from reid.utal.config import LearnConfig  # noqa: E402
-from reid.utal.trainer import UTALTrainer  # noqa: E402
 
 VARIANTS = {
     "STC (single classifier, soft, no CCTA)": dict(single_task=True, ccta=False),
@@ -79,7 +79,7 @@ def main() -> None:
         t0 = time.perf_counter()
         if not (folder / "model.pt").exists():
             # a variant stopped half-way resumes where it stopped
-            UTALTrainer(args.store, folder, cfg, resume=(folder / "checkpoints" / "last.pt").exists(),
+            Trainer(args.store, folder, cfg, resume=(folder / "checkpoints" / "last.pt").exists(),
                         progress=False, log=lambda m: None).fit()
         recs = [json.loads(l) for l in (folder / "metrics.jsonl").read_text().splitlines() if l.strip()]
         start = start or recs[0]

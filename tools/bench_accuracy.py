@@ -62,8 +62,8 @@ def learned(store: Path, out: Path, pretrained: Path, epochs: int | None, extra:
 
 
 def cuhk03_rows(work: Path, epochs: int | None, extra: list[str], learners: tuple[str, ...]) -> list[list]:
-    from reid.embedding_config import EmbedConfig
     from reid.eval.protocol import evaluate_benchmark
+    from reid.models.embedding_config import EmbedConfig
 
     store = work / "cuhk03.h5"
     if not store.exists():

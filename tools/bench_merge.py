@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from reid.association.config import MatchConfig, MergeConfig  # noqa: E402
 from reid.association.network import match_cameras, network_neighbours  # noqa: E402
-from reid.neighbour_search import NeighbourConfig, measure_recall  # noqa: E402
+from reid.neighbours.search import NeighbourConfig, measure_recall  # noqa: E402
 from reid.tracklet_index import TrackletIndex  # noqa: E402
 
 WITHIN_SHARE = 0.25  # a tracklet's own deviation from its person's centre: share of the variance

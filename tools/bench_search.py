@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reid.eval.rank_metrics import evaluate_features  # noqa: E402
-from reid.search import SearchIndex, index_path, load_or_build_index, rank, read_index, save_index  # noqa: E402
+from reid.search.query import SearchIndex, index_path, load_or_build_index, rank, read_index, save_index  # noqa: E402
 from tracking.store import TrackletStore  # noqa: E402
 
 

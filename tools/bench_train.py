@@ -30,11 +30,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reid.embedding import pick_device  # noqa: E402
+from reid.engine.trainer import Trainer  # noqa: E402
+from reid.models.embedding import pick_device  # noqa: E402
 from reid.utal.config import LearnConfig  # noqa: E402
 from reid.utal.cross_camera import cross_camera_matches  # noqa: E402
 from reid.utal.soft_labels import compute_soft_labels  # noqa: E402
-from reid.utal.trainer import UTALTrainer  # noqa: E402
 from tracking.store import StoreWriter  # noqa: E402
 
 
@@ -52,7 +52,7 @@ def make_store(path: Path, cameras: int = 4, tracklets: int = 60, crops: int = 1
     return path
 
 
-def bench_steps(trainer: UTALTrainer, steps: int, device: torch.device) -> tuple[float, float]:
+def bench_steps(trainer: Trainer, steps: int, device: torch.device) -> tuple[float, float]:
     cfg = trainer.cfg
     net, opt = trainer.net, trainer.opt
     # bare model: same batch shape, tensor already on the device, one head, no data loading
@@ -127,7 +127,7 @@ def main() -> None:
         store = args.store or make_store(Path(d) / "bench.h5", args.cameras, args.store_tracklets)
         cfg = LearnConfig(backbone=args.backbone, pretrained="none", input_height=h, input_width=w,
                           batch_size=args.batch_size, workers=args.workers, epochs=2, device=str(device))
-        trainer = UTALTrainer(store, Path(d) / "out", cfg, progress=False, log=lambda m: None)
+        trainer = Trainer(store, Path(d) / "out", cfg, progress=False, log=lambda m: None)
         trainer._setup()
         from reid.utal.memory import TrackletMemory
 

@@ -15,26 +15,15 @@ import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
-
-import numpy as np
 
 from detection.video import CameraSource, discover_cameras
+from tracking.camera_job import AppearanceFactory, CameraJob, run_camera_job
 from tracking.extract_config import ExtractConfig
 from tracklet_reid.config_io import save_config
 from tracklet_reid.errors import InputError
 from tracklet_reid.output_paths import prepare_file, prepare_folder, remove_if_empty
 
 SETTINGS_ATTR = "extract_settings"
-# () -> (frame BGR (H, W, 3), boxes (n, 4) xyxy) -> embeddings (n, D)
-AppearanceFactory = Callable[[], Callable[[np.ndarray, np.ndarray], np.ndarray]]
-
-
-@dataclass
-class CameraJob:
-    source: CameraSource
-    part: Path
-    shown: tuple[str, ...] = ()  # warnings the main process showed already (while probing the video)
 
 
 def _parts_dir(out: Path) -> Path:
@@ -88,51 +77,6 @@ def _first(recorded) -> str:
 
 def _queue_put(q, name: str, n: int) -> None:
     q.put((name, n))
-
-
-def _run_one(job: CameraJob, cfg: ExtractConfig, mot_dir: str | None, progress=None,  # noqa: PLR0913
-             threads: int | None = None, gt_dir: str | None = None, appearance: AppearanceFactory | None = None
-             ) -> dict:
-    """Worker body (also runs in-process when there is one worker)."""
-    import cv2
-
-    from detection.factory import build_detector
-    from tracking.extract_camera import extract_camera
-
-    if threads:
-        cv2.setNumThreads(threads)
-    if job.part.exists():
-        job.part.unlink()  # an unfinished part from a killed run: redo the camera
-    detector = build_detector(cfg.detector, job.source.name)
-    matcher = None
-    if gt_dir:
-        from detection.file_detector import find_det_file
-        from detection.mot_text import read_mot
-        from tracking.gt_identity import GroundTruthMatcher
-
-        matcher = GroundTruthMatcher(read_mot(find_det_file(Path(gt_dir), job.source.name, "gt")))
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            # the camera's warnings travel in its summary and are shown once, as one line each, by
-            # the main process (a worker process would print them with its own multi-line format)
-            warnings.simplefilter("always")
-            summary = extract_camera(
-                job.source, detector, cfg.detector.filter(), cfg.tracker, cfg.tracklets, job.part,
-                encoding=cfg.crop_encoding, jpeg_quality=cfg.jpeg_quality,
-                mot_dir=Path(mot_dir) if mot_dir else None, settings=cfg.tracking_settings(), progress=progress,
-                gt_matcher=matcher, appearance=appearance() if appearance is not None else None,
-            )
-    except BaseException:
-        # an unfinished part is redone from the start by the next run anyway: keep no half file
-        # (on a full disk, its space is what the user needs back)
-        job.part.unlink(missing_ok=True)
-        raise
-    out = summary.as_dict()
-    for w in caught:
-        msg = str(w.message)
-        if msg not in out["warnings"]:
-            out["warnings"].append(msg)
-    return out
 
 
 def _part_is_complete(part: Path, camera: str) -> bool:
@@ -244,7 +188,7 @@ def _extract(videos: str, out_p: Path, cfg: ExtractConfig, mot_dir: str | None, 
             # in one process the appearance model is loaded once for all cameras
             shared = functools.lru_cache(maxsize=1)(appearance) if appearance is not None else None
             for job in pending:
-                summary = _run_one(job, cfg, mot_dir, progress=functools.partial(bars.advance, job.source.name),
+                summary = run_camera_job(job, cfg, mot_dir, progress=functools.partial(bars.advance, job.source.name),
                                    gt_dir=gt_dir, appearance=shared)
                 land(job, summary)
                 bars.close_one(job.source.name)
@@ -280,7 +224,7 @@ def _run_parallel(jobs: list[CameraJob], cfg: ExtractConfig, mot_dir, bars: "_Ba
     with ctx.Manager() as manager:
         q = manager.Queue()
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = {pool.submit(_run_one, job, cfg, mot_dir, functools.partial(_queue_put, q, job.source.name),
+            futures = {pool.submit(run_camera_job, job, cfg, mot_dir, functools.partial(_queue_put, q, job.source.name),
                                    threads, gt_dir, appearance): job for job in jobs}
             remaining = set(futures)
             while remaining:

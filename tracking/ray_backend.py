@@ -39,17 +39,17 @@ def _camera_task(job, cfg, mot_dir, gt_dir, appearance, token: str) -> tuple[dic
     import cv2
     import torch
 
-    from tracking.multi_camera import _run_one
+    from tracking.camera_job import run_camera_job
 
     torch.set_num_threads(1)  # one CPU per task (Ray's default request): no oversubscription
     cv2.setNumThreads(1)
     token_path = job.part.parent / TOKEN_FILE
     shared = token_path.is_file() and token_path.read_text() == token
     if shared:
-        return _run_one(job, cfg, mot_dir, None, 1, gt_dir, appearance), None
+        return run_camera_job(job, cfg, mot_dir, None, 1, gt_dir, appearance), None
     with tempfile.TemporaryDirectory(prefix="tracklet-reid-") as tmp:
         local = replace(job, part=Path(tmp) / job.part.name)
-        summary = _run_one(local, cfg, mot_dir, None, 1, gt_dir, appearance)
+        summary = run_camera_job(local, cfg, mot_dir, None, 1, gt_dir, appearance)
         return summary, local.part.read_bytes()
 
 
@@ -75,7 +75,7 @@ def _connect(ray, address: str | None, cpus: int) -> bool:
 # the driver's progress and landing callbacks
 def run_on_ray(jobs: list, cfg, mot_dir: str | None, gt_dir: str | None,  # noqa: PLR0913
                appearance, land: Callable, done_one: Callable[[str], None]) -> None:
-    """Run ``jobs`` (tracking.multi_camera.CameraJob) as Ray tasks; ``land(job, summary)`` each
+    """Run ``jobs`` (tracking.camera_job.CameraJob) as Ray tasks; ``land(job, summary)`` each
     as it finishes, in the order they finish."""
     ray = _ray()
     started = _connect(ray, cfg.ray_address, cfg.workers)

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Callable
 if TYPE_CHECKING:
     from reid.association.config import MatchConfig, MergeConfig
     from reid.association.network import Identities, Trajectories
-    from reid.embedding import ReidModel, TrackletFeatures
-    from reid.embedding_config import EmbedConfig
     from reid.eval.rank_metrics import RankResult
+    from reid.models.embedding import ReidModel, TrackletFeatures
+    from reid.models.embedding_config import EmbedConfig
     from reid.utal.config import LearnConfig
     from tracking.extract_config import ExtractConfig
     from tracking.multi_camera import ExtractResult
@@ -45,22 +45,22 @@ def extract(videos: str | Path, store: str | Path, config: ExtractConfig | None 
 
 def learn(store: str | Path, out: str | Path, config: LearnConfig | None = None, *, resume: bool = False,
           progress: bool = False, log: Callable[[str], None] = lambda message: None) -> LearnResult:
+    from reid.engine.trainer import Trainer
     from reid.utal.config import LearnConfig
-    from reid.utal.trainer import UTALTrainer
 
-    last = UTALTrainer(store, out, config or LearnConfig(), resume=resume, progress=progress, log=log).fit()
+    last = Trainer(store, out, config or LearnConfig(), resume=resume, progress=progress, log=log).fit()
     return LearnResult(Path(out), last)
 
 
 def load_model(model: str | Path, device: str | None = None) -> ReidModel:
     """A `learn` output folder, or a baseline: ``imagenet:BACKBONE[:WEIGHTS]`` or ``colour``."""
-    from reid.embedding import load_model as _load
+    from reid.models.embedding import load_model as _load
 
     return _load(model, device)
 
 
 def embed(store: str | Path, model: str | Path, config: EmbedConfig | None = None) -> TrackletFeatures:
-    from reid.embedding import EmbedConfig, embed_store
+    from reid.models.embedding import EmbedConfig, embed_store
 
     return embed_store(store, model, config or EmbedConfig())
 
@@ -85,8 +85,8 @@ def match(store: str | Path, model: str | Path, config: MatchConfig | None = Non
 
 def evaluate(model: str | Path, benchmark: str | Path, split: int | None = None, frames: int = 0,
              device: str | None = None, rerank: bool = False) -> RankResult:
-    from reid.embedding_config import EmbedConfig
     from reid.eval.protocol import evaluate_benchmark
+    from reid.models.embedding_config import EmbedConfig
 
     return evaluate_benchmark(str(model), str(benchmark), split, EmbedConfig(frames=frames, device=device),
                               progress=False, rerank=rerank)[0]

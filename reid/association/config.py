@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reid.neighbour_search import NeighbourConfig
+from reid.neighbours.config import NeighbourConfig
 from tracklet_reid.errors import InputError
 from tracklet_reid.settings import setting
 

@@ -17,8 +17,8 @@ import torch
 from reid.association.distance_cut import mixture_cuts
 from reid.association.group_centroids import GroupCentroids
 from reid.association.union_find import TimedUnionFind
-from reid.neighbour_search import CameraNeighbours, exact_camera_neighbours
-from reid.neighbours import topk_neighbours
+from reid.neighbours.search import CameraNeighbours, exact_camera_neighbours
+from reid.neighbours.topk import topk_neighbours
 
 # the other-camera neighbours each tracklet's mutual links are read from: two tracklets link when
 # each is the other's nearest of its camera among these (with fewer cameras than this, the same as
@@ -83,7 +83,7 @@ def global_identities(features: torch.Tensor, camera_of: np.ndarray,  # noqa: PL
     the pairs' distances (`distance_cut.mixture_cuts`). ``judge_groups``: a link into a group of two
     or more is also refused when the groups' mean features are farther apart than the group cut
     (`group_centroids`). ``neighbours``: the network's neighbour pass, made already
-    (`reid.neighbour_search`).
+    (`reid.neighbours.search`).
     """
     cams = np.asarray(camera_of)
     sets = TimedUnionFind(first, last, time_veto=time_constraint, camera_of=cams, coexist=coexist)

@@ -16,7 +16,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from reid.association.union_find import TimedUnionFind
-from reid.neighbours import affinity, affinity_from
+from reid.neighbours.topk import affinity, affinity_from
 
 
 @dataclass

@@ -10,7 +10,7 @@ import torch
 from reid.association.config import MatchConfig, MergeConfig
 from reid.association.match import LINK_NEIGHBOURS, RankedMatches, global_identities, ranked_matches
 from reid.association.merge import merge_tracklets
-from reid.neighbour_search import CameraNeighbours, camera_neighbours
+from reid.neighbours.search import CameraNeighbours, camera_neighbours
 from reid.tracklet_index import TrackletIndex
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from reid.association.union_find import TimedUnionFind
-from reid.neighbours import mutual, topk_neighbours
+from reid.neighbours.topk import mutual, topk_neighbours
 
 
 def camera_timeline(camera_of: np.ndarray, first: np.ndarray, last: np.ndarray, time_known: bool

@@ -11,9 +11,9 @@ import time
 import numpy as np
 import torch
 
-from reid.camera_norm import standardize_per_camera
 from reid.contrast.clusters import cluster_tracklets
 from reid.contrast.proxies import CameraProxies
+from reid.models.camera_norm import standardize_per_camera
 from reid.tracklet_index import TrackletIndex
 from reid.utal.config import LearnConfig
 

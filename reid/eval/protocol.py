@@ -6,8 +6,8 @@ import json
 import numpy as np
 import torch
 
-from reid.embedding_config import BENCHMARK_EMBEDDING, EmbedConfig
 from reid.eval.rank_metrics import RankResult, evaluate_features
+from reid.models.embedding_config import BENCHMARK_EMBEDDING, EmbedConfig
 from reid.tracklet_index import TrackletIndex
 from tracking.store import TrackletSet, TrackletStore
 from tracklet_reid.errors import InputError
@@ -47,7 +47,7 @@ def evaluate_benchmark(model_spec: str, store_path: str, split: int | None = Non
                        rerank: bool = False) -> tuple[RankResult, dict]:
     """The benchmark's own protocol for ``model_spec``; ``embed`` says how (frames, device,
     camera normalisation, an ONNX model's input)."""
-    from reid.embedding import load_model
+    from reid.models.embedding import load_model
 
     store = TrackletStore(store_path)
     model = load_model(model_spec, embed.device, cfg=embed)
@@ -60,7 +60,7 @@ def evaluate_all_splits(model_spec: str, store_path: str, embed: EmbedConfig = B
     """PRID2011 / iLIDS-VID: the protocol's mean (and standard deviation) over every saved split,
     for a model that learned none of their identities (a download or a baseline; a model learned on
     one split's training identities has seen the others' test people: one model per split)."""
-    from reid.embedding import load_model
+    from reid.models.embedding import load_model
 
     store = TrackletStore(store_path)
     splits = saved_splits(store)
@@ -126,7 +126,7 @@ def _evaluate(model, store: TrackletStore, split: int | None, embed: EmbedConfig
     junk_mask = np.isin(g.gt, junk)
     norm = embed.camera_norm_for(model.learner)
     if norm:  # over all the test tracklets of each camera, no labels
-        from reid.camera_norm import standardize_per_camera
+        from reid.models.camera_norm import standardize_per_camera
 
         both = standardize_per_camera(torch.cat([qf, gf]), np.concatenate([q_cams, g_cams]))
         qf, gf = both[: len(qf)], both[len(qf):]

@@ -3,7 +3,7 @@
 The published algorithm builds the full (Q+G) x (Q+G) distance matrix. Everything it reads from
 that matrix is either a short neighbour list, a per-item maximum, or distances between an item and
 the few members of its k-reciprocal set, so here those come from tiled nearest-neighbour searches
-(reid/neighbours.py) and direct distance computations; the Jaccard distance between the sparse
+(reid/neighbours/topk.py) and direct distance computations; the Jaccard distance between the sparse
 k-reciprocal vectors is computed through an inverted index. Only the final (query chunk x gallery)
 block is dense. Same parameters and result as the original (checked against a dense
 implementation in tests/reid/test_rerank.py).
@@ -15,7 +15,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from reid.neighbours import topk_neighbours
+from reid.neighbours.topk import topk_neighbours
 
 
 def _row_max_sq(x: torch.Tensor, tile: int = 2048) -> np.ndarray:

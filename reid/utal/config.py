@@ -5,8 +5,8 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from reid.backbones import BACKBONES
-from reid.neighbour_search import NeighbourConfig
+from reid.models.backbones import BACKBONES
+from reid.neighbours.config import NeighbourConfig
 from tracklet_reid.errors import InputError
 from tracklet_reid.settings import setting
 
@@ -52,7 +52,7 @@ def preset_settings(name: str | None, pretrained: str | None = None, learner: st
     if name == "cpu" and learner == "contrast":
         base.update(CONTRAST_CPU)
     if str(pretrained or "").lower().endswith(".onnx"):
-        from reid.onnx_model import onnx_input_hw
+        from reid.models.onnx_model import onnx_input_hw
 
         base.update(FINE_TUNE)
         base["input_height"], base["input_width"] = onnx_input_hw(str(pretrained))
@@ -92,7 +92,7 @@ class LearnConfig:
     ccta_distance: str = setting("squared", "CCTA distance: squared Euclidean (the spec) or l2, the plain norm as "
                                  "Eq. 10 is printed (docs/utal.md)", choices=CCTA_DISTANCES)
     camera_norm: bool = setting(True, "choose cross-camera pairs on features standardised per camera "
-                                "(reid/camera_norm.py)")
+                                "(reid/models/camera_norm.py)")
     # how the per-epoch refresh finds neighbours (exact, or approximate past --exact-below tracklets)
     search: NeighbourConfig = NeighbourConfig()
     # the contrast learner (CAP, AAAI 2021: its defaults); ccta, ccta_start, ccta_k and camera_norm

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from reid.neighbour_search import CameraNeighbours, NeighbourConfig, camera_neighbours
-from reid.neighbours import mutual
+from reid.neighbours.config import NeighbourConfig
+from reid.neighbours.search import CameraNeighbours, camera_neighbours
+from reid.neighbours.topk import mutual
 from reid.utal.config import MODES
 
 

@@ -8,8 +8,8 @@ import time
 import numpy as np
 import torch
 
-from reid.camera_norm import standardize_per_camera
-from reid.neighbour_search import camera_neighbours
+from reid.models.camera_norm import standardize_per_camera
+from reid.neighbours.search import camera_neighbours
 from reid.tracklet_index import TrackletIndex
 from reid.utal.config import LearnConfig
 from reid.utal.cross_camera import cross_camera_matches, pair_neighbours, pair_stats

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from reid.neighbour_search import CameraNeighbours, NeighbourConfig, camera_neighbours
-from reid.neighbours import affinity_from
+from reid.neighbours.config import NeighbourConfig
+from reid.neighbours.search import CameraNeighbours, camera_neighbours
+from reid.neighbours.topk import affinity_from
 
 
 @dataclass

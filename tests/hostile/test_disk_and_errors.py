@@ -48,7 +48,7 @@ def test_extract_keeps_finished_cameras_and_resumes(world: World, monkeypatch, c
     import tracking.multi_camera as mc
 
     d = world.fresh("full-extract-resume")
-    real_run_one = mc._run_one
+    real_run_one = mc.run_camera_job
     calls = []
 
     def second_camera_fills_the_disk(job, *args, **kwargs):
@@ -57,7 +57,7 @@ def test_extract_keeps_finished_cameras_and_resumes(world: World, monkeypatch, c
             _disk_with(monkeypatch, 1 << 20)
         return real_run_one(job, *args, **kwargs)
 
-    monkeypatch.setattr(mc, "_run_one", second_camera_fills_the_disk)
+    monkeypatch.setattr(mc, "run_camera_job", second_camera_fills_the_disk)
     argv = ["extract", "--videos", str(world.videos), "--detector", "file", "--detections", str(world.root / "dets"),
             "-o", str(d / "t.h5"), "-q"]
     assert main(argv) == 1

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from pipeline.cli import main
-from reid.torch_files import load_torch_file
+from reid.models.torch_files import load_torch_file
 from tests.hostile.test_hostile_input import FAST, world  # noqa: F401 (the session's World fixture)
 from tests.hostile.world import Payload, World
 from tracklet_reid.errors import InputError

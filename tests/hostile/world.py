@@ -62,8 +62,8 @@ class World:
     def _model(self, name: str, nan: bool) -> Path:
         import torch
 
-        from reid.embedding import save_model
-        from reid.utal.model import Embedder, ModelConfig
+        from reid.models.embedding import save_model
+        from reid.models.network import Embedder, ModelConfig
 
         cfg = ModelConfig("mobilenet_v2", None, 16)
         emb = Embedder(cfg)

@@ -222,7 +222,7 @@ def test_extract_with_a_reid_model_in_the_tracker(tmp_path, capsys):
     colour-histogram model, which needs no weights); the setting is recorded with the store."""
     import cv2
 
-    from reid.appearance import box_embedder
+    from reid.models.appearance import box_embedder
 
     cams, dets, gts = make_world(tmp_path, cameras=("north",))
     frame = cv2.VideoCapture(str(cams / "north.avi")).read()[1]

@@ -9,7 +9,7 @@ from scipy.io import savemat
 
 from pipeline.cli import main
 from reid.association.merge import merge_tracklets
-from reid.embedding import embed_store
+from reid.models.embedding import embed_store
 from reid.tracklet_index import TrackletIndex
 from tests.reid.test_benchmarks import img
 from tracking.store import TrackletStore

@@ -112,9 +112,9 @@ def test_contrast_learner_resumes_exactly(tmp_path):
     proxies are rebuilt from the checkpointed memory, so nothing of the learner is lost."""
     import pytest
 
+    from reid.engine.hooks import Hook, default_hooks
+    from reid.engine.trainer import Trainer
     from reid.utal.config import LearnConfig
-    from reid.utal.hooks import Hook, default_hooks
-    from reid.utal.trainer import UTALTrainer
 
     store = write_reid_store(tmp_path / "s.h5", identities=5)
     cfg = LearnConfig(learner="contrast", backbone="mobilenet_v2", pretrained="none", embed_dim=32, input_height=64,
@@ -125,12 +125,12 @@ def test_contrast_learner_resumes_exactly(tmp_path):
             if epoch == 1:
                 raise KeyboardInterrupt
 
-    UTALTrainer(store, tmp_path / "ref", cfg, progress=False, log=lambda m: None).fit()
+    Trainer(store, tmp_path / "ref", cfg, progress=False, log=lambda m: None).fit()
     hooks = default_hooks()
     with pytest.raises(KeyboardInterrupt):
-        UTALTrainer(store, tmp_path / "run", cfg, progress=False, log=lambda m: None,
+        Trainer(store, tmp_path / "run", cfg, progress=False, log=lambda m: None,
                     hooks=[*hooks[:3], Stop(), hooks[3]]).fit()
-    UTALTrainer(store, tmp_path / "run", cfg, resume=True, progress=False, log=lambda m: None).fit()
+    Trainer(store, tmp_path / "run", cfg, resume=True, progress=False, log=lambda m: None).fit()
 
     def last(out):
         return [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines() if l.strip()][-1]

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from pipeline.cli import main
-from reid.embedding import load_model
+from reid.models.embedding import load_model
 from tests.helpers import write_reid_store, write_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,7 +128,7 @@ def test_offline_imagenet_weights_fail_fast_with_one_line(tmp_path, capsys, monk
 
 
 def test_local_mobilenet_weights_load():
-    from reid.backbones import build_backbone
+    from reid.models.backbones import build_backbone
     from tests.conftest import shared_path
 
     w = shared_path("weights", "mobilenetv2-imagenet")
@@ -158,7 +158,7 @@ def test_densenet121_trunk_learns_and_loads_torchvision_weights(tmp_path):
     state dict file (classifier dropped), and one epoch of learn runs on it."""
     import torchvision
 
-    from reid.backbones import build_backbone
+    from reid.models.backbones import build_backbone
 
     ref = torchvision.models.densenet121(weights=None)
     torch.save(ref.state_dict(), tmp_path / "d.pth")

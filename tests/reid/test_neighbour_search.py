@@ -1,4 +1,4 @@
-"""The one neighbour pass (reid/neighbour_search.py): exact tables equal brute force, the
+"""The one neighbour pass (reid/neighbours/search.py): exact tables equal brute force, the
 approximate ones agree with them on data with identity structure, links read from the tables are
 true per-pair mutual neighbours, and merge / match / soft labels give the same answers from it."""
 from __future__ import annotations
@@ -12,7 +12,7 @@ import torch
 from reid.association.config import MatchConfig, MergeConfig
 from reid.association.merge import _components_with_overlap, merge_tracklets
 from reid.association.network import match_cameras, merge_cameras, network_neighbours
-from reid.neighbour_search import (
+from reid.neighbours.search import (
     SMALL,
     NeighbourConfig,
     _nearest_distinct,

@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from pipeline.cli import main
-from reid.camera_norm import standardize_per_camera
-from reid.embedding import load_model
-from reid.onnx_model import OnnxEmbedder, export_onnx
-from reid.utal.model import Embedder, ModelConfig
+from reid.models.camera_norm import standardize_per_camera
+from reid.models.embedding import load_model
+from reid.models.network import Embedder, ModelConfig
+from reid.models.onnx_model import OnnxEmbedder, export_onnx
 from tests.conftest import shared_path
 from tests.helpers import write_reid_store
 
@@ -36,7 +36,7 @@ def test_export_onnx_equals_torch_with_dynamic_batch(tmp_path):
 
 def test_onnx_pixel_conventions(tmp_path):
     """A model that wants BGR 0-255 gets exactly the image our loop normalised for ImageNet."""
-    from reid.embedding import MEAN, STD
+    from reid.models.embedding import MEAN, STD
 
     class Probe(torch.nn.Module):  # returns its input's mean per channel
         def forward(self, x):

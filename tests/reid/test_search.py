@@ -8,7 +8,7 @@ import numpy as np
 
 from pipeline.cli import main
 from pipeline.search import run_search
-from reid.search import index_path
+from reid.search.query import index_path
 from tests.helpers import write_reid_store
 from tracking.store import TrackletStore
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from reid.neighbours import topk_neighbours
+from reid.neighbours.topk import topk_neighbours
 from reid.tracklet_index import TrackletIndex
 from reid.utal.cross_camera import cross_camera_matches, pair_stats
 from reid.utal.losses import ccta_loss, pctd_loss

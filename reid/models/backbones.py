@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reid.torch_files import load_torch_file
+from reid.models.torch_files import load_torch_file
 from tracklet_reid.errors import InputError, first_line
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reid.search import Hit, SearchIndex, distances, hits, index_files
+from reid.search.query import Hit, SearchIndex, distances, hits, index_files
 from tracking.store import StoreWriter, TrackletStore
 from tracklet_reid.errors import InputError
 

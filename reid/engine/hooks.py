@@ -1,26 +1,28 @@
 """What happens around the training loop, as hooks (fast-reid's `engine/hooks.py` pattern): the
-loop in trainer.py only updates labels and trains; evaluation, checkpoints, the metrics log and
-the final model are hooks, run in the order given. A caller may pass its own list."""
+loop in trainer.py (shared by every learner) only updates labels and trains; evaluation,
+checkpoints, the metrics log and the final model are hooks, run in the order given. A caller may pass its own list."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from reid.utal.trainer import UTALTrainer
+    from reid.engine.trainer import Trainer
+
+METRICS = "metrics.jsonl"  # one JSON line per epoch, in the output folder
 
 
 class Hook:
-    def after_epoch(self, trainer: UTALTrainer, epoch: int, record: dict) -> None:
+    def after_epoch(self, trainer: Trainer, epoch: int, record: dict) -> None:
         """``record`` is the epoch's metrics; a hook may add to it (later hooks see the additions)."""
 
-    def after_train(self, trainer: UTALTrainer) -> None:
+    def after_train(self, trainer: Trainer) -> None:
         """Runs once, on the main process of a DDP job."""
 
 
 class EvaluateHook(Hook):
     """Cross-camera retrieval on stores with ground truth: every ``eval_every`` epochs and after the last."""
 
-    def after_epoch(self, trainer: UTALTrainer, epoch: int, record: dict) -> None:
+    def after_epoch(self, trainer: Trainer, epoch: int, record: dict) -> None:
         cfg = trainer.cfg
         due = (cfg.eval_every and (epoch + 1) % cfg.eval_every == 0) or epoch + 1 == cfg.epochs
         if trainer.has_gt and trainer.dist.main and due:
@@ -30,14 +32,14 @@ class EvaluateHook(Hook):
 class CheckpointHook(Hook):
     """The whole training state after every epoch, written atomically: a killed run resumes exactly."""
 
-    def after_epoch(self, trainer: UTALTrainer, epoch: int, record: dict) -> None:
+    def after_epoch(self, trainer: Trainer, epoch: int, record: dict) -> None:
         trainer.save_checkpoint(epoch)
 
 
 class MetricsLogHook(Hook):
     """One JSON line per epoch in metrics.jsonl and one line on the log."""
 
-    def after_epoch(self, trainer: UTALTrainer, epoch: int, record: dict) -> None:
+    def after_epoch(self, trainer: Trainer, epoch: int, record: dict) -> None:
         if trainer.dist.main:
             trainer.write_metrics(record)
             trainer.log(epoch_line(record))
@@ -47,11 +49,10 @@ class FinalModelHook(Hook):
     """model.pt, the embedder as ONNX (dynamic batch) and TorchScript, and the diagnostics picture.
     A deployment format that fails to export is skipped with a line: model.pt is the result."""
 
-    def after_train(self, trainer: UTALTrainer) -> None:
-        from reid.onnx_model import export_onnx
+    def after_train(self, trainer: Trainer) -> None:
+        from reid.models.onnx_model import export_onnx
         from reid.utal.diagnostics import plot_metrics
         from reid.utal.export import check_export, export_torchscript
-        from reid.utal.trainer import METRICS
         from tracklet_reid.errors import first_line
 
         path = trainer.save_final_model()

@@ -4,7 +4,7 @@ links). Merge, match and learn's per-epoch refresh read these two tables.
 
 Exact below a size, approximate above it:
 
-- exact: the blockwise search of `reid.neighbours` over the upper triangle, both tables filled from
+- exact: the blockwise search of `reid.neighbours.topk` over the upper triangle, both tables filled from
   each distance tile (one sweep, where merge and match used to run a per-camera search, a masked
   search and a search per camera pair).
 - approximate: inverted files with 4-bit product-quantised codes scanned by faiss's SIMD
@@ -28,45 +28,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from reid.neighbours import RunningTopK, self_tiles, topk_neighbours
+from reid.neighbours.config import NeighbourConfig
+from reid.neighbours.topk import RunningTopK, self_tiles, topk_neighbours
 from tracklet_reid.errors import InputError
-from tracklet_reid.settings import setting
 
-METHODS = ("auto", "exact", "approximate")
 SMALL = 4096  # a camera (or network) this small is searched flat inside the approximate pass
 TABLE_BLOCK = 65536  # rows of candidates sorted into tables at a time
 OWN_CANDIDATES = 3  # a camera's index is asked this many times --candidates (see below)
-
-
-@dataclass(frozen=True)
-class NeighbourConfig:
-    """How merge and match find neighbours (one search serves both)."""
-
-    method: str = setting("auto", "exact search, approximate (faiss IVF-PQ), or auto: exact below "
-                          "--exact-below tracklets and on a GPU", choices=METHODS, flag="neighbours")
-    exact_below: int = setting(50_000, "auto: exact search below this many tracklets (50,000 x 512-D: about "
-                               "35 s on 2 CPU cores; the exact cost grows with the square)")
-    candidates: int = setting(32, "approximate: neighbours asked of the index per tracklet, then sorted by exact "
-                              "distance into own-camera and other-camera neighbours")
-    probe_share: float = setting(0.08, "approximate: share of the network index's inverted lists each search "
-                                 "scans (more: higher recall, slower)")
-    own_probe_share: float = setting(0.3, "approximate: the same in each camera's own index (a T-th of the "
-                                     "network's size)", cli=False)
-    project_to: int = setting(128, "approximate: PCA width the indexes are built in when features are wider "
-                              "(exact distances in the full width decide the order)", cli=False)
-    reverse: int = setting(16, "approximate: each tracklet also takes this many of the nearest tracklets that "
-                           "found it (the inverted file's misses are one-sided)", cli=False)
-    recall_sample: int = setting(200, "approximate: tracklets whose neighbours are also found exactly, to "
-                                 "print the recall", cli=False)
-
-    def validate(self) -> "NeighbourConfig":
-        if self.method not in METHODS:
-            raise InputError(f"--neighbours {self.method!r}: one of {', '.join(METHODS)}")
-        shares = (self.probe_share, self.own_probe_share)
-        if min(self.candidates, self.project_to) < 1 or not 0 < min(shares) <= max(shares) <= 1 or self.reverse < 0:
-            raise InputError(f"neighbour search settings out of range: candidates {self.candidates}, project_to "
-                             f"{self.project_to} (>= 1), probe shares {shares} (0..1], reverse {self.reverse} (>= 0)")
-        return self
 
 
 @dataclass

@@ -13,35 +13,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from reid.embedding_config import EmbedConfig
-from reid.torch_files import load_torch_file, save_torch_file
+from reid.models.embedding_config import EmbedConfig
+from reid.models.network import Embedder, ModelConfig
+from reid.models.pixels import denormalize_batch, normalize_batch
+from reid.models.torch_files import load_torch_file, save_torch_file
 from reid.tracklet_index import TrackletIndex
-from reid.utal.model import Embedder, ModelConfig
 from tracking.store import TrackletStore
 from tracklet_reid.errors import InputError, first_line
 
 MODEL_FILE = "model.pt"
-# ImageNet statistics: every torchvision and torchreid backbone expects inputs scaled with them
-MEAN = np.array([0.485, 0.456, 0.406], np.float32)
-STD = np.array([0.229, 0.224, 0.225], np.float32)
-
-
-def normalize_batch(x: torch.Tensor, device: torch.device | str) -> torch.Tensor:
-    """uint8 (B, H, W, 3) -> normalised float (B, 3, H, W) in channels_last layout (a view of the
-    HWC data, no copy), on ``device``: one vectorised step instead of per-image float work."""
-    x = x.to(device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255.0)
-    mean = torch.as_tensor(MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.as_tensor(STD, device=x.device).view(1, 3, 1, 1)
-    return x.sub_(mean).div_(std).contiguous(memory_format=torch.channels_last)
-
-
-def denormalize_batch(x: torch.Tensor) -> torch.Tensor:
-    """The inverse of `normalize_batch`'s scaling: normalised (B, 3, H, W) -> RGB in 0-1."""
-    mean = torch.as_tensor(MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.as_tensor(STD, device=x.device).view(1, 3, 1, 1)
-    return x * std + mean
-
-
 def evenly_spaced(count: int, k: int) -> np.ndarray:
     """A deterministic subset of ``k`` frame positions out of ``count`` (all when k <= 0)."""
     if k <= 0 or count <= k:
@@ -173,7 +153,7 @@ def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int,
     asked = cfg.input_hw if cfg is not None else None
     input_hw = asked or input_hw
     if s.lower().endswith(".onnx"):
-        from reid.onnx_model import OnnxEmbedder
+        from reid.models.onnx_model import OnnxEmbedder
 
         onnx = OnnxEmbedder(s, cfg.pixel_scale if cfg else "imagenet", cfg.bgr if cfg else False)
         if asked and onnx.graph_hw and asked != onnx.graph_hw:
@@ -185,7 +165,7 @@ def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int,
         return ReidModel(ColourHistogram(), input_hw, "colour histogram", dev)
     if s.startswith("imagenet:"):
         parts = s.split(":", 2)
-        from reid.backbones import build_backbone
+        from reid.models.backbones import build_backbone
 
         weights = parts[2] if len(parts) > 2 else "imagenet"
         trunk, _ = build_backbone(parts[1], weights)
@@ -253,7 +233,7 @@ class TrackletFeatures:
     def across(self) -> torch.Tensor:
         if not self.camera_norm:
             return self.features
-        from reid.camera_norm import standardize_per_camera
+        from reid.models.camera_norm import standardize_per_camera
 
         return standardize_per_camera(self.features, self.index.camera_of)
 

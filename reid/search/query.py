@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reid.embedding_config import EmbedConfig
+from reid.models.embedding_config import EmbedConfig
 from tracking.store import TrackletStore
 from tracklet_reid.errors import InputError
 
@@ -119,7 +119,7 @@ def load_or_build_index(store: TrackletStore, model: str | Path, cfg: EmbedConfi
             import warnings
 
             warnings.warn(f"{path}: unreadable search index ({type(exc).__name__}); rebuilding it")
-    from reid.embedding import embed_store
+    from reid.models.embedding import embed_store
 
     tf = embed_store(store, model, cfg, progress=progress)
     idx = tf.index
@@ -171,7 +171,7 @@ def embed_image(model, image_path: str | Path, crop_hw: tuple[int, int]) -> np.n
     import cv2
     import torch
 
-    from reid.embedding import normalize_batch
+    from reid.models.embedding import normalize_batch
     from tracking.store import decode_jpeg, encode_crop
 
     img = cv2.imread(str(image_path))
@@ -209,7 +209,7 @@ def make_query(index: SearchIndex, store: TrackletStore, model: str | Path, cfg:
         return Query(index.across[row], index.across, row, f"tracklet {tracklet}")
     if not image:
         raise InputError("give --image or --tracklet")
-    from reid.embedding import load_model
+    from reid.models.embedding import load_model
 
     m = load_model(model, cfg.device, index.input_hw, cfg)
     return Query(embed_image(m, image, (store.info.crop_height, store.info.crop_width)), index.features, None,

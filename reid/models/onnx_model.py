@@ -50,7 +50,7 @@ class OnnxEmbedder(nn.Module):
         self.graph_hw = (h, w) if isinstance(h, int) and isinstance(w, int) else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        from reid.embedding import denormalize_batch
+        from reid.models.pixels import denormalize_batch
 
         if self.scale != "imagenet":
             x = denormalize_batch(x) * (255.0 if self.scale == "255" else 1.0)

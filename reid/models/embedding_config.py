@@ -14,7 +14,7 @@ class EmbedConfig:
                           aliases=("--frames",))
     device: str | None = setting(None, "cpu, cuda, cuda:1 (unset: automatic)")
     camera_norm: bool | None = setting(None, "standardise features per camera before comparing tracklets of "
-                                       "different cameras (reid/camera_norm.py); unset: on for downloaded and "
+                                       "different cameras (reid/models/camera_norm.py); unset: on for downloaded and "
                                        "baseline models and models of the contrast learner, off for UTAL's")
     # ONNX models (and baselines): how their input is made. A learned model of ours brings its own.
     input_height: int | None = setting(None, "input size of an ONNX model or a baseline (unset: the ONNX graph's "

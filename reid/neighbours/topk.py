@@ -5,7 +5,7 @@ Searching a set against itself is symmetric, so each tile (I, J) with J > I upda
 the rows of I *and* of J: half the matrix products of a row-by-row search. (faiss and a chunked
 torch search measured the same speed here, 8-10 s for 20,000 x 2048-D; halving the work is what
 gets the per-epoch refresh under 10 s on 2 CPU cores.) Past the size where exact search stops
-paying, `reid.neighbour_search` answers the same questions approximately.
+paying, `reid.neighbours.search` answers the same questions approximately.
 """
 from __future__ import annotations
 

@@ -1,0 +1,2 @@
+"""The learner-neutral training loop (trainer) and its hooks; a learner (utal, contrast) plugs
+in an objective."""
