@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.demo_record import RESUME, REUSE, DemoRecord
 from pipeline.flags import add_config_flags, overrides
 from pipeline.table import format_table
 from tracklet_reid.settings import setting
@@ -46,21 +47,43 @@ class DemoConfig:
     device: str | None = setting(None, "cpu, cuda (unset: automatic)")
 
 
+# the project's shared data beside the checkout: ImageNet MobileNetV2 weights that need no download
+LOCAL_WEIGHTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "weights" / "mobilenetv2-imagenet"
+# the settings each stage's output depends on, besides the stages before it (device and workers
+# change how fast, not what)
+STAGE_SETTINGS = {"world": ("size", "difficulty", "seed", "views"), "extract": ("detector",),
+                  "learn": ("learner", "backbone", "epochs", "batch_size", "input_size", "embed_dim", "k", "seed")}
+
+
 def _pretrained_weights(backbone: str) -> str:
     """Local ImageNet weights when the project's shared data is beside the checkout (offline),
     else torchvision's (downloaded when online); `learn` says so in one line if neither works."""
     from reid.models.backbones import build_backbone
     from tracklet_reid.errors import InputError
 
-    local = Path(__file__).resolve().parents[2] / "shared" / "data" / "weights" / "mobilenetv2-imagenet"
-    if backbone == "mobilenet_v2" and local.is_dir():
-        return str(local)
+    if backbone == "mobilenet_v2" and LOCAL_WEIGHTS.is_dir():
+        return str(LOCAL_WEIGHTS)
     try:
         build_backbone(backbone, "imagenet")  # downloads once when online, then cached
         return "imagenet"
     except InputError as exc:
         print(f"note: {exc}; the demo learns from randomly initialised weights instead", file=sys.stderr)
         return "none"
+
+
+# the weights row of the table when they are not a local folder
+WEIGHTS_NOTE = {"imagenet": "torchvision's download",
+                "none": "NONE FOUND (no ../shared/data/weights, offline): random weights, numbers far below a real run"}
+
+
+def _settings(cfg: DemoConfig, stage: str) -> dict:
+    """The settings ``stage``'s output depends on (the stages before it decide the rest)."""
+    return {k: getattr(cfg, k) for k in STAGE_SETTINGS[stage]}
+
+
+def _seconds(t: float | None) -> float | str:
+    """A table's seconds: since ``t``, or 'reused' for a stage an earlier run made."""
+    return "reused" if t is None else round(time.perf_counter() - t, 1)
 
 
 def _stage(name: str) -> float:
@@ -89,15 +112,18 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = Fals
     results: dict = {"config": asdict(cfg), "stages": []}
     rows: list[list] = []
 
+    record = DemoRecord(out)
     t = _stage(f"1/6 generating the world ({wcfg.cameras} cameras, {wcfg.identities} identities)")
-    same = marker.exists() and json.loads(marker.read_text())["config"] == json.loads(json.dumps(asdict(wcfg)))
-    if not same:
+    if record.begin("world", _settings(cfg, "world")) != REUSE:
         with tqdm(total=wcfg.cameras * wcfg.frames, unit="frame", desc="render",
                   disable=True if quiet else None) as bar:
             generate_world(world_dir, wcfg, progress=bar.update)
+        record.finish("world")
+    else:
+        t = None
     world = json.loads(marker.read_text())
     rows.append(["world", "cameras / identities / frames per camera",
-                 f"{wcfg.cameras} / {wcfg.identities} / {wcfg.frames}", round(time.perf_counter() - t, 1)])
+                 f"{wcfg.cameras} / {wcfg.identities} / {wcfg.frames}", _seconds(t)])
 
     ecfg = ExtractConfig(workers=cfg.workers)
     t = _stage(f"2/6 extract: {cfg.detector} detector -> {ecfg.tracker.algorithm} tracker -> tracklets")
@@ -107,9 +133,13 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = Fals
                                           detections=str(world_dir / "det") if cfg.detector == "file" else None))
     store = out / "tracklets.h5"
     mot_dir = out / "mot"
-    extract_cameras(str(world_dir / "cams"), str(store), ecfg, mot_dir=str(mot_dir), quiet=True,
-                    gt_dir=str(world_dir / "gt"))
-    dt = time.perf_counter() - t
+    if record.begin("extract", _settings(cfg, "extract")) != REUSE:
+        extract_cameras(str(world_dir / "cams"), str(store), ecfg, mot_dir=str(mot_dir), quiet=True,
+                        gt_dir=str(world_dir / "gt"))
+        record.finish("extract")
+    else:
+        t = None
+    dt = _seconds(t)
     per_cam = []
     for cam in world["cameras"]:
         name = cam["name"]
@@ -120,10 +150,10 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = Fals
                         "mota": trk.mota, "idf1": trk.idf1, "id_switches": trk.id_switches})
         rows.append([f"tracking {name}", "detection recall / MOTA / IDF1 / ID switches",
                      f"{det.recall:.3f} / {trk.mota:.3f} / {trk.idf1:.3f} / {trk.id_switches}", None])
-    rows[-len(per_cam)][3] = round(dt, 1)
+    rows[-len(per_cam)][3] = dt
     results["stages"].append({"stage": "extract", "cameras": per_cam})
 
-    rows += _learn_and_match(out, store, mot_dir, world_dir, cfg, results, quiet)
+    rows += _learn_and_match(out, store, mot_dir, world_dir, cfg, results, quiet, record)
 
     t = _stage("6/6 report")
     results["table"] = rows
@@ -136,8 +166,9 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = Fals
     return results
 
 
-def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg: DemoConfig, results: dict,
-                     quiet: bool) -> list[list]:
+# noqa reason: the demo's folders, its settings, its results so far and its record, all named
+def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg: DemoConfig,  # noqa: PLR0913
+                     results: dict, quiet: bool, record: DemoRecord) -> list[list]:
     from pipeline.match import run_match
     from pipeline.merge import run_merge
     from reid.association.config import MatchConfig, MergeConfig
@@ -150,6 +181,9 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
     rows: list[list] = []
     t = _stage("3/6 re-id before learning: colour histograms and the ImageNet backbone")
     pretrained = _pretrained_weights(cfg.backbone)
+    rows.append(["weights", f"ImageNet {cfg.backbone} for the baseline and learning's start",
+                 WEIGHTS_NOTE.get(pretrained, pretrained), None])
+    results["weights"] = pretrained
     base_spec = f"imagenet:{cfg.backbone}:{pretrained}"
     base_label = f"{'untrained' if pretrained == 'none' else 'ImageNet'} {cfg.backbone} (no training)"
     for spec, label in (("colour", "colour histogram"), (base_spec, base_label)):
@@ -173,14 +207,16 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
                        input_height=cfg.input_size[0], input_width=cfg.input_size[1], epochs=cfg.epochs,
                        batch_size=cfg.batch_size, k=cfg.k, eval_every=max(cfg.epochs // 4, 1), device=cfg.device,
                        learner=cfg.learner)
-    done = (model_dir / "model.pt").exists()
-    if not done:
-        resume = (model_dir / "checkpoints" / "last.pt").exists()
+    how = record.begin("learn", {**_settings(cfg, "learn"), "weights": pretrained})
+    if how != REUSE:
+        resume = how == RESUME and (model_dir / "checkpoints" / "last.pt").exists()
         Trainer(store, model_dir, lcfg, resume=resume, progress=not quiet,
-                    log=lambda m: print(m, file=sys.stderr, flush=True)).fit()
-    last = [json.loads(l) for l in (model_dir / "metrics.jsonl").read_text().splitlines() if l.strip()][-1]
-    rows.append([f"re-id: {learner} (learned, no labels)", "cross-camera Rank-1 / mAP",
-                 f"{last['eval_rank1']:.3f} / {last['eval_mAP']:.3f}", round(time.perf_counter() - t, 1)])
+                log=lambda m: print(m, file=sys.stderr, flush=True)).fit()
+        record.finish("learn")
+    last = [json.loads(line) for line in (model_dir / "metrics.jsonl").read_text().splitlines() if line.strip()][-1]
+    start = "" if pretrained != "none" else ", from random weights"
+    rows.append([f"re-id: {learner} (learned, no labels{start})", "cross-camera Rank-1 / mAP",
+                 f"{last['eval_rank1']:.3f} / {last['eval_mAP']:.3f}", _seconds(None if how == REUSE else t)])
     results["stages"].append({"stage": "learn", **last})
 
     t = _stage("5/6 merge within cameras and match across them (learned vs ImageNet features)")

@@ -8,12 +8,14 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.association_args import add_common
+from pipeline.association_run import add_common
 from pipeline.flags import add_config_flags, overrides
 from reid.association.config import MatchConfig
 from reid.models.embedding_config import EmbedConfig
 
 if TYPE_CHECKING:
+    from pipeline.association_run import AssociationRun
+    from reid.eval.association import MatchScores
     from reid.models.embedding import TrackletFeatures
 
 # what match writes into its folder: an input found at one of these is refused, never replaced
@@ -34,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.association_args import baseline_spec
+    from pipeline.association_run import baseline_spec
     from tracklet_reid.config_io import load_config
 
     cfg = load_config(MatchConfig, None, overrides(args, MatchConfig))
@@ -52,48 +54,49 @@ def run_match(store: str, model: str, out: str,  # noqa: PLR0913
     """Match, score against ground truth where the store has it (and multi-camera tracking scores
     against ``gt_dir``), write ranked.csv, global_ids.csv, match.json, mot/ and report.html into
     ``out``; returns the report's dict."""
-    from pipeline.association_args import check_mot_flags, embed_for_association
-    from tracklet_reid.output_paths import output_folder
+    from pipeline.association_run import run_association
 
     cfg.validate()
-    check_mot_flags(mot_dir, gt_dir)
-    with output_folder(out, {"store": store, "--mot": mot_dir, "--gt": gt_dir}, WRITES) as out_p:
-        tf = embed_for_association(store, model, emb, mot_dir, quiet)
-        return _match(tf, out_p, cfg, emb, mot_dir, gt_dir, baseline, quiet, blur_faces)
+    return run_association("match", WRITES, lambda run: _match(run, cfg), store, model, out, emb, mot_dir, gt_dir,
+                           baseline, quiet, blur_faces, check=_two_cameras)
 
 
-# noqa reason: run_match's inputs, after the output folder and the features are ready
-def _match(tf: TrackletFeatures, out_p: Path, cfg: MatchConfig, emb: EmbedConfig,  # noqa: PLR0913
-           mot_dir: str | None, gt_dir: str | None, baseline: str | None, quiet: bool,
-           blur_faces: bool = False) -> dict:
-    from pipeline.association_args import embed_baseline
-    from pipeline.outputs import (
-        labelled_tracks,
-        multi_camera_scores,
-        track_identities,
-        write_tracklet_table,
-        write_tracks_mot,
-    )
-    from reid.association.network import match_cameras
-    from reid.eval.association import identity_scores
+def _two_cameras(tf: TrackletFeatures) -> None:
     from tracklet_reid.errors import InputError
 
-    idx = tf.index
-    if len(idx.cameras) < 2:
+    if len(tf.index.cameras) < 2:
         raise InputError(f"{tf.store.path}: matching across cameras needs at least two cameras with tracklets "
-                         f"(has {', '.join(idx.cameras)})")
-    btf = embed_baseline(tf, baseline, emb, "match", quiet)
+                         f"(has {', '.join(tf.index.cameras)})")
+
+
+def score_fields(scores: MatchScores) -> dict:
+    """The report's fields of match's scores: those measured (none without ground truth), the
+    multi-camera ones as MULTI_CAMERA_KEYS."""
+    from tracking.mot_metrics import MULTI_CAMERA_KEYS
+
+    out = {k: v for k, v in scores.as_dict().items() if v is not None and k not in ("multi_camera", "tracks")}
+    if scores.multi_camera is not None:
+        out["multi_camera"] = {k: getattr(scores.multi_camera, k) for k in MULTI_CAMERA_KEYS}
+    return out
+
+
+def _match(run: AssociationRun, cfg: MatchConfig) -> dict:
+    from pipeline.outputs import write_tracklet_table, write_tracks_mot
+    from reid.association.network import match_cameras
+    from reid.eval.association import score_match
+    from tracking.mot_metrics import MULTI_CAMERA_KEYS
+
+    tf, btf, out_p = run.features, run.baseline, run.out
+    idx = tf.index
     ids = match_cameras(tf.features, idx, cfg, tf.across)
-    result = {"model": tf.model + (" + camera norm" if tf.camera_norm else ""), **ids.stats,
-              **identity_scores(idx, ids.labels, tf.across)}
+    scores = score_match(tf.store, idx, ids.labels, tf.across, run.mot_dir, run.gt_dir)
+    result = {"model": tf.model + (" + camera norm" if tf.camera_norm else ""), **ids.stats, **score_fields(scores)}
+    if scores.tracks is not None:
+        result["tracks"] = {"multi_camera": {k: getattr(scores.tracks, k) for k in MULTI_CAMERA_KEYS}}
     if btf is not None:
         bids = match_cameras(btf.features, idx, cfg, btf.across)
-        result["baseline"] = {"model": btf.model, **bids.stats, **identity_scores(idx, bids.labels, btf.across)}
-    if gt_dir and mot_dir:
-        result["tracks"] = {"multi_camera": multi_camera_scores(gt_dir, track_identities(mot_dir, idx.cameras))}
-        result["multi_camera"] = multi_camera_scores(gt_dir, labelled_tracks(tf, ids.labels, mot_dir))
-        if btf is not None:
-            result["baseline"]["multi_camera"] = multi_camera_scores(gt_dir, labelled_tracks(tf, bids.labels, mot_dir))
+        bscores = score_match(tf.store, idx, bids.labels, btf.across, run.mot_dir, run.gt_dir, before=False)
+        result["baseline"] = {"model": btf.model, **bids.stats, **score_fields(bscores)}
     ranked = ids.ranked
     with open(out_p / "ranked.csv", "w", newline="") as fh:
         w = csv.writer(fh)
@@ -104,10 +107,10 @@ def _match(tf: TrackletFeatures, out_p: Path, cfg: MatchConfig, emb: EmbedConfig
                     w.writerow([idx.cameras[idx.camera_of[g]], int(idx.local_of[g]), r + 1,
                                 idx.cameras[idx.camera_of[j]], int(idx.local_of[j]), f"{d:.4f}"])
     write_tracklet_table(out_p / "global_ids.csv", tf, "global_id", ids.labels + 1)
-    write_tracks_mot(tf, ids.labels, mot_dir, out_p / "mot")
+    write_tracks_mot(tf, ids.labels, run.mot_dir, out_p / "mot")
     (out_p / "match.json").write_text(json.dumps(result, indent=1, default=float))
-    result["report"] = str(_page(tf, ids, result, out_p, blur_faces))
-    if not quiet:
+    result["report"] = str(_page(tf, ids, result, out_p, run.blur_faces))
+    if not run.quiet:
         print_match(result)
     return result
 
@@ -141,7 +144,7 @@ def neighbour_line(nb: dict | None) -> str:
 
 def multi_camera_rows(result: dict) -> list[list]:
     """Rows of the multi-camera tracking table: the tracks as extracted, then each model's match."""
-    from pipeline.outputs import MULTI_CAMERA_KEYS
+    from tracking.mot_metrics import MULTI_CAMERA_KEYS
 
     rows = [["tracks (no match)", *[result["tracks"]["multi_camera"][k] for k in MULTI_CAMERA_KEYS]],
             [result["model"], *[result["multi_camera"][k] for k in MULTI_CAMERA_KEYS]]]

@@ -7,13 +7,14 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.association_args import add_common
+from pipeline.association_run import add_common
 from pipeline.flags import add_config_flags, overrides
 from reid.association.config import MergeConfig
 from reid.models.embedding_config import EmbedConfig
 
 if TYPE_CHECKING:
-    from reid.models.embedding import TrackletFeatures
+    from pipeline.association_run import AssociationRun
+    from reid.eval.association import MergeScores
 
 # what merge writes into its folder: an input found at one of these is refused, never replaced
 WRITES = ("trajectories.csv", "merge.json", "mot", "report.html", "contact_sheet.png")
@@ -30,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.association_args import baseline_spec
+    from pipeline.association_run import baseline_spec
     from tracklet_reid.config_io import load_config
 
     cfg = load_config(MergeConfig, None, overrides(args, MergeConfig))
@@ -48,60 +49,61 @@ def run_merge(store: str,  # noqa: PLR0913
               quiet: bool = False, blur_faces: bool = False) -> dict:
     """Merge, score against ground truth where the store has it, write trajectories.csv,
     merge.json, mot/ and report.html into ``out``; returns the report's dict."""
-    from pipeline.association_args import check_mot_flags, embed_for_association
-    from tracklet_reid.output_paths import output_folder
+    from pipeline.association_run import run_association
 
     cfg.validate()
-    check_mot_flags(mot_dir, gt_dir)
-    with output_folder(out, {"store": store, "--mot": mot_dir, "--gt": gt_dir}, WRITES) as out_p:
-        tf = embed_for_association(store, model, emb, mot_dir, quiet)
-        return _merge(tf, out_p, cfg, emb, mot_dir, gt_dir, baseline, quiet, blur_faces)
+    return run_association("merge", WRITES, lambda run: _merge(run, cfg), store, model, out, emb, mot_dir, gt_dir,
+                           baseline, quiet, blur_faces)
 
 
-# noqa reason: run_merge's inputs, after the output folder and the features are ready
-def _merge(tf: TrackletFeatures, out_p: Path, cfg: MergeConfig, emb: EmbedConfig,  # noqa: PLR0913
-           mot_dir: str | None, gt_dir: str | None, baseline: str | None, quiet: bool,
-           blur_faces: bool = False) -> dict:
-    import numpy as np
-
-    from pipeline.association_args import embed_baseline
-    from pipeline.outputs import labelled_tracks, mot_scores, read_gt, write_tracklet_table, write_tracks_mot
+def _merge(run: AssociationRun, cfg: MergeConfig) -> dict:
+    from pipeline.outputs import write_tracklet_table, write_tracks_mot
     from reid.association.network import merge_cameras
-    from reid.eval.association import labelled_nmi, merge_nmi
+    from reid.eval.association import labelled_tracks, score_merge
+    from tracking.mot_files import read_camera_gt
+    from tracking.mot_metrics import evaluate_mot
 
-    btf = embed_baseline(tf, baseline, emb, "merge", quiet)
+    tf, btf, out_p = run.features, run.baseline, run.out
     idx = tf.index
     traj = merge_cameras(tf.features, idx, cfg)
-    labels, per_cam = traj.labels, traj.cameras
-    result = {"model": tf.model, "k": cfg.affinity_k, "threshold": cfg.threshold, "cameras": per_cam,
-              "neighbours": traj.neighbours}
-    if (idx.gt >= 0).any():
-        for c, sl in enumerate(idx.camera_slices):
-            per_cam[c]["nmi"] = labelled_nmi(idx, labels, sl)
-            per_cam[c]["nmi_before"] = labelled_nmi(idx, np.arange(idx.num_tracklets), sl)
-        result.update(merge_nmi(idx, labels))
-    write_tracks_mot(tf, labels, mot_dir, out_p / "mot")
-    gts = {cam: read_gt(gt_dir, cam) for cam in idx.cameras} if mot_dir and gt_dir else {}
-    if gts:
-        from detection.mot_text import read_mot
-
-        for c, cam in enumerate(idx.cameras):
-            per_cam[c]["before"] = mot_scores(gts[cam], read_mot(Path(str(mot_dir)) / f"{cam}.txt"))
-            per_cam[c]["after"] = mot_scores(gts[cam], read_mot(out_p / "mot" / f"{cam}.txt"))
+    scores = score_merge(tf.store, idx, traj.labels, run.mot_dir, run.gt_dir)
+    result = {"model": tf.model, "k": cfg.affinity_k, "threshold": cfg.threshold,
+              "cameras": _with_scores(traj.cameras, scores), "neighbours": traj.neighbours}
+    if scores.nmi_identity is not None:
+        result.update(nmi=scores.nmi, nmi_identity=scores.nmi_identity, nmi_mean_per_camera=scores.nmi_mean_per_camera)
+    write_tracks_mot(tf, traj.labels, run.mot_dir, out_p / "mot")
     if btf is not None:
         btraj = merge_cameras(btf.features, idx, cfg)
-        blabels, bper = btraj.labels, btraj.cameras
-        result["baseline"] = {"model": btf.model, "cameras": bper, **merge_nmi(idx, blabels)}
-        if gts:
-            btracks = labelled_tracks(tf, blabels, mot_dir)
+        bscores = score_merge(tf.store, idx, btraj.labels)
+        result["baseline"] = {"model": btf.model, "cameras": btraj.cameras, "nmi": bscores.nmi,
+                              "nmi_identity": bscores.nmi_identity,
+                              "nmi_mean_per_camera": bscores.nmi_mean_per_camera}
+        if run.mot_dir and run.gt_dir:
+            btracks = labelled_tracks(tf.store, idx, btraj.labels, run.mot_dir)
             for c, cam in enumerate(idx.cameras):
-                bper[c]["after"] = mot_scores(gts[cam], btracks[cam])
-    write_tracklet_table(out_p / "trajectories.csv", tf, "trajectory", labels)
+                btraj.cameras[c]["after"] = _mot_fields(evaluate_mot(read_camera_gt(run.gt_dir, cam), btracks[cam]))
+    write_tracklet_table(out_p / "trajectories.csv", tf, "trajectory", traj.labels)
     (out_p / "merge.json").write_text(json.dumps(result, indent=1, default=float))
-    result["report"] = str(_page(tf, labels, result, out_p, blur_faces))
-    if not quiet:
+    result["report"] = str(_page(tf, traj.labels, result, out_p, run.blur_faces))
+    if not run.quiet:
         print_merge(result)
     return result
+
+
+def _mot_fields(s) -> dict:
+    """The per-camera MOT scores merge reports (of MotScores' fields)."""
+    return {"mota": s.mota, "idf1": s.idf1, "id_switches": s.id_switches}
+
+
+def _with_scores(cameras: list[dict], scores: MergeScores) -> list[dict]:
+    """Merge's per-camera counts with the camera's ground-truth scores beside them."""
+    out = []
+    for c in cameras:
+        extra = scores.cameras.get(c["camera"], {})
+        row = {**c, **{k: extra[k] for k in ("nmi", "nmi_before") if k in extra}}
+        row.update({k: _mot_fields(extra[k]) for k in ("before", "after") if k in extra})
+        out.append(row)
+    return out
 
 
 def print_merge(result: dict) -> None:

@@ -1,5 +1,6 @@
 """Files that merge and match write beside their reports: relabelled MOT text, one CSV row per
-tracklet, thumbnails for the HTML pages."""
+tracklet, thumbnails for the HTML pages. (What they are scored with lives in the library:
+`reid/eval/association.py`, `tracking/mot_files.py`.)"""
 from __future__ import annotations
 
 import csv
@@ -10,49 +11,6 @@ import numpy as np
 from reid.models.embedding import TrackletFeatures
 
 GREEN, RED = (30, 180, 30), (220, 30, 30)
-
-
-def read_gt(gt_dir: str | None, camera: str):
-    if not gt_dir:
-        return None
-    from detection.file_detector import find_det_file
-    from detection.mot_text import read_mot
-
-    return read_mot(find_det_file(Path(gt_dir), camera, "gt"))
-
-
-def relabelled_tracks(mot_dir: str, camera: str, track_ids: np.ndarray, new_ids: np.ndarray,
-                      offset: int | None = None):
-    """The camera's tracker output with every tracklet's track id replaced by ``new_ids``; tracks
-    that did not become tracklets keep ids of their own, shifted by ``offset`` (default: past the
-    new ones)."""
-    from detection.mot_text import read_mot
-
-    rows = read_mot(Path(mot_dir) / f"{camera}.txt")
-    lut = dict(zip(track_ids.tolist(), new_ids.tolist()))
-    offset = int(new_ids.max(initial=0)) + 1 if offset is None else offset
-    rows.ids = np.array([lut.get(int(t), offset + int(t)) for t in rows.ids], dtype=np.int64)
-    return rows
-
-
-def mot_scores(gt, rows) -> dict:
-    from tracking.mot_metrics import evaluate_mot
-
-    s = evaluate_mot(gt, rows)
-    return {"mota": s.mota, "idf1": s.idf1, "id_switches": s.id_switches}
-
-
-MULTI_CAMERA_KEYS = ("idf1", "idp", "idr", "hota", "deta", "assa", "mota", "id_switches")
-
-
-def multi_camera_scores(gt_dir: str, tracks: dict) -> dict:
-    """Multi-camera IDF1/IDP/IDR, HOTA/DetA/AssA, MOTA and ID switches of ``tracks`` (camera ->
-    MotRows with global ids) against the per-camera ground truth in ``gt_dir``."""
-    from tracking.mot_metrics import evaluate_multi_camera
-
-    m = evaluate_multi_camera({cam: read_gt(gt_dir, cam) for cam in tracks}, tracks)
-    d = m.overall.as_dict()
-    return {k: d[k] for k in MULTI_CAMERA_KEYS}
 
 
 def write_tracklet_table(path: Path, tf: TrackletFeatures, column: str, labels: np.ndarray) -> None:
@@ -70,49 +28,11 @@ def write_tracklet_table(path: Path, tf: TrackletFeatures, column: str, labels: 
 def write_tracks_mot(tf: TrackletFeatures, labels: np.ndarray, mot_dir: str | None, folder: Path) -> None:
     """Per-camera MOT text with ids ``labels + 1`` (trajectories or global identities)."""
     from detection.mot_text import write_mot
+    from reid.eval.association import labelled_tracks
 
     folder.mkdir(parents=True, exist_ok=True)
-    for cam, rows in labelled_tracks(tf, labels, mot_dir).items():
+    for cam, rows in labelled_tracks(tf.store, tf.index, labels, mot_dir).items():
         write_mot(folder / f"{cam}.txt", rows.frame, rows.ids, rows.boxes, rows.score)
-
-
-def labelled_tracks(tf: TrackletFeatures, labels: np.ndarray, mot_dir: str | None) -> dict:
-    """camera -> MotRows with ids ``labels + 1``: the tracker output relabelled when ``mot_dir`` is
-    given, else the boxes of the stored crops. Tracks that did not become tracklets get ids unique
-    over all cameras, so that multi-camera scores never read two of them as one person."""
-    from detection.mot_text import MotRows
-
-    idx = tf.index
-    out = {}
-    offset = int(labels.max(initial=-1)) + 2
-    for c, sl in enumerate(idx.camera_slices):
-        cam = idx.cameras[c]
-        cd = tf.store.camera(cam)
-        if mot_dir:
-            rows = relabelled_tracks(mot_dir, cam, cd.tracklets["track_id"], labels[sl] + 1, offset)
-            offset = max(offset, int(rows.ids.max(initial=0)) + 1)
-            out[cam] = rows
-            continue
-        ci = [cd.crop_indices(int(j)) for j in idx.local_of[sl]]
-        if ci:
-            cat = np.concatenate(ci)
-            ids = np.repeat(labels[sl] + 1, [len(x) for x in ci])
-            out[cam] = MotRows(cd.crop_frame[cat], ids, cd.crop_box[cat], cd.crop_score[cat], np.zeros((len(cat), 0)))
-    return out
-
-
-def track_identities(mot_dir: str, cameras: list[str]) -> dict:
-    """camera -> the tracker output as it is, every track its own identity over all cameras (the
-    'before' of multi-camera scores)."""
-    from detection.mot_text import read_mot
-
-    out, offset = {}, 0
-    for cam in cameras:
-        rows = read_mot(Path(mot_dir) / f"{cam}.txt")
-        rows.ids = rows.ids + offset
-        offset = int(rows.ids.max(initial=offset)) + 1
-        out[cam] = rows
-    return out
 
 
 def thumb(tf: TrackletFeatures, g: int, height: int = 80, blur: bool = False) -> np.ndarray:

@@ -55,6 +55,10 @@ def evaluate_mot(gt: MotRows, result: MotRows, iou_threshold: float = 0.5) -> Mo
     return _score(_sequence(gt.select(gt.score != 0), result), iou_threshold)
 
 
+# the multi-camera scores match reports (of MotScores' fields)
+MULTI_CAMERA_KEYS = ("idf1", "idp", "idr", "hota", "deta", "assa", "mota", "id_switches")
+
+
 @dataclass
 class MultiCameraScores:
     """Every camera scored alone, and all cameras as one sequence (``overall``)."""

@@ -66,21 +66,52 @@ def embed(store: str | Path, model: str | Path, config: EmbedConfig | None = Non
 
 
 def merge(store: str | Path, model: str | Path, config: MergeConfig | None = None,
-          embedding: EmbedConfig | None = None) -> Trajectories:
+          embedding: EmbedConfig | None = None, *, mot_dir: str | Path | None = None,
+          gt_dir: str | Path | None = None) -> Trajectories:
+    """Trajectories within each camera; ``.scores`` holds what ground truth measures (NMI where the
+    store's tracklets carry identities; per-camera MOTA / IDF1 before and after with the tracker
+    output ``mot_dir`` and its ground truth ``gt_dir``): the numbers `pipeline merge` prints."""
     from reid.association.config import MergeConfig
     from reid.association.network import merge_cameras
+    from reid.eval.association import score_merge
 
-    features = embed(store, model, embedding)
-    return merge_cameras(features.features, features.index, config or MergeConfig())
+    features = _features(store, model, embedding, mot_dir, gt_dir)
+    result = merge_cameras(features.features, features.index, config or MergeConfig())
+    result.scores = score_merge(features.store, features.index, result.labels, _opt(mot_dir), _opt(gt_dir))
+    return result
 
 
 def match(store: str | Path, model: str | Path, config: MatchConfig | None = None,
-          embedding: EmbedConfig | None = None) -> Identities:
+          embedding: EmbedConfig | None = None, *, mot_dir: str | Path | None = None,
+          gt_dir: str | Path | None = None) -> Identities:
+    """Global identities across cameras; ``.scores`` holds what ground truth measures (cross-camera
+    pair precision / recall and retrieval where the store's tracklets carry identities;
+    multi-camera IDF1 / HOTA with the tracker output ``mot_dir`` and its ground truth ``gt_dir``):
+    the numbers `pipeline match` prints."""
     from reid.association.config import MatchConfig
     from reid.association.network import match_cameras
+    from reid.eval.association import score_match
 
-    features = embed(store, model, embedding)
-    return match_cameras(features.features, features.index, config or MatchConfig(), features.across)
+    features = _features(store, model, embedding, mot_dir, gt_dir)
+    result = match_cameras(features.features, features.index, config or MatchConfig(), features.across)
+    result.scores = score_match(features.store, features.index, result.labels, features.across, _opt(mot_dir),
+                                _opt(gt_dir))
+    return result
+
+
+def _features(store: str | Path, model: str | Path, embedding: EmbedConfig | None,
+              mot_dir: str | Path | None, gt_dir: str | Path | None) -> TrackletFeatures:
+    """The store embedded, once tracker output to relabel is known to be the store's own."""
+    from reid.eval.association import check_mot_dirs, check_tracks_belong
+    from reid.models.embedding import EmbedConfig, embed_store
+    from reid.tracklet_index import TrackletIndex
+    from tracking.store import TrackletStore
+
+    check_mot_dirs(_opt(mot_dir), _opt(gt_dir))
+    st = TrackletStore(store)
+    index = TrackletIndex.from_store(st)
+    check_tracks_belong(index, st, _opt(mot_dir))
+    return embed_store(st, model, embedding or EmbedConfig(), index=index)
 
 
 def evaluate(model: str | Path, benchmark: str | Path, split: int | None = None, frames: int = 0,

@@ -3,6 +3,7 @@ and match across cameras (global identities), on tracklet features in a Tracklet
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -12,6 +13,9 @@ from reid.association.match import LINK_NEIGHBOURS, RankedMatches, global_identi
 from reid.association.merge import merge_tracklets
 from reid.neighbours.search import CameraNeighbours, camera_neighbours
 from reid.tracklet_index import TrackletIndex
+
+if TYPE_CHECKING:
+    from reid.eval.association import MatchScores, MergeScores
 
 
 @dataclass
@@ -23,6 +27,7 @@ class Trajectories:
     cameras: list[dict]
     index: TrackletIndex  # which tracklet each row is (camera, tracklet within it, frames)
     neighbours: dict  # how they were found: method, and recall against exact where approximate
+    scores: MergeScores | None = None  # against ground truth (tracklet_reid.merge fills it in)
 
 
 @dataclass
@@ -34,6 +39,7 @@ class Identities:
     stats: dict  # mutual_links, links_made, links_refused_time_overlap, links_over_distance
     ranked: RankedMatches
     index: TrackletIndex
+    scores: MatchScores | None = None  # against ground truth (tracklet_reid.match fills it in)
 
     @property
     def count(self) -> int:

@@ -19,8 +19,9 @@ import torch
 from reid.engine.hooks import METRICS, Hook, default_hooks
 from reid.eval.cross_camera import cross_camera_retrieval
 from reid.eval.protocol import saved_splits
-from reid.models.embedding import MODEL_FILE, embed_tracklets, normalize_batch, pick_device, save_model
+from reid.models.embedding import MODEL_FILE, embed_tracklets, pick_device, save_model
 from reid.models.network import ModelConfig
+from reid.models.pixels import normalize_batch
 from reid.models.torch_files import load_torch_file, save_torch_file
 from reid.tracklet_index import TrackletIndex, training_tracklets
 from reid.utal.config import LearnConfig

@@ -9,7 +9,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from reid.models.embedding import load_model, normalize_batch
+from reid.models.embedding import load_model
+from reid.models.pixels import normalize_batch
 from tracking.tracklets import crop_box
 
 

@@ -171,7 +171,7 @@ def embed_image(model, image_path: str | Path, crop_hw: tuple[int, int]) -> np.n
     import cv2
     import torch
 
-    from reid.models.embedding import normalize_batch
+    from reid.models.pixels import normalize_batch
     from tracking.store import decode_jpeg, encode_crop
 
     img = cv2.imread(str(image_path))

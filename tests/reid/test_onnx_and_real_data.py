@@ -36,7 +36,7 @@ def test_export_onnx_equals_torch_with_dynamic_batch(tmp_path):
 
 def test_onnx_pixel_conventions(tmp_path):
     """A model that wants BGR 0-255 gets exactly the image our loop normalised for ImageNet."""
-    from reid.models.embedding import MEAN, STD
+    from reid.models.pixels import MEAN, STD
 
     class Probe(torch.nn.Module):  # returns its input's mean per channel
         def forward(self, x):

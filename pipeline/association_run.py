@@ -1,21 +1,20 @@
-"""The arguments merge and match share: the store, the model, the output folder, the tracker
-output to relabel, the baseline to compare with, and how tracklets are embedded."""
+"""What merge and match share: their common arguments (the store, the model, the output folder,
+the tracker output to relabel, the baseline to compare with, how tracklets are embedded) and one
+runner that checks them, opens the output folder, embeds the tracklets (and the baseline's) and
+hands them to the command's own step."""
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import numpy as np
+from typing import TYPE_CHECKING, Callable
 
 from pipeline.flags import add_config_flags
 from reid.models.embedding_config import EmbedConfig
 
 if TYPE_CHECKING:
     from reid.models.embedding import TrackletFeatures
-    from reid.tracklet_index import TrackletIndex
-    from tracking.store import TrackletStore
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
@@ -32,56 +31,10 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true")
 
 
-def check_mot_flags(mot_dir: str | None, gt_dir: str | None = None) -> None:
-    from tracklet_reid.errors import InputError
-
-    if gt_dir and not mot_dir:
-        raise InputError("--gt scores the tracker output before and after: it needs --mot")
-    if mot_dir and not Path(mot_dir).is_dir():
-        raise InputError(f"--mot {mot_dir}: no such folder")
-
-
-def check_tracks_belong(idx: TrackletIndex, store: TrackletStore, mot_dir: str | None,
-                        min_share: float = 0.5) -> None:
-    """Refuse tracker output that did not make the store's tracklets: for each camera, most
-    tracklets must have a crop whose box is in the MOT file under the tracklet's track id at that
-    frame (IoU > 0.3: the file holds the Kalman boxes, the store the detections; a track is only
-    written once confirmed, so its first crops may be missing)."""
-    from detection.mot_text import read_mot
-    from tracklet_reid.errors import InputError
-
-    if not mot_dir:
-        return
-    for c, sl in enumerate(idx.camera_slices):
-        cam = idx.cameras[c]
-        path = Path(mot_dir) / f"{cam}.txt"
-        if not path.is_file():
-            raise InputError(f"--mot {mot_dir}: no tracker output for camera {cam} ({path.name} missing)")
-        rows = read_mot(path)
-        boxes = {(int(f), int(i)): b for f, i, b in zip(rows.frame, rows.ids, rows.boxes)}
-        cd = store.camera(cam)
-        found = 0
-        for j in idx.local_of[sl]:
-            tid = int(cd.tracklets["track_id"][j])
-            found += any(_iou(b, cd.crop_box[ci]) > 0.3 for ci in cd.crop_indices(int(j))
-                         if (b := boxes.get((int(cd.crop_frame[ci]), tid))) is not None)
-        share = found / max(sl.stop - sl.start, 1)
-        if share < min_share:
-            raise InputError(f"--mot {path}: only {share:.0%} of camera {cam}'s tracklets are in it; it is not "
-                             "the tracker output this store was extracted with")
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    inter = max(w, 0.0) * max(h, 0.0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
 def embed_for_association(store: str, model: str, emb: EmbedConfig, mot_dir: str | None,
                           quiet: bool) -> TrackletFeatures:
     """The store's tracklets embedded by ``model``, once the tracker output is known to be theirs."""
+    from reid.eval.association import check_tracks_belong
     from reid.models.embedding import embed_store
     from reid.tracklet_index import TrackletIndex
     from tracking.store import TrackletStore
@@ -114,3 +67,36 @@ def baseline_spec(args: argparse.Namespace) -> str | None:
     if args.baseline == "none":
         return None
     return baseline_for(args.model) if args.baseline == "auto" else args.baseline
+
+
+@dataclass
+class AssociationRun:
+    """What a merge or match step gets from the runner."""
+
+    features: TrackletFeatures
+    baseline: TrackletFeatures | None  # the same tracklets embedded by the baseline, when it loaded
+    out: Path  # the output folder, checked and open
+    mot_dir: str | None
+    gt_dir: str | None
+    quiet: bool
+    blur_faces: bool
+
+
+# noqa reason: the command's inputs stay named (the store, model, output folder, embedding, the
+# files to score against, the report switches) rather than bundled into a one-use object
+def run_association(command: str, writes: tuple[str, ...], step: Callable[[AssociationRun], dict],  # noqa: PLR0913
+                    store: str, model: str, out: str, emb: EmbedConfig, mot_dir: str | None = None,
+                    gt_dir: str | None = None, baseline: str | None = None, quiet: bool = False,
+                    blur_faces: bool = False, check: Callable[[TrackletFeatures], None] | None = None) -> dict:
+    """The flags checked, ``out`` opened (an input at one of ``writes`` refused), the tracklets
+    embedded, ``check`` run on them before the baseline costs anything, then ``step``."""
+    from reid.eval.association import check_mot_dirs
+    from tracklet_reid.output_paths import output_folder
+
+    check_mot_dirs(mot_dir, gt_dir)
+    with output_folder(out, {"store": store, "--mot": mot_dir, "--gt": gt_dir}, writes) as out_p:
+        tf = embed_for_association(store, model, emb, mot_dir, quiet)
+        if check is not None:
+            check(tf)
+        btf = embed_baseline(tf, baseline, emb, command, quiet)
+        return step(AssociationRun(tf, btf, out_p, mot_dir, gt_dir, quiet, blur_faces))

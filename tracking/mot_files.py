@@ -1,0 +1,49 @@
+"""A camera network's MOTChallenge files as evaluation reads them: per-camera ground truth, and the
+tracker output with its track ids replaced by new ones (trajectories, global identities)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from detection.file_detector import find_det_file
+from detection.mot_text import MotRows, read_mot
+
+
+def read_camera_gt(gt_dir: str | Path, camera: str) -> MotRows:
+    """``camera``'s ground truth in ``gt_dir`` (``<camera>.txt``, ``<camera>/gt.txt`` or
+    ``<camera>/gt/gt.txt``), or a one-line error naming what is missing."""
+    return read_mot(find_det_file(Path(gt_dir), camera, "gt"))
+
+
+def read_network_gt(gt_dir: str | Path, cameras: list[str]) -> dict[str, MotRows]:
+    return {cam: read_camera_gt(gt_dir, cam) for cam in cameras}
+
+
+def read_camera_tracks(mot_dir: str | Path, camera: str) -> MotRows:
+    """The tracker output extract wrote for ``camera`` (``extract --mot-out``)."""
+    return read_mot(Path(mot_dir) / f"{camera}.txt")
+
+
+def relabelled_tracks(mot_dir: str | Path, camera: str, track_ids: np.ndarray, new_ids: np.ndarray,
+                      offset: int | None = None) -> MotRows:
+    """The camera's tracker output with every tracklet's track id replaced by ``new_ids``; tracks
+    that did not become tracklets keep ids of their own, shifted by ``offset`` (default: past the
+    new ones)."""
+    rows = read_camera_tracks(mot_dir, camera)
+    lut = dict(zip(np.asarray(track_ids).tolist(), np.asarray(new_ids).tolist()))
+    offset = int(np.max(new_ids, initial=0)) + 1 if offset is None else offset
+    rows.ids = np.array([lut.get(int(t), offset + int(t)) for t in rows.ids], dtype=np.int64)
+    return rows
+
+
+def track_identities(mot_dir: str | Path, cameras: list[str]) -> dict[str, MotRows]:
+    """camera -> the tracker output as it is, every track its own identity over all cameras (the
+    'before' of multi-camera scores)."""
+    out, offset = {}, 0
+    for cam in cameras:
+        rows = read_camera_tracks(mot_dir, cam)
+        rows.ids = rows.ids + offset
+        offset = int(rows.ids.max(initial=offset)) + 1
+        out[cam] = rows
+    return out
