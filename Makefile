@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/pipeline demo --out demo-out
 
-# lint and type gates first (seconds), then the suite; pytest's "no tests ran" exits 5 and fails
+# lint and type gates first (seconds), then the suite, one worker per core (pytest-xdist; a test
+# file stays on one worker, so its module fixtures are built once); pytest's "no tests ran" exits
+# 5 and fails
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	YOLO_OFFLINE=1 YOLO_AUTOINSTALL=0 YOLO_VERBOSE=0 $(VENV)/bin/python -m pytest -q tests
+	YOLO_OFFLINE=1 YOLO_AUTOINSTALL=0 YOLO_VERBOSE=0 $(VENV)/bin/python -m pytest -q -n auto --dist loadfile tests
