@@ -5,11 +5,13 @@ import argparse
 
 from pipeline.flags import add_config_flags, overrides
 from tracking.extract_config import ExtractConfig
+from tracking.tracker_config import DEFAULT_TRACKER
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("extract", help="videos -> detections -> tracks -> tracklet store",
-                       description="Detect people, track them per camera (SORT) and store tracklets. "
+                       description=f"Detect people, track them per camera ({DEFAULT_TRACKER} unless --tracker says "
+                       "otherwise) and store tracklets. "
                        "Interrupted runs resume at the first camera not complete.")
     p.add_argument("--videos", required=True, help="folder: <camera>.<video>, <camera>/ of videos, or "
                    "<camera>/img1/ image sequences")

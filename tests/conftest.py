@@ -33,3 +33,10 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture(autouse=True)
 def _yolo_config_dir(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("YOLO_CONFIG_DIR", str(tmp_path_factory.getbasetemp() / "yolo-config"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Test files holding a `slow` test run first, the rest in their order: the workers start on
+    the long files together instead of one worker finishing a long file alone at the end."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)

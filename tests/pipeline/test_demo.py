@@ -30,6 +30,7 @@ def no_weights(monkeypatch, tmp_path):
     monkeypatch.setattr(reid.models.backbones, "build_backbone", offline)
 
 
+@pytest.mark.slow
 def test_demo_end_to_end_reuses_only_what_the_same_settings_made(tmp_path, capsys, no_weights):
     out = tmp_path / "demo"
     assert main([*TINY, "-o", str(out)]) == 0

@@ -47,6 +47,7 @@ def test_learn_runs_and_writes_model(tmp_path, capsys):
     assert code == 1 and "--resume" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_kill_and_resume_matches_uninterrupted(tmp_path):
     store = write_reid_store(tmp_path / "s.h5", identities=5)
     args = ["--epochs", "4", *FAST]

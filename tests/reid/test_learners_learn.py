@@ -46,6 +46,7 @@ def test_the_contrast_learner_learns(store, tmp_path):
     assert after >= before + 0.25, f"cross-camera Rank-1 {before:.3f} -> {after:.3f}"
 
 
+@pytest.mark.slow
 def test_utal_learns(store, tmp_path):
     # K = 1: each person leaves two fragments per camera, so a tracklet's one true neighbour
     cfg = LearnConfig(learner="utal", k=1, ccta=False, **{**SMALL, "epochs": UTAL_EPOCHS})

@@ -16,7 +16,8 @@ def overlapping_world(tmp_path_factory):
     out = tmp_path_factory.mktemp("overlap")
     generate_world(out / "w", world_config("tiny", "easy", seed=1, views="overlapping", cameras=2, identities=8))
     assert main(["extract", "--videos", str(out / "w" / "cams"), "--detector", "file", "--detections",
-                 str(out / "w" / "det"), "-o", str(out / "t.h5"), "--mot-out", str(out / "mot"), "-q"]) == 0
+                 str(out / "w" / "det"), "-o", str(out / "t.h5"), "--mot-out", str(out / "mot"),
+                 "--gt", str(out / "w" / "gt"), "-q"]) == 0
     return out
 
 
@@ -85,3 +86,34 @@ def test_forget_on_the_world_removes_the_listed_tracklets_only(overlapping_world
             assert ga == gb
             assert a.encoded_crop(cam, int(ia[0])) == b.encoded_crop(cam, int(ib[0]))
     assert store.exists()  # -o: the input is never replaced
+
+
+def test_the_python_api_returns_the_scores_the_command_prints(overlapping_world):
+    """tracklet_reid.match / merge score through the same library functions as the command."""
+    import tracklet_reid as tr
+
+    w = overlapping_world
+    cli = _match(w, "overlapping")
+    ids = tr.match(w / "t.h5", "colour", tr.MatchConfig(views="overlapping"), mot_dir=w / "mot", gt_dir=w / "w" / "gt")
+    s = ids.scores
+    assert s is not None and s.multi_camera is not None and s.tracks is not None
+    assert ids.count == s.global_identities == cli["global_identities"]
+    for key in ("idf1", "idp", "idr", "hota", "mota", "id_switches"):
+        assert getattr(s.multi_camera, key) == pytest.approx(cli["multi_camera"][key]), key
+        assert getattr(s.tracks, key) == pytest.approx(cli["tracks"]["multi_camera"][key]), key
+    for key in ("cross_camera_precision", "cross_camera_recall", "rank1", "mAP"):  # the store's identities
+        assert getattr(s, key) == pytest.approx(cli[key]), key
+
+    out = w / "merged"
+    assert main(["merge", str(w / "t.h5"), "--model", "colour", "-o", str(out), "--mot", str(w / "mot"),
+                 "--gt", str(w / "w" / "gt"), "--baseline", "none", "-q"]) == 0
+    cli_merge = json.loads((out / "merge.json").read_text())
+    traj = tr.merge(w / "t.h5", "colour", mot_dir=w / "mot", gt_dir=w / "w" / "gt")
+    assert traj.scores is not None and traj.scores.nmi == pytest.approx(cli_merge["nmi"])
+    for cam in cli_merge["cameras"]:
+        mine = traj.scores.cameras[cam["camera"]]
+        for when in ("before", "after"):
+            assert mine[when].idf1 == pytest.approx(cam[when]["idf1"]) and mine[when].mota == pytest.approx(
+                cam[when]["mota"])
+    # no ground truth asked for: the scores say only what the store's identities measure
+    assert tr.match(w / "t.h5", "colour").scores.multi_camera is None

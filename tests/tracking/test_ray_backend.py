@@ -63,6 +63,7 @@ def test_parts_sent_back_through_ray_when_storage_is_not_shared(world, tmp_path,
     assert_same_stores(tmp_path / "ref.h5", tmp_path / "sent.h5")
 
 
+@pytest.mark.slow
 def test_killed_ray_extraction_resumes(world, tmp_path):
     out = tmp_path / "k.h5"
     cmd = [sys.executable, "-m", "pipeline", *world_extract_args(world, out, "--backend", "ray", "--workers", "1")]
