@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from detection.video import CameraSource, discover_cameras
@@ -94,6 +94,9 @@ def _part_is_complete(part: Path, camera: str) -> bool:
 class ExtractResult:
     cameras: list[dict]  # per-camera summaries of the cameras extracted by this run
     skipped: list[str]  # cameras whose video could not be read
+    # cameras complete in the store already (an earlier run with the same settings and videos),
+    # kept as they are: a caller with quiet=True learns of the resume here
+    reused: list[str] = field(default_factory=list)
 
 
 def extract_cameras(videos: str, out: str, cfg: ExtractConfig, mot_dir: str | None = None,  # noqa: PLR0913
@@ -189,7 +192,7 @@ def _extract(videos: str, out_p: Path, cfg: ExtractConfig, mot_dir: str | None, 
             shared = functools.lru_cache(maxsize=1)(appearance) if appearance is not None else None
             for job in pending:
                 summary = run_camera_job(job, cfg, mot_dir, progress=functools.partial(bars.advance, job.source.name),
-                                   gt_dir=gt_dir, appearance=shared)
+                                         gt_dir=gt_dir, appearance=shared)
                 land(job, summary)
                 bars.close_one(job.source.name)
         else:
@@ -201,7 +204,7 @@ def _extract(videos: str, out_p: Path, cfg: ExtractConfig, mot_dir: str | None, 
         except OSError:
             pass
     save_config(cfg, out_p.with_name(out_p.stem + ".extract.yaml"))
-    return ExtractResult(summaries, skipped)
+    return ExtractResult(summaries, skipped, sorted(done))
 
 
 def _summary_from_part(job: CameraJob) -> dict:

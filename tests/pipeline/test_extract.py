@@ -237,3 +237,15 @@ def test_extract_with_a_reid_model_in_the_tracker(tmp_path, capsys):
     assert s.camera("north").num_tracklets == 2
     settings = s.attrs["extract_settings"]
     assert settings["reid_model"] == "colour" and settings["tracker"]["algorithm"] == "botsort"
+
+
+def test_the_api_says_which_cameras_a_rerun_reused(tmp_path):
+    """tracklet_reid.extract is quiet by default: a resumed store says so in its result instead."""
+    import tracklet_reid as tr
+
+    cams, dets, _ = make_world(tmp_path)
+    cfg = tr.ExtractConfig(detector=tr.DetectorConfig(backend="file", detections=str(dets)))
+    first = tr.extract(cams, tmp_path / "t.h5", cfg)
+    assert first.reused == [] and sorted(c["camera"] for c in first.cameras) == ["north", "south"]
+    again = tr.extract(cams, tmp_path / "t.h5", cfg)
+    assert again.reused == ["north", "south"] and again.cameras == []
