@@ -77,8 +77,21 @@ def run_search(store: str, model: str, image: str | None, tracklet: str | None, 
 
 
 def _span(st, camera: str, first: int, last: int) -> str:
-    fps = st.camera(camera).attrs.get("fps")
-    return f"{first / fps:.1f}-{last / fps:.1f} s" if fps else ""
+    """When the tracklet was seen on the network's clock: a date-time where the store's clock is
+    one (extract --start-time), else seconds from the start."""
+    import datetime as dt
+
+    from tracking.store.schema import camera_clock
+
+    clock = camera_clock(st.camera(camera).attrs)
+    if clock is None:
+        return ""
+    fps, start = clock
+    a, b = start + first / fps, start + last / fps
+    if start < 1e8:  # seconds from the recordings' start, not a date
+        return f"{a:.1f}-{b:.1f} s"
+    return (dt.datetime.fromtimestamp(a, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-5] + "-"
+            + dt.datetime.fromtimestamp(b, dt.timezone.utc).strftime("%H:%M:%S.%f")[:-5] + " UTC")
 
 
 def _print(result: dict, hits, st) -> None:

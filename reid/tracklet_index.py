@@ -26,6 +26,24 @@ class TrackletIndex:
     # whether frame numbers are video time (tracklets of one camera with overlapping spans were seen
     # at once); False for imported benchmarks, whose frame numbers restart in every tracklet
     frames_are_time: bool = True
+    # first / last time in seconds on the network's clock (NaN where a camera has no frame rate)
+    first_time: np.ndarray | None = None
+    last_time: np.ndarray | None = None
+    cameras_without_clock: tuple[str, ...] = ()
+
+    @property
+    def times_known(self) -> bool:
+        """Every camera's tracklets have times in seconds: spans compare across cameras."""
+        return self.first_time is not None and not self.cameras_without_clock
+
+    def spans(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each tracklet's (first, last) for time comparisons: seconds where every camera has a
+        clock; else frame numbers, which compare only within one camera (and across cameras only
+        when they share a frame rate and a start: `match` says so in one line)."""
+        if self.times_known:
+            assert self.first_time is not None and self.last_time is not None
+            return self.first_time, self.last_time
+        return self.first_frame, self.last_frame
 
     @property
     def num_tracklets(self) -> int:
@@ -50,7 +68,7 @@ class TrackletIndex:
 
             warnings.warn(f"{store.path}: skipping incomplete camera(s) {', '.join(incomplete)} (extract was "
                           "interrupted; rerun it to finish them)")
-        cams, slices, rows = [], [], []
+        cams, slices, rows, times, no_clock = [], [], [], [], []
         n = 0
         for name in names:
             c = store.camera(name)
@@ -64,13 +82,22 @@ class TrackletIndex:
             t = c.tracklets[keep]
             rows.append((np.full(len(keep), len(cams) - 1), keep, t["start"], t["count"], gt, t["first_frame"],
                          t["last_frame"]))
+            if c.first_time is not None and c.last_time is not None:
+                times.append((c.first_time[keep], c.last_time[keep]))
+            else:
+                no_clock.append(name)
+                times.append((np.full(len(keep), np.nan), np.full(len(keep), np.nan)))
         if require and n == 0:
             raise InputError(f"{store.path}: the complete cameras hold no tracklet")
         empty = np.zeros(0, np.int64)
         cat = [np.concatenate(col) for col in zip(*rows)] if rows else [empty] * 7
         camera_of, local_of, crop_start, crop_count, gt, first, last = (np.asarray(a, dtype=np.int64) for a in cat)
+        first_time = last_time = None
+        if store.frames_are_time and times and len(no_clock) < len(times):
+            first_time, last_time = (np.concatenate(col).astype(np.float64) for col in zip(*times))
         return cls(cams, slices, camera_of, local_of, crop_start, crop_count, gt, first, last,
-                   frames_are_time=store.frames_are_time)
+                   frames_are_time=store.frames_are_time, first_time=first_time, last_time=last_time,
+                   cameras_without_clock=tuple(no_clock) if store.frames_are_time else ())
 
 
 def training_tracklets(split: dict | None = None):

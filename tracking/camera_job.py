@@ -21,6 +21,7 @@ class CameraJob:
     source: CameraSource
     part: Path
     shown: tuple[str, ...] = ()  # warnings the main process showed already (while probing the video)
+    start_time: float = 0.0  # the network's clock at the camera's first frame, seconds
 
 
 def run_camera_job(job: CameraJob, cfg: ExtractConfig, mot_dir: str | None, progress=None,  # noqa: PLR0913
@@ -54,6 +55,7 @@ def run_camera_job(job: CameraJob, cfg: ExtractConfig, mot_dir: str | None, prog
                 encoding=cfg.crop_encoding, jpeg_quality=cfg.jpeg_quality,
                 mot_dir=Path(mot_dir) if mot_dir else None, settings=cfg.tracking_settings(), progress=progress,
                 gt_matcher=matcher, appearance=appearance() if appearance is not None else None,
+                start_time=job.start_time,
             )
     except BaseException:
         # an unfinished part is redone from the start by the next run anyway: keep no half file

@@ -76,6 +76,7 @@ def extract_camera(  # noqa: C901, PLR0913
     progress: Callable[[int], None] | None = None,
     gt_matcher: GroundTruthMatcher | None = None,
     appearance: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    start_time: float = 0.0,
 ) -> CameraSummary:
     """Run one camera end to end into ``store_path`` (a part file of its own) and mark it complete.
     With ``gt_matcher``, each tracklet is labelled with its ground-truth identity (evaluation only);
@@ -94,6 +95,7 @@ def extract_camera(  # noqa: C901, PLR0913
             source=[str(p) for p in source.paths],
             source_kind=source.kind,
             fps=float(source.fps or 0.0),
+            start_time=float(start_time),
             frame_width=int(source.frame_size[0]) if source.frame_size else 0,
             frame_height=int(source.frame_size[1]) if source.frame_size else 0,
             settings=settings or {},

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from detection.factory import DetectorConfig
 from detection.video import checked_fps
+from tracking.clock import parse_start_time
 from tracking.tracker_config import TrackerConfig
 from tracking.tracklets import TrackletConfig
 from tracklet_reid.config_io import to_dict
@@ -25,6 +26,10 @@ class ExtractConfig:
                                  choices=("jpeg", "raw"))
     jpeg_quality: int = setting(90, "JPEG quality of stored crops")
     fps: float | None = setting(None, "override the videos' frame rate (unset: each video's own)")
+    start_time: str | None = setting(None, "the network's clock at every camera's first frame: seconds, or a date-time "
+                                     "such as 2026-12-03T08:00:00 (UTC unless it names a zone); unset: 0")
+    clock_offsets: str | None = setting(None, "YAML or JSON file of camera: seconds added to --start-time, for "
+                                        "cameras that started recording at other times or whose clocks are off")
     reid_model: str | None = setting(None, "re-id model whose embeddings join IoU in the tracker's association "
                                      "(botsort): a `pipeline learn` folder or an ONNX embedder")
     workers: int = setting(1, "cameras processed in parallel (processes; with --backend ray, the CPUs of the local "
@@ -39,6 +44,7 @@ class ExtractConfig:
         self.tracker.validate()
         self.tracklets.validate()
         checked_fps(self.fps)
+        parse_start_time(self.start_time)
         if self.reid_model and self.tracker.algorithm != "botsort":
             raise InputError(f"--reid-model: the {self.tracker.algorithm} tracker uses no appearance; use it with "
                              "--tracker botsort")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from detection.video import CameraSource, discover_cameras
 from tracking.camera_job import AppearanceFactory, CameraJob, run_camera_job
+from tracking.clock import camera_start_times
 from tracking.extract_config import ExtractConfig
 from tracklet_reid.config_io import save_config
 from tracklet_reid.errors import InputError
@@ -125,6 +126,8 @@ def _extract(videos: str, out_p: Path, cfg: ExtractConfig, mot_dir: str | None, 
              quiet: bool, gt_dir: str | None, appearance: AppearanceFactory | None = None,
              cameras: list[str] | None = None) -> ExtractResult:
     sources = discover_cameras(videos)
+    # every camera of the folder: one offsets file serves the shards of a network (--cameras)
+    starts = camera_start_times(cfg.start_time, cfg.clock_offsets, [s.name for s in sources])
     if cameras:
         unknown = sorted(set(cameras) - {s.name for s in sources})
         if unknown:
@@ -147,7 +150,7 @@ def _extract(videos: str, out_p: Path, cfg: ExtractConfig, mot_dir: str | None, 
             skipped.append(src.name)
             warnings.warn(f"skipping camera {src.name}: {exc}")
             continue
-        jobs.append(CameraJob(src, parts / f"{src.name}.h5", tuple(src.warnings)))
+        jobs.append(CameraJob(src, parts / f"{src.name}.h5", tuple(src.warnings), starts[src.name]))
     if done and not quiet:
         print(f"resuming {out_p}: {len(done)} camera(s) already complete ({', '.join(sorted(done))})",
               file=sys.stderr)

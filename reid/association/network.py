@@ -56,8 +56,9 @@ def merge_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MergeConfig
     labels = np.zeros(index.num_tracklets, np.int64)
     base = 0
     per_cam = []
+    first, last = index.spans()
     for c, sl in enumerate(index.camera_slices):
-        r = merge_tracklets(None, index.first_frame[sl], index.last_frame[sl], cfg.affinity_k,
+        r = merge_tracklets(None, first[sl], last[sl], cfg.affinity_k,
                             cfg.threshold, time_veto=index.frames_are_time,
                             neighbours=neighbours.within_camera(sl, cfg.affinity_k))
         labels[sl] = r.labels + base
@@ -86,7 +87,13 @@ def match_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MatchConfig
     k_within = cfg.merge.affinity_k if shared and cfg.merge_first else 0
     nb = neighbours if neighbours is not None else network_neighbours(across, index, cfg, k_within)
     seed = merge_cameras(features, index, cfg.merge, nb if k_within else None).labels if cfg.merge_first else None
-    labels, stats = global_identities(across, index.camera_of, index.first_frame, index.last_frame, seed,
+    if len(index.cameras) > 1 and index.frames_are_time and not index.times_known and cfg.time_constraint:
+        import warnings
+
+        warnings.warn(f"camera(s) {', '.join(index.cameras_without_clock)} have no frame rate: time checks across "
+                      "cameras compare frame numbers (extract with --fps to give them one)")
+    first, last = index.spans()
+    labels, stats = global_identities(across, index.camera_of, first, last, seed,
                                       cfg.max_distance, cfg.time_constraint and index.frames_are_time,
                                       cfg.coexist(index.cameras), cfg.distance_cut, nb,
                                       cfg.groups_judged(len(index.cameras)))

@@ -33,6 +33,7 @@ class ContrastObjective:
         across = cfg.ccta and epoch >= cfg.ccta_first_epoch and (len(idx.cameras) > 1 or self.time_known)
         if across:
             search = standardize_per_camera(memory, idx.camera_of) if cfg.camera_norm else memory
+            # frames, not seconds: its cannot-links are within one camera, where frames are exact
             clusters = cluster_tracklets(search, idx.camera_of, idx.first_frame, idx.last_frame, self.time_known,
                                          cfg.ccta_k)
         else:

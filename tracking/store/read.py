@@ -10,7 +10,15 @@ import h5py
 import numpy as np
 
 from tracking.store.codec import decode_jpeg, encode_crop
-from tracking.store.schema import CHECKSUM_ATTR, CameraData, plain, read_info
+from tracking.store.schema import (
+    CHECKSUM_ATTR,
+    CameraData,
+    camera_clock,
+    plain,
+    read_info,
+    tracklet_places,
+    tracklet_times,
+)
 from tracking.store.verify import camera_checksum, check_schema, inconsistency, open_h5
 from tracklet_reid.errors import StoreError
 
@@ -105,6 +113,7 @@ class TrackletStore:
                     gt_identity=gt if gt is not None and (gt >= 0).any() else None,
                     tracklet_set=g["tracklet_set"][:] if "tracklet_set" in g else None,
                 )
+                self._add_time_and_place(self._cache[name], g)
             except (KeyError, OSError, ValueError) as exc:
                 raise StoreError(f"{self.path}: camera {name!r} is damaged ({exc})") from None
             # an unfinished camera may be cut mid-append; it is only ever counted, never read
@@ -113,6 +122,19 @@ class TrackletStore:
                 del self._cache[name]
                 raise StoreError(f"{self.path}: camera {name!r} is damaged: {problem}")
         return self._cache[name]
+
+    def _add_time_and_place(self, c: CameraData, g: h5py.Group) -> None:
+        """Schema 2's columns where written; for a version 1 store from extract, derived from the
+        camera's frame rate and frame size. Benchmark stores have no clock: their frame numbers
+        restart in every tracklet."""
+        if "first_time" in g:
+            c.first_time, c.last_time = g["first_time"][:], g["last_time"][:]
+        elif self.frames_are_time and (clock := camera_clock(c.attrs)) is not None:
+            c.first_time, c.last_time = tracklet_times(c.tracklets, *clock)
+        if "entry" in g:
+            c.entry, c.exit = g["entry"][:], g["exit"][:]
+        elif self.frames_are_time and (places := tracklet_places(c.tracklets, c.crop_box, c.attrs)) is not None:
+            c.entry, c.exit = places
 
     def verify(self, camera: str) -> bool | None:
         """Whether the camera's data still has the checksum written when it was finished (None:

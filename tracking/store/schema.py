@@ -1,6 +1,6 @@
-"""What a tracklet store holds (schema version 1, docs/tracklet-store.md): its name and version,
-the per-tracklet table, the crop formats, and the attribute conventions readers and writers
-share."""
+"""What a tracklet store holds (schema version 2, docs/tracklet-store.md): its name and version,
+the per-tracklet table, time and place per tracklet, the crop formats, and the attribute
+conventions readers and writers share."""
 from __future__ import annotations
 
 import json
@@ -16,7 +16,13 @@ if TYPE_CHECKING:
     import h5py
 
 SCHEMA_NAME = "tracklet-reid/store"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Version 2 adds time and place per tracklet, written when a camera has a clock (its fps): the first
+# and last time in seconds on the network's clock (the camera's start_time + frame / fps) and the
+# box's foot (centre x, bottom y, normalised by the frame size) at the first and last crop. Version
+# 1 stores open unchanged; their times are derived on reading where the camera has a frame rate.
+TIME_COLUMNS = ("first_time", "last_time")
+PLACE_COLUMNS = ("entry", "exit")
 ENCODINGS = ("jpeg", "raw")
 DEFAULT_CROP_HW = (256, 128)
 DEFAULT_JPEG_QUALITY = 90
@@ -75,6 +81,14 @@ class CameraData:
     crop_score: np.ndarray
     gt_identity: np.ndarray | None
     tracklet_set: np.ndarray | None = None  # benchmark stores: TrackletSet codes
+    first_time: np.ndarray | None = None  # (M,) seconds on the network's clock; None: no clock
+    last_time: np.ndarray | None = None
+    entry: np.ndarray | None = None  # (M, 2) normalised foot point at the first crop; None: no frame size
+    exit: np.ndarray | None = None  # (M, 2) at the last crop
+
+    @property
+    def has_time(self) -> bool:
+        return self.first_time is not None
 
     @property
     def num_tracklets(self) -> int:
@@ -122,3 +136,31 @@ def read_info(f: h5py.File) -> StoreInfo:
         encoding=str(enc),
         jpeg_quality=int(f.attrs.get("jpeg_quality", DEFAULT_JPEG_QUALITY)),
     )
+
+
+def camera_clock(attrs: dict) -> tuple[float, float] | None:
+    """(fps, start_time in seconds) of a camera from its attributes, or None without a frame rate."""
+    fps = float(attrs.get("fps") or 0.0)
+    return (fps, float(attrs.get("start_time") or 0.0)) if fps > 0 else None
+
+
+def tracklet_times(tracklets: np.ndarray, fps: float, start_time: float) -> tuple[np.ndarray, np.ndarray]:
+    """First and last time of each tracklet in seconds: ``start_time + frame / fps``."""
+    return (start_time + tracklets["first_frame"].astype(np.float64) / fps,
+            start_time + tracklets["last_frame"].astype(np.float64) / fps)
+
+
+def tracklet_places(tracklets: np.ndarray, crop_box: np.ndarray, attrs: dict) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where each tracklet enters and leaves the picture: the foot of its first and last crop's box
+    (centre x, bottom y) divided by the frame size; None when the camera's frame size is unknown."""
+    w, h = float(attrs.get("frame_width") or 0), float(attrs.get("frame_height") or 0)
+    if w <= 0 or h <= 0 or not len(tracklets):
+        return None if w <= 0 or h <= 0 else (np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32))
+    first = tracklets["start"].astype(np.int64)
+    last = first + tracklets["count"].astype(np.int64) - 1
+
+    def foot(rows: np.ndarray) -> np.ndarray:
+        b = crop_box[rows]
+        return np.stack([(b[:, 0] + b[:, 2]) / 2 / w, b[:, 3] / h], axis=1).astype(np.float32)
+
+    return foot(first), foot(last)

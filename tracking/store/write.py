@@ -18,13 +18,19 @@ from tracking.store.schema import (
     DEFAULT_CROP_HW,
     DEFAULT_JPEG_QUALITY,
     ENCODINGS,
+    PLACE_COLUMNS,
     SCHEMA_NAME,
     SCHEMA_VERSION,
+    TIME_COLUMNS,
     TRACKLET_DTYPE,
     StoreInfo,
+    camera_clock,
     check_camera_name,
     created_by,
+    plain,
     read_info,
+    tracklet_places,
+    tracklet_times,
     write_attrs,
 )
 from tracking.store.verify import camera_checksum, check_schema, group_bytes, open_h5
@@ -152,9 +158,26 @@ class CameraWriter:
         """Mark the camera complete, with a checksum of its data (`inspect --verify` compares it).
         Until this runs, readers treat the camera as unfinished."""
         self.flush()
+        self._write_time_and_place()
         self._g.attrs[CHECKSUM_ATTR] = camera_checksum(self._g)
         self._g.attrs["complete"] = True
         self._g.file.flush()
+
+
+    def _write_time_and_place(self) -> None:
+        """Schema 2's per-tracklet times (seconds) and entry / exit places, from the camera's clock
+        and frame size attributes; nothing for a camera without a frame rate."""
+        attrs = {k: plain(v) for k, v in self._g.attrs.items()}
+        clock = camera_clock(attrs)
+        if clock is None or "first_time" in self._g:
+            return
+        t = self._g["tracklets"][:]
+        for name, values in zip(TIME_COLUMNS, tracklet_times(t, *clock)):
+            self._g.create_dataset(name, data=values)
+        places = tracklet_places(t, self._g["crop_box"][:], attrs)
+        if places is not None:
+            for name, values in zip(PLACE_COLUMNS, places):
+                self._g.create_dataset(name, data=values)
 
 
 def _append(ds: h5py.Dataset, at: int, values: np.ndarray) -> None:
