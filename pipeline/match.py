@@ -126,8 +126,25 @@ def print_match(result: dict) -> None:
     print(format_table(["features", "global ids", "mutual links", "made", "refused (time)", "refused (groups)",
                         "Rank-1", "mAP", "precision", "recall"], rows))
     print(neighbour_line(result.get("neighbours")))
+    for line in view_lines(result.get("views")):
+        print(line)
     if "multi_camera" in result:
         print_multi_camera(result)
+
+
+def view_lines(views: list[dict] | None) -> list[str]:
+    """What `--views auto` decided for each camera pair with confident matches, one line each (the
+    pairs that watch one place first; the rest summed up past a few)."""
+    from reid.association.views import ViewEvidence
+
+    if not views:
+        return []
+    ev = sorted((ViewEvidence(**{**v, "cameras": tuple(v["cameras"])}) for v in views), key=lambda e: not e.overlapping)
+    shown = [f"views: {e.line()}" for e in ev[:6]]
+    if len(ev) > 6:
+        more = sum(e.overlapping for e in ev[6:])
+        shown.append(f"views: {len(ev) - 6} more camera pairs, {more} of them overlapping (match.json has each)")
+    return shown
 
 
 def neighbour_line(nb: dict | None) -> str:

@@ -10,7 +10,7 @@ from reid.neighbours.config import NeighbourConfig
 from tracklet_reid.errors import InputError
 from tracklet_reid.settings import setting
 
-VIEWS = ("disjoint", "overlapping")
+VIEWS = ("auto", "disjoint", "overlapping")
 DISTANCE_CUTS = ("auto", "none")
 GROUP_CUTS = ("auto", "on", "off")
 
@@ -48,8 +48,9 @@ class MatchConfig:
     merge_first: bool = setting(True, "seed the identities with merge's trajectories")
     time_constraint: bool = setting(True, "never join tracklets that overlap in time (camera clocks taken as "
                                     "synchronised; only where the store's frame numbers are video time)")
-    views: str = setting("disjoint", "what the cameras see: disjoint places (a person is never in two at once) "
-                         "or overlapping ones (seen at once by two cameras is evidence for one person)",
+    views: str = setting("auto", "what the cameras see: disjoint places (a person is never in two at once), "
+                         "overlapping ones (seen at once by two cameras is evidence for one person), or auto: "
+                         "per camera pair from the data (most confident matches seen at once: overlapping)",
                          choices=VIEWS)
     overlapping_pairs: str = setting("", "only these camera pairs see one place, e.g. 'cam1:cam2,cam3:cam4' (the "
                                      "other pairs are disjoint; replaces --views)")
@@ -75,6 +76,10 @@ class MatchConfig:
         if self.views == "overlapping":
             return ~np.eye(C, dtype=bool)
         return None
+
+    def views_from_data(self) -> bool:
+        """Whether match decides per camera pair which cameras watch one place (`views.decide_views`)."""
+        return self.views == "auto" and not self.overlapping_pairs.strip()
 
     def groups_judged(self, cameras: int) -> bool:
         """Whether links into groups are judged by the groups' means (`group_cut`)."""

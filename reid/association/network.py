@@ -11,6 +11,7 @@ import torch
 from reid.association.config import MatchConfig, MergeConfig
 from reid.association.match import LINK_NEIGHBOURS, RankedMatches, global_identities, ranked_matches
 from reid.association.merge import merge_tracklets
+from reid.association.views import ViewEvidence, decide_views
 from reid.neighbours.search import CameraNeighbours, camera_neighbours
 from reid.tracklet_index import TrackletIndex
 
@@ -93,9 +94,15 @@ def match_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MatchConfig
         warnings.warn(f"camera(s) {', '.join(index.cameras_without_clock)} have no frame rate: time checks across "
                       "cameras compare frame numbers (extract with --fps to give them one)")
     first, last = index.spans()
+    coexist = cfg.coexist(index.cameras)
+    views: list[ViewEvidence] = []
+    if cfg.views_from_data() and index.frames_are_time and len(index.cameras) > 1:
+        _, pi, pj = nb.mutual_across(index.camera_of)
+        coexist, views = decide_views(index.cameras, index.camera_of, first, last, pi, pj)
+        coexist = coexist if coexist.any() else None
     labels, stats = global_identities(across, index.camera_of, first, last, seed,
                                       cfg.max_distance, cfg.time_constraint and index.frames_are_time,
-                                      cfg.coexist(index.cameras), cfg.distance_cut, nb,
-                                      cfg.groups_judged(len(index.cameras)))
+                                      coexist, cfg.distance_cut, nb, cfg.groups_judged(len(index.cameras)))
     stats["neighbours"] = nb.summary()
+    stats["views"] = [v.as_dict() for v in views]
     return Identities(labels, stats, ranked_matches(across, index.camera_of, cfg.topk, nb), index)

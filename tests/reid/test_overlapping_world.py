@@ -117,3 +117,10 @@ def test_the_python_api_returns_the_scores_the_command_prints(overlapping_world)
                 cam[when]["mota"])
     # no ground truth asked for: the scores say only what the store's identities measure
     assert tr.match(w / "t.h5", "colour").scores.multi_camera is None
+
+
+def test_the_default_finds_the_overlapping_views_itself(overlapping_world):
+    auto, on = _match(overlapping_world, "auto"), _match(overlapping_world, "overlapping")
+    [ev] = auto["views"]
+    assert ev["overlapping"] and ev["seen_at_once"] >= 5 and ev["random_rate"] > 0.5
+    assert auto["multi_camera"]["idf1"] == pytest.approx(on["multi_camera"]["idf1"])
