@@ -3,7 +3,6 @@ around `reid.association.match_cameras`."""
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,15 +96,7 @@ def _match(run: AssociationRun, cfg: MatchConfig) -> dict:
         bids = match_cameras(btf.features, idx, cfg, btf.across)
         bscores = score_match(tf.store, idx, bids.labels, btf.across, run.mot_dir, run.gt_dir, before=False)
         result["baseline"] = {"model": btf.model, **bids.stats, **score_fields(bscores)}
-    ranked = ids.ranked
-    with open(out_p / "ranked.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["camera", "tracklet", "rank", "match_camera", "match_tracklet", "distance"])
-        for g in range(idx.num_tracklets):
-            for r, (j, d) in enumerate(zip(ranked.index[g], ranked.distance[g])):
-                if j >= 0:
-                    w.writerow([idx.cameras[idx.camera_of[g]], int(idx.local_of[g]), r + 1,
-                                idx.cameras[idx.camera_of[j]], int(idx.local_of[j]), f"{d:.4f}"])
+    _write_ranked(out_p / "ranked.csv", idx, ids.ranked)
     write_tracklet_table(out_p / "global_ids.csv", tf, "global_id", ids.labels + 1)
     write_tracks_mot(tf, ids.labels, run.mot_dir, out_p / "mot")
     (out_p / "match.json").write_text(json.dumps(result, indent=1, default=float))
@@ -113,6 +104,21 @@ def _match(run: AssociationRun, cfg: MatchConfig) -> dict:
     if not run.quiet:
         print_match(result)
     return result
+
+
+def _write_ranked(path: Path, idx, ranked) -> None:
+    """Every tracklet's ranked matches in other cameras, one row per match, in tracklet then rank order."""
+    import numpy as np
+
+    from pipeline.outputs import write_csv
+
+    index, distance = np.asarray(ranked.index), np.asarray(ranked.distance)
+    g, r = np.nonzero(index >= 0)  # row-major: tracklet order, then rank
+    j = index[g, r]
+    names = np.array(idx.cameras, dtype=object)
+    write_csv(path, ["camera", "tracklet", "rank", "match_camera", "match_tracklet", "distance"],
+              [names[idx.camera_of[g]], idx.local_of[g], r + 1, names[idx.camera_of[j]], idx.local_of[j],
+               np.char.mod("%.4f", distance[g, r])])
 
 
 def print_match(result: dict) -> None:
@@ -227,13 +233,17 @@ def _identity_sheet(tf, labels, rep, out: Path, most: int = 40, blur: bool = Fal
     from pipeline.report import img_tag
 
     idx = tf.index
-    multi = [g for g in np.unique(labels) if len(np.unique(idx.camera_of[labels == g])) >= 2]
+    # identities' members by one sort (not a mask over every tracklet per identity)
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    groups = dict(zip(labels[order][np.r_[0, bounds]].tolist(), np.split(order, bounds))) if len(labels) else {}
+    multi = [g for g, m in groups.items() if len(np.unique(idx.camera_of[m])) >= 2]
     rep.heading(f"Global identities seen by two or more cameras: {len(multi)}"
                 + (f" (the first {most}; every one in identities/)" if len(multi) > most else ""))
     rows = []
     (out / "identities").mkdir(exist_ok=True)
     for n, g in enumerate(multi):
-        members = np.flatnonzero(labels == g)
+        members = groups[g]
         members = members[np.lexsort((idx.camera_of[members], idx.first_frame[members]))][:60]
         imgs = group_thumbs(tf, members, blur, captions=True)
         lines = [np.hstack(imgs[i:i + 12]) for i in range(0, len(imgs), 12)]
