@@ -88,9 +88,12 @@ def match_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MatchConfig
     k_within = cfg.merge.affinity_k if shared and cfg.merge_first else 0
     nb = neighbours if neighbours is not None else network_neighbours(across, index, cfg, k_within)
     seed = merge_cameras(features, index, cfg.merge, nb if k_within else None).labels if cfg.merge_first else None
-    if len(index.cameras) > 1 and index.frames_are_time and not index.times_known and cfg.time_constraint:
-        import warnings
+    import warnings
 
+    if not index.frames_are_time and len(index.cameras) > 1:
+        warnings.warn("the store has no times (an imported benchmark: its frame numbers restart in every "
+                      "tracklet): identities are decided by appearance alone")
+    elif len(index.cameras) > 1 and not index.times_known and cfg.time_constraint:
         warnings.warn(f"camera(s) {', '.join(index.cameras_without_clock)} have no frame rate: time checks across "
                       "cameras compare frame numbers (extract with --fps to give them one)")
     first, last = index.spans()

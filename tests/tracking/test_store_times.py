@@ -118,3 +118,14 @@ def test_a_bad_start_time_gets_one_line(tmp_path, capsys):
                  str(tmp_path / "t.h5"), "--start-time", "yesterday", "-q"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--start-time 'yesterday'" in err
+
+
+def test_a_store_without_times_is_matched_by_appearance_and_says_so(tmp_path):
+    path = _store(tmp_path / "bench.h5", {"a": (0.0, 0.0, [(0, 3)]), "b": (0.0, 0.0, [(0, 3)])})
+    with StoreWriter(path) as w:
+        w.set_attrs(benchmark="market1501")  # as `pipeline import` marks its stores
+    index = TrackletIndex.from_store(TrackletStore(path))
+    assert not index.frames_are_time and index.first_time is None
+    with pytest.warns(UserWarning, match="no times .* appearance alone"):
+        ids = match_cameras(torch.ones(2, 4), index, MatchConfig(distance_cut="none"))
+    assert ids.labels[0] == ids.labels[1]  # seen "at once" by frame numbers, and still linked
