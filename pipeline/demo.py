@@ -245,9 +245,14 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
         rows.append([f"merge: {b['model']} baseline", "NMI; mean IDF1 after",
                      f"{b.get('nmi', float('nan')):.3f}; {mean_of(b['cameras'], 'after', 'idf1'):.3f}", None])
     t = time.perf_counter()
-    matched = run_match(str(store), str(model_dir), str(out / "matched"), MatchConfig(views=cfg.views, merge=merge_cfg),
+    # the views are found from the data (`--views auto`), never told: the world's truth only scores it
+    matched = run_match(str(store), str(model_dir), str(out / "matched"), MatchConfig(views="auto", merge=merge_cfg),
                         embedding,
                         mot_dir=str(mot_dir), baseline=base_spec, quiet=True, gt_dir=str(world_dir / "gt"))
+    found = sorted(":".join(v["cameras"]) for v in matched.get("views", []) if v["overlapping"])
+    truth = "pairs watch one place" if cfg.views == "overlapping" else "every camera its own place"
+    rows.append(["views found by match", f"camera pairs taken as watching one place (the world: {truth})",
+                 ", ".join(found) or "none", None])
     mc = matched["tracks"]["multi_camera"]
     rows.append(["tracks before match", "multi-camera IDF1 / HOTA", f"{mc['idf1']:.3f} / {mc['hota']:.3f}", None])
     for name, m in (("learned", matched), ("baseline", matched.get("baseline"))):
