@@ -59,9 +59,7 @@ def run_merge(store: str,  # noqa: PLR0913
 def _merge(run: AssociationRun, cfg: MergeConfig) -> dict:
     from pipeline.outputs import write_tracklet_table, write_tracks_mot
     from reid.association.network import merge_cameras
-    from reid.eval.association import labelled_tracks, score_merge
-    from tracking.mot_files import read_camera_gt
-    from tracking.mot_metrics import evaluate_mot
+    from reid.eval.association import score_merge
 
     tf, btf, out_p = run.features, run.baseline, run.out
     idx = tf.index
@@ -74,14 +72,13 @@ def _merge(run: AssociationRun, cfg: MergeConfig) -> dict:
     write_tracks_mot(tf, traj.labels, run.mot_dir, out_p / "mot")
     if btf is not None:
         btraj = merge_cameras(btf.features, idx, cfg)
-        bscores = score_merge(tf.store, idx, btraj.labels)
+        bscores = score_merge(tf.store, idx, btraj.labels, run.mot_dir, run.gt_dir, before=False)
         result["baseline"] = {"model": btf.model, "cameras": btraj.cameras, "nmi": bscores.nmi,
                               "nmi_identity": bscores.nmi_identity,
                               "nmi_mean_per_camera": bscores.nmi_mean_per_camera}
-        if run.mot_dir and run.gt_dir:
-            btracks = labelled_tracks(tf.store, idx, btraj.labels, run.mot_dir)
-            for c, cam in enumerate(idx.cameras):
-                btraj.cameras[c]["after"] = _mot_fields(evaluate_mot(read_camera_gt(run.gt_dir, cam), btracks[cam]))
+        for c, cam in enumerate(idx.cameras):
+            if "after" in bscores.cameras[cam]:
+                btraj.cameras[c]["after"] = _mot_fields(bscores.cameras[cam]["after"])
     write_tracklet_table(out_p / "trajectories.csv", tf, "trajectory", traj.labels)
     (out_p / "merge.json").write_text(json.dumps(result, indent=1, default=float))
     result["report"] = str(_page(tf, traj.labels, result, out_p, run.blur_faces))

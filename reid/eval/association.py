@@ -120,9 +120,10 @@ class MatchScores:
         return asdict(self)
 
 
-def score_merge(store: TrackletStore, index: TrackletIndex, labels: np.ndarray, mot_dir: str | None = None,
-                gt_dir: str | None = None) -> MergeScores:
-    """Trajectory ``labels`` (in ``index``'s order) against what ground truth there is."""
+def score_merge(store: TrackletStore, index: TrackletIndex, labels: np.ndarray,  # noqa: PLR0913
+                mot_dir: str | None = None, gt_dir: str | None = None, before: bool = True) -> MergeScores:
+    """Trajectory ``labels`` (in ``index``'s order) against what ground truth there is;
+    ``before``: also score the tracker output as it is (the same for every model compared)."""
     scores = MergeScores(cameras={cam: {} for cam in index.cameras})
     if (index.gt >= 0).any():
         for c, sl in enumerate(index.camera_slices):
@@ -134,8 +135,9 @@ def score_merge(store: TrackletStore, index: TrackletIndex, labels: np.ndarray, 
         after = labelled_tracks(store, index, labels, mot_dir)
         for cam in index.cameras:
             gt = read_camera_gt(gt_dir, cam)
-            scores.cameras[cam].update(before=evaluate_mot(gt, read_camera_tracks(mot_dir, cam)),
-                                       after=evaluate_mot(gt, after[cam]))
+            scores.cameras[cam]["after"] = evaluate_mot(gt, after[cam])
+            if before:
+                scores.cameras[cam]["before"] = evaluate_mot(gt, read_camera_tracks(mot_dir, cam))
     return scores
 
 

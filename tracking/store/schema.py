@@ -154,8 +154,8 @@ def tracklet_places(tracklets: np.ndarray, crop_box: np.ndarray, attrs: dict) ->
     """Where each tracklet enters and leaves the picture: the foot of its first and last crop's box
     (centre x, bottom y) divided by the frame size; None when the camera's frame size is unknown."""
     w, h = float(attrs.get("frame_width") or 0), float(attrs.get("frame_height") or 0)
-    if w <= 0 or h <= 0 or not len(tracklets):
-        return None if w <= 0 or h <= 0 else (np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32))
+    if w <= 0 or h <= 0:
+        return None
     first = tracklets["start"].astype(np.int64)
     last = first + tracklets["count"].astype(np.int64) - 1
 
