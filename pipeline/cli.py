@@ -23,12 +23,13 @@ from pipeline import (
     merge,
     render,
     search,
+    topology,
     track,
 )
 
 # the order `pipeline --help` lists them in: the data's path through the stages
-COMMANDS = (extract, combine, track, evaluate_mot, inspect_store, import_benchmark, learn, evaluate, merge, match,
-            search, render, forget, export_dataset, demo)
+COMMANDS = (extract, combine, track, evaluate_mot, inspect_store, import_benchmark, learn, evaluate, merge, topology,
+            match, search, render, forget, export_dataset, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -134,6 +134,7 @@ def print_match(result: dict) -> None:
     print(neighbour_line(result.get("neighbours")))
     for line in view_lines(result.get("views")):
         print(line)
+    print(spacetime_line(result))
     if "multi_camera" in result:
         print_multi_camera(result)
 
@@ -151,6 +152,19 @@ def view_lines(views: list[dict] | None) -> list[str]:
         more = sum(e.overlapping for e in ev[6:])
         shown.append(f"views: {len(ev) - 6} more camera pairs, {more} of them overlapping (match.json has each)")
     return shown
+
+
+def spacetime_line(result: dict) -> str:
+    """How identities were decided, in one line: with the learnt camera network or by appearance alone, and why."""
+    st = result.get("spacetime") or {}
+    if result.get("decided_by") == "appearance x space-time":
+        return (f"space-time: identities decided by appearance x the camera network learnt from the tracklets "
+                f"({len(st.get('links', []))} walking links, {len(st.get('overlapping', []))} pairs watching one "
+                "place, "
+                f"{st.get('explained_by_time', 0):.0%} of {st.get('matches', 0)} confident matches explained by time); "
+                f"`pipeline topology` draws it")
+    why = st.get("why_not") or result.get("why_appearance_only") or "no space-time model"
+    return f"space-time: identities decided by appearance alone ({why})"
 
 
 def neighbour_line(nb: dict | None) -> str:

@@ -30,6 +30,9 @@ class TrackletIndex:
     first_time: np.ndarray | None = None
     last_time: np.ndarray | None = None
     cameras_without_clock: tuple[str, ...] = ()
+    # (N, 2) normalised foot point where each tracklet entered / left its view (NaN where unknown)
+    entry: np.ndarray | None = None
+    exit: np.ndarray | None = None
 
     @property
     def times_known(self) -> bool:
@@ -68,7 +71,7 @@ class TrackletIndex:
 
             warnings.warn(f"{store.path}: skipping incomplete camera(s) {', '.join(incomplete)} (extract was "
                           "interrupted; rerun it to finish them)")
-        cams, slices, rows, times, no_clock = [], [], [], [], []
+        cams, slices, rows, times, no_clock, places = [], [], [], [], [], []
         n = 0
         for name in names:
             c = store.camera(name)
@@ -87,6 +90,8 @@ class TrackletIndex:
             else:
                 no_clock.append(name)
                 times.append((np.full(len(keep), np.nan), np.full(len(keep), np.nan)))
+            unknown = np.full((len(keep), 2), np.nan)
+            places.append((unknown, unknown) if c.entry is None or c.exit is None else (c.entry[keep], c.exit[keep]))
         if require and n == 0:
             raise InputError(f"{store.path}: the complete cameras hold no tracklet")
         empty = np.zeros(0, np.int64)
@@ -95,9 +100,12 @@ class TrackletIndex:
         first_time = last_time = None
         if store.frames_are_time and times and len(no_clock) < len(times):
             first_time, last_time = (np.concatenate(col).astype(np.float64) for col in zip(*times))
+        entry = exit_ = None
+        if store.frames_are_time and places:
+            entry, exit_ = (np.concatenate(col).astype(np.float64) for col in zip(*places))
         return cls(cams, slices, camera_of, local_of, crop_start, crop_count, gt, first, last,
                    frames_are_time=store.frames_are_time, first_time=first_time, last_time=last_time,
-                   cameras_without_clock=tuple(no_clock) if store.frames_are_time else ())
+                   cameras_without_clock=tuple(no_clock) if store.frames_are_time else (), entry=entry, exit=exit_)
 
 
 def training_tracklets(split: dict | None = None):

@@ -13,6 +13,7 @@ from tracklet_reid.settings import setting
 VIEWS = ("auto", "disjoint", "overlapping")
 DISTANCE_CUTS = ("auto", "none")
 GROUP_CUTS = ("auto", "on", "off")
+SPACETIME = ("auto", "off")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,12 @@ class MatchConfig:
                          choices=VIEWS)
     overlapping_pairs: str = setting("", "only these camera pairs see one place, e.g. 'cam1:cam2,cam3:cam4' (the "
                                      "other pairs are disjoint; replaces --views)")
+    spacetime: str = setting("auto", "decide identities with the camera network learnt from the tracklets' times "
+                             "and places (links, transit times, shared views, clock offsets; `pipeline topology` "
+                             "shows it): auto (where the store has times and time shows structure) or off "
+                             "(appearance alone)", choices=SPACETIME)
+    topology: str = setting("", "a topology.json (from `pipeline topology`, perhaps edited) to use instead of "
+                            "learning the network again")
     merge: MergeConfig = MergeConfig()
 
     def coexist(self, cameras: list[str]) -> np.ndarray | None:
@@ -90,6 +97,8 @@ class MatchConfig:
             raise InputError(f"--group-cut {self.group_cut!r}: one of {', '.join(GROUP_CUTS)}")
         if self.distance_cut not in DISTANCE_CUTS:
             raise InputError(f"--distance-cut {self.distance_cut!r}: one of {', '.join(DISTANCE_CUTS)}")
+        if self.spacetime not in SPACETIME:
+            raise InputError(f"--spacetime {self.spacetime!r}: one of {', '.join(SPACETIME)}")
         if self.views not in VIEWS:
             raise InputError(f"--views {self.views!r}: one of {', '.join(VIEWS)}")
         if self.topk < 1:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MIN_PAIRS = 8  # fewer distances than this say nothing about two groups: no cut
+TIE_SLOPE = 1e-6  # log odds per unit distance where the odds are flat (beyond both groups)
 
 
 @dataclass(frozen=True)
@@ -42,20 +43,70 @@ def mixture_cuts(distances: np.ndarray, iterations: int = 200) -> DistanceCuts |
     the false ones it keeps chain people together (1,000,000 tracklets in 20 cameras: pair
     precision 0.005). A group's mean feature is steadier than one tracklet's, so a link into a
     group can be held to what one person's pairs look like."""
-    x = np.sort(np.asarray(distances, np.float64))
-    x = x[np.isfinite(x)]
-    if len(x) < MIN_PAIRS or x[-1] - x[0] <= 0:
+    m = fit_mixture(distances, iterations)
+    if m is None:
+        return None
+    return DistanceCuts(m.far_mean, float(min(m.far_mean, m.mean[0] + 2 * m.sd[0])))
+
+
+@dataclass(frozen=True)
+class DistanceMixture:
+    """Two Gaussians over mutual pairs' distances: [0] one person (near), [1] two people (far)."""
+
+    weight: np.ndarray
+    mean: np.ndarray
+    sd: np.ndarray
+
+    @property
+    def far_mean(self) -> float:
+        return float(self.mean[1])
+
+    def log_odds(self, d: np.ndarray) -> np.ndarray:
+        """log P(one person | d) / P(two | d) among mutual pairs: the appearance evidence that
+        association adds the space-time log ratio to."""
+        d = np.asarray(d, np.float64)
+        lo, hi = self.mean[0] - 4 * self.sd[0], self.mean[1] + 4 * self.sd[1]
+        grid = np.linspace(lo, hi, 512)
+        # two Gaussians of unequal spread give odds that turn back up at the far end (and down at
+        # the near end): nearer must never be less likely, so the odds are made non-increasing
+        odds = np.minimum.accumulate(np.maximum.accumulate(self._raw_log_odds(grid)[::-1])[::-1])
+        return np.interp(d, grid, odds) - TIE_SLOPE * d  # ties broken by distance
+
+    def _raw_log_odds(self, d: np.ndarray) -> np.ndarray:
+        z = (d[..., None] - self.mean) / self.sd
+        ll = np.log(self.weight) - np.log(self.sd) - 0.5 * z ** 2
+        return ll[..., 0] - ll[..., 1]
+
+
+def fit_mixture(distances: np.ndarray, iterations: int = 200,
+                log_ratio: np.ndarray | None = None) -> DistanceMixture | None:
+    """The two-group mixture, or None when the distances do not split into two groups (too few,
+    or the groups' means closer than their spreads).
+
+    ``log_ratio``: per pair, other evidence for "one person" (the space-time log ratio): each pair's
+    odds of the near group are multiplied by it in every step, so that pairs that time supports
+    teach the near group what one person's distances look like. With it a weak model's distances,
+    which do not split by themselves, still give the two groups (TFusion's idea, without its
+    self-training loop); the groups then need only be ordered."""
+    x = np.asarray(distances, np.float64)
+    lr = np.zeros(len(x)) if log_ratio is None else np.clip(np.asarray(log_ratio, np.float64), -12, 12)
+    ok = np.isfinite(x) & np.isfinite(lr)
+    x, lr = x[ok], lr[ok]
+    if len(x) < MIN_PAIRS or x.max() - x.min() <= 0:
         return None
     mean = np.quantile(x, [0.25, 0.75])
     sd = np.full(2, x.std() / 2 + 1e-9)
     w = np.full(2, 0.5)
+    boost = np.column_stack([np.exp(lr), np.ones(len(x))])
     for _ in range(iterations):
-        like = w * np.exp(-0.5 * ((x[:, None] - mean) / sd) ** 2) / sd
+        like = boost * w * np.exp(-0.5 * ((x[:, None] - mean) / sd) ** 2) / sd
         r = like / np.maximum(like.sum(1, keepdims=True), 1e-300)
         n = r.sum(0) + 1e-12
         w, mean = n / len(x), (r * x[:, None]).sum(0) / n
         sd = np.sqrt((r * (x[:, None] - mean) ** 2).sum(0) / n) + 1e-6
     near, far = np.argsort(mean)
-    if mean[far] - mean[near] < sd[near] + sd[far] or w[far] < 1 / len(x):
+    apart = mean[far] - mean[near] >= (0 if log_ratio is not None else sd[near] + sd[far])
+    if not apart or w[far] < 1 / len(x) or w[near] < 1 / len(x):
         return None
-    return DistanceCuts(float(mean[far]), float(min(mean[far], mean[near] + 2 * sd[near])))
+    order = [near, far]
+    return DistanceMixture(w[order], mean[order], sd[order])

@@ -15,10 +15,12 @@ import numpy as np
 import torch
 
 from reid.association.distance_cut import mixture_cuts
+from reid.association.fused import calibrate, fused_links, fused_pairs
 from reid.association.group_centroids import GroupCentroids
 from reid.association.union_find import TimedUnionFind
 from reid.neighbours.search import CameraNeighbours, exact_camera_neighbours
 from reid.neighbours.topk import topk_neighbours
+from reid.spacetime.likelihood import SpaceTimePrior
 
 # the other-camera neighbours each tracklet's mutual links are read from: two tracklets link when
 # each is the other's nearest of its camera among these (with fewer cameras than this, the same as
@@ -63,14 +65,14 @@ def _cuts(links: list[tuple[int, float, int, int]], max_distance: float | None,
     return max_distance, max_distance
 
 
-# noqa reason: the features and the four per-tracklet facts (camera, span, seed) plus four switches
-def global_identities(features: torch.Tensor, camera_of: np.ndarray,  # noqa: PLR0913
+# noqa reason: the features and the four per-tracklet facts (camera, span, seed) plus the switches
+def global_identities(features: torch.Tensor, camera_of: np.ndarray,  # noqa: PLR0913, C901
                       first: np.ndarray, last: np.ndarray,
                       seed_labels: np.ndarray | None = None, max_distance: float | None = None,
                       time_constraint: bool = True, coexist: np.ndarray | None = None,
                       distance_cut: str = "none",
                       neighbours: CameraNeighbours | None = None,
-                      judge_groups: bool = False) -> tuple[np.ndarray, dict]:
+                      judge_groups: bool = False, prior: SpaceTimePrior | None = None) -> tuple[np.ndarray, dict]:
     """(N,) global identity per tracklet and link statistics.
 
     ``seed_labels``: within-camera trajectory labels unique across cameras (from merge); tracklets
@@ -83,16 +85,36 @@ def global_identities(features: torch.Tensor, camera_of: np.ndarray,  # noqa: PL
     the pairs' distances (`distance_cut.mixture_cuts`). ``judge_groups``: a link into a group of two
     or more is also refused when the groups' mean features are farther apart than the group cut
     (`group_centroids`). ``neighbours``: the network's neighbour pass, made already
-    (`reid.neighbours.search`).
+    (`reid.neighbours.search`). ``prior``: the learnt camera network; where it has routes, links
+    are decided by the fused same-person odds (`fused`) on its corrected clocks, and the cameras it
+    found watching one place are the overlapping ones.
     """
     cams = np.asarray(camera_of)
+    if neighbours is None or neighbours.across_idx.shape[1] < LINK_NEIGHBOURS:
+        neighbours = exact_camera_neighbours(features, cams, 0, LINK_NEIGHBOURS)
+    mixture = None
+    if prior is not None and prior.active and max_distance is None and distance_cut == "auto":
+        mixture = calibrate(neighbours, cams, prior)
+    fused_stats: dict = {}
+    if prior is not None and prior.active and mixture is None:
+        fused_stats["why_appearance_only"] = ("--max-distance or --distance-cut none given" if max_distance is not None
+                                              or distance_cut != "auto" else "the confident matches' distances give no "
+                                              "two groups to calibrate appearance with")
+    if mixture is not None and prior is not None:
+        first, last = prior.first, prior.last
+        coexist = prior.coexist if prior.coexist.any() else None
+        pairs = fused_pairs(neighbours, mixture, prior)
+        cut = float(mixture.log_odds(mixture.far_mean))
+        links = fused_links(pairs, cams, cut)
+        group_cut = float(min(mixture.far_mean, mixture.mean[0] + 2 * mixture.sd[0]))
+        fused_stats = {"decided_by": "appearance x space-time", "min_log_odds": cut,
+                       "pairs_impossible": int(np.isinf(pairs.spacetime).sum()), "candidate_pairs": len(pairs.i)}
+    else:
+        links = candidate_links(features.float(), cams, np.asarray(first), np.asarray(last), coexist, neighbours)
+        max_distance, group_cut = _cuts(links, max_distance, distance_cut)
     sets = TimedUnionFind(first, last, time_veto=time_constraint, camera_of=cams, coexist=coexist)
     if seed_labels is not None:
         _seed(sets, np.asarray(seed_labels))
-    if neighbours is None or neighbours.across_idx.shape[1] < LINK_NEIGHBOURS:
-        neighbours = exact_camera_neighbours(features, cams, 0, LINK_NEIGHBOURS)
-    links = candidate_links(features.float(), cams, np.asarray(first), np.asarray(last), coexist, neighbours)
-    max_distance, group_cut = _cuts(links, max_distance, distance_cut)
     made = refused = too_far = at_once = groups_apart = 0
     groups, group_limit = None, 0.0
     if judge_groups and group_cut is not None:
@@ -119,7 +141,8 @@ def global_identities(features: torch.Tensor, camera_of: np.ndarray,  # noqa: PL
     _, labels = np.unique(sets.roots(), return_inverse=True)
     stats = {"mutual_links": len(links), "links_made": made, "links_refused_time_overlap": refused,
              "links_over_distance": too_far, "links_groups_apart": groups_apart, "max_distance": max_distance,
-             "max_group_distance": group_cut if groups is not None else None}
+             "max_group_distance": group_cut if groups is not None else None,
+             "decided_by": "appearance", **fused_stats}
     if coexist is not None:
         stats["links_made_seen_at_once"] = at_once
     return labels.astype(np.int64), stats

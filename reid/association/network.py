@@ -17,6 +17,8 @@ from reid.tracklet_index import TrackletIndex
 
 if TYPE_CHECKING:
     from reid.eval.association import MatchScores, MergeScores
+    from reid.spacetime.likelihood import SpaceTimePrior
+    from reid.spacetime.topology import Topology
 
 
 @dataclass
@@ -41,6 +43,8 @@ class Identities:
     ranked: RankedMatches
     index: TrackletIndex
     scores: MatchScores | None = None  # against ground truth (tracklet_reid.match fills it in)
+    topology: Topology | None = None  # the camera network the identities were decided with
+    prior: SpaceTimePrior | None = None
 
     @property
     def count(self) -> int:
@@ -103,9 +107,43 @@ def match_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MatchConfig
         _, pi, pj = nb.mutual_across(index.camera_of)
         coexist, views = decide_views(index.cameras, index.camera_of, first, last, pi, pj)
         coexist = coexist if coexist.any() else None
+    topology, prior, why = spacetime_model(across, index, cfg, nb)
     labels, stats = global_identities(across, index.camera_of, first, last, seed,
                                       cfg.max_distance, cfg.time_constraint and index.frames_are_time,
-                                      coexist, cfg.distance_cut, nb, cfg.groups_judged(len(index.cameras)))
+                                      coexist, cfg.distance_cut, nb, cfg.groups_judged(len(index.cameras)),
+                                      prior=prior)
     stats["neighbours"] = nb.summary()
     stats["views"] = [v.as_dict() for v in views]
-    return Identities(labels, stats, ranked_matches(across, index.camera_of, cfg.topk, nb), index)
+    stats["spacetime"] = spacetime_stats(topology, prior, why)
+    return Identities(labels, stats, ranked_matches(across, index.camera_of, cfg.topk, nb), index,
+                      topology=topology, prior=prior)
+
+
+def spacetime_model(features: torch.Tensor, index: TrackletIndex, cfg: MatchConfig, nb: CameraNeighbours
+                    ) -> tuple[Topology | None, SpaceTimePrior | None, str | None]:
+    """(topology, prior, why not): the camera network match decides with, learnt from the matches
+    of ``nb`` or read from ``cfg.topology``; None and the reason where there is none."""
+    from reid.spacetime.network_model import learn_topology, network_prior, why_no_times
+    from reid.spacetime.topology_file import read_topology
+
+    if cfg.spacetime == "off":
+        return None, None, "--spacetime off"
+    why = why_no_times(index)
+    if why is not None:
+        return None, None, why
+    topology = read_topology(cfg.topology, index.cameras) if cfg.topology else learn_topology(features, index, nb)
+    prior = network_prior(topology, index, veto=cfg.time_constraint, coexist=cfg.coexist(index.cameras))
+    return topology, prior, None if prior.active else "no camera pair's matches showed time structure"
+
+
+def spacetime_stats(topology: Topology | None, prior: SpaceTimePrior | None, why: str | None) -> dict:
+    from reid.spacetime.topology_file import topology_summary
+
+    out: dict = {"used": prior is not None and prior.active}
+    if why:
+        out["why_not"] = why
+    if topology is not None:
+        out.update(topology_summary(topology))
+        out["offsets_s"] = {c: round(float(o), 2) for c, o, k in zip(topology.cameras, topology.offsets,
+                                                                      topology.offset_known) if k}
+    return out

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-MIN_PAIRS = 5  # fewer confident matches than this do not overturn the disjoint default (the paper's setting)
+from reid.spacetime.presence import overlap_rate, seen_at_once_overlapping
 
 
 @dataclass
@@ -36,18 +36,6 @@ class ViewEvidence:
                 f"(any two tracklets: {self.random_rate:.2f})")
 
 
-def overlap_rate(first_a: np.ndarray, last_a: np.ndarray, first_b: np.ndarray, last_b: np.ndarray) -> float:
-    """Share of all (a, b) pairs whose closed spans overlap, without building the pairs: a pair is
-    apart when a ends before b starts or b ends before a starts (sorted counts, O(n log n))."""
-    na, nb = len(first_a), len(first_b)
-    if na == 0 or nb == 0:
-        return 0.0
-    sorted_first_b, sorted_first_a = np.sort(first_b), np.sort(first_a)
-    a_before_b = (nb - np.searchsorted(sorted_first_b, last_a, side="right")).sum()
-    b_before_a = (na - np.searchsorted(sorted_first_a, last_b, side="right")).sum()
-    return float(1.0 - (a_before_b + b_before_a) / (na * nb))
-
-
 def decide_views(cameras: list[str], camera_of: np.ndarray, first: np.ndarray, last: np.ndarray,
                  pair_i: np.ndarray, pair_j: np.ndarray) -> tuple[np.ndarray, list[ViewEvidence]]:
     """(C, C) bool of the camera pairs that watch one place, and the evidence for every pair that
@@ -64,8 +52,7 @@ def decide_views(cameras: list[str], camera_of: np.ndarray, first: np.ndarray, l
         n, k = int(sel.sum()), int(at_once[sel].sum())
         ra, rb = cams == a, cams == b
         rate = overlap_rate(first[ra], last[ra], first[rb], last[rb])
-        share = k / n
-        overlapping = n >= MIN_PAIRS and share > 0.5 and share >= rate + (1 - rate) / 2
+        overlapping = seen_at_once_overlapping(n, k, rate)
         coexist[a, b] = coexist[b, a] = overlapping
         evidence.append(ViewEvidence((cameras[a], cameras[b]), n, k, rate, overlapping))
     return coexist, evidence

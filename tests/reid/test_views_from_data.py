@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from pipeline.cli import main
-from reid.association.views import MIN_PAIRS, decide_views, overlap_rate
+from reid.association.views import decide_views
+from reid.spacetime.presence import MIN_PAIRS, overlap_rate
 from tests.conftest import shared_path
 
 

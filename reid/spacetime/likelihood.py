@@ -1,0 +1,126 @@
+"""How much more likely a pair of tracklets' times and places are if they are one person than if
+they are two: the space-time factor that association multiplies into the appearance odds.
+
+For tracklets i (camera a) and j (camera b), every route of the camera pair (a walk, an indirect
+walk, a shared view) predicts one aligned difference (b's entry less a's exit for a walk a -> b;
+mid-times for a shared view). Under "one person" the pair took one of the routes, in proportion to
+how many matches each explained; under "two people" the difference falls as any two tracklets'
+do (the random-pair density). So
+
+    ratio = sum_k share_k * N(x_k; lag_k, sd_k) / random_k(x_k) * zones_k
+
+with zones_k the route's (exit zone, entry zone) probability over its chance level. A floor of
+``FLOOR`` keeps a pair that fits no route possible (people stop for coffee). A camera pair without
+routes says nothing (ratio 1): the prior switches itself off where time showed no structure. Two
+tracklets seen at once by cameras that do not watch one place are impossible (ratio 0), on clocks
+corrected by the learnt offsets. Where no camera pair has a route at all, the clocks themselves
+are not trusted and the ratio is 1 for every pair, the veto included.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from reid.spacetime.timing import PairDensity, normal, pair_density
+from reid.spacetime.topology import Route, SpaceTimeData, Topology
+
+FLOOR = 0.02  # a pair that fits none of its cameras' routes keeps this much of its odds
+LOG_CLIP = 12.0
+
+
+class SpaceTimePrior:
+    """The topology's log ratio for any pairs of tracklets of the data it is given."""
+
+    def __init__(self, topology: Topology, data: SpaceTimeData, veto: bool = True):
+        self.topology, self.data, self.veto = topology, data, veto
+        C = len(data.cameras)
+        self.entry_zone = np.full(len(data.camera_of), -1, np.int64)
+        self.exit_zone = np.full(len(data.camera_of), -1, np.int64)
+        self.exit_share, self.entry_share = [], []
+        for c in range(C):
+            rows = data.camera_of == c
+            z = topology.zones[c]
+            self.entry_zone[rows], self.exit_zone[rows] = z.label(data.entry[rows]), z.label(data.exit[rows])
+            k = len(z.centres)
+            self.exit_share.append(_shares(self.exit_zone[rows], k))
+            self.entry_share.append(_shares(self.entry_zone[rows], k))
+        self.first, self.last = topology.corrected(data)
+        self.coexist = topology.overlapping()
+        # per camera pair (a < b): its routes with the random-pair density of each route's difference
+        self.routes: dict[tuple[int, int], list[tuple[Route, PairDensity]]] = {}
+        densities: dict[tuple[str, int, int], PairDensity] = {}
+        for r in topology.routes():
+            if r.kind == "re-entry" or r.source == r.target:
+                continue
+            key = ("mid" if r.kind == "overlap" else "walk", r.source, r.target)
+            if key not in densities:
+                densities[key] = self._density(r)
+            self.routes.setdefault((min(r.source, r.target), max(r.source, r.target)), []).append((r, densities[key]))
+
+    def _density(self, r: Route) -> PairDensity:
+        d = self.data
+        rs, rt = d.camera_of == r.source, d.camera_of == r.target
+        if r.kind == "overlap":
+            return pair_density(d.mid[rs], d.mid[rt])
+        return pair_density(d.last[rs], d.first[rt])
+
+    @property
+    def active(self) -> bool:
+        """Whether any camera pair has routes (else the prior is 1 for every pair but the veto)."""
+        return bool(self.routes)
+
+    def impossible(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Pairs of different cameras seen at once (corrected clocks) by cameras that do not watch one place."""
+        ci, cj = self.data.camera_of[i], self.data.camera_of[j]
+        at_once = (self.first[i] <= self.last[j]) & (self.first[j] <= self.last[i])
+        return at_once & (ci != cj) & ~self.coexist[ci, cj] & self.veto
+
+    def log_ratio(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """(pairs,) log of the space-time ratio; -inf for impossible pairs, 0 where the cameras have
+        no routes."""
+        i, j = np.asarray(i, np.int64), np.asarray(j, np.int64)
+        out = np.zeros(len(i))
+        if not self.active:  # time showed no structure anywhere: the clocks are not trusted either
+            return out
+        ci, cj = self.data.camera_of[i], self.data.camera_of[j]
+        lo, hi = np.minimum(ci, cj), np.maximum(ci, cj)
+        key = lo.astype(np.int64) * len(self.data.cameras) + hi
+        order = np.argsort(key, kind="stable")
+        bounds = np.flatnonzero(np.diff(key[order])) + 1
+        for rows in np.split(order, bounds):
+            if len(rows) == 0:
+                continue
+            pair = (int(lo[rows[0]]), int(hi[rows[0]]))
+            routes = self.routes.get(pair)
+            if not routes:
+                continue
+            a_side = ci[rows] == pair[0]  # orient every pair as (tracklet of a, tracklet of b)
+            u, v = np.where(a_side, i[rows], j[rows]), np.where(a_side, j[rows], i[rows])
+            out[rows] = self._pair_log_ratio(routes, u, v)
+        out[self.impossible(i, j)] = -np.inf
+        return out
+
+    def _pair_log_ratio(self, routes: list[tuple[Route, PairDensity]], u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        d = self.data
+        total = sum(r.matches for r, _ in routes)
+        ratio = np.zeros(len(u))
+        for r, bg in routes:
+            s, t = (u, v) if r.source == d.camera_of[u[0]] else (v, u)  # the route's source tracklets
+            x = r.values(d, s, t)
+            ratio += (r.matches / total) * normal(x, r.lag, r.sd) / bg(x) * self._zone_ratio(r, s, t)
+        return np.clip(np.log(FLOOR + (1 - FLOOR) * ratio), -LOG_CLIP, LOG_CLIP)
+
+    def _zone_ratio(self, r: Route, s: np.ndarray, t: np.ndarray) -> np.ndarray:
+        if r.zones is None:
+            return np.ones(len(s))
+        zs, zt = self.exit_zone[s], self.entry_zone[t]
+        ok = (zs >= 0) & (zt >= 0)
+        out = np.ones(len(s))
+        chance = self.exit_share[r.source][zs[ok]] * self.entry_share[r.target][zt[ok]]
+        out[ok] = r.zones[zs[ok], zt[ok]] / np.maximum(chance, 1e-12)
+        return out
+
+
+def _shares(labels: np.ndarray, k: int) -> np.ndarray:
+    counts = np.bincount(labels[labels >= 0], minlength=k).astype(np.float64) + 0.5
+    return counts / counts.sum()
+
