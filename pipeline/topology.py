@@ -50,11 +50,16 @@ def run_topology(store: str, model: str, out: str, emb: EmbedConfig = EmbedConfi
     from reid.association.network import network_neighbours
     from reid.spacetime.network_model import fixed_from_file, learn_topology, why_no_times
     from reid.spacetime.topology_file import read_topology, topology_summary, write_topology
+    from tracking.store import TrackletStore
     from tracklet_reid.errors import InputError
     from tracklet_reid.output_paths import output_folder
 
     inputs = {"store": store, "--topology": topology}
     with output_folder(out, inputs, WRITES) as out_p:
+        with TrackletStore(store) as st:  # before any embedding: a store without times is refused at once
+            if not st.frames_are_time:
+                raise InputError(f"{store}: cannot learn the camera network: the store has no times (an imported "
+                                 "benchmark: its frame numbers restart in every tracklet)")
         tf = embed_for_association(store, model, emb, None, quiet)
         why = why_no_times(tf.index)
         if why is not None:

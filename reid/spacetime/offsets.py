@@ -6,10 +6,10 @@ the two clocks: walks a -> b on one side, walks b -> a on the other, shared view
 The centre of symmetry is the peak of the matched histogram's autocorrelation with its mirror image
 (the self-convolution, one FFT), after the chance level (the random-pair density) is taken off.
 Every camera pair with time structure gives one difference; least squares over the camera graph
-(robust: Huber weights, a few rounds) gives one offset per camera, the first camera of each
-connected group at 0 unless a user fixed an offset. Written by hand: a Huber-weighted solve of a
-graph's difference equations is a few lines of numpy; scipy.optimize.least_squares would do it more
-slowly and no faster to read.
+(robust: Huber weights, then differences far off the solution left out) gives one offset per
+camera, the first camera of each connected group at 0 unless a user fixed an offset. Written by
+hand: a robustly weighted solve of a graph's difference equations is a few lines of numpy;
+scipy.optimize.least_squares would do it more slowly and no faster to read.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from scipy.sparse.csgraph import connected_components
 BIN_S = 1.0
 HUBER_S = 5.0  # residuals past this many seconds count linearly, not squared
 ROUNDS = 10
+DROP_S = 20.0  # after the first rounds, a difference this far from the solution is left out
 
 
 @dataclass
@@ -120,11 +121,15 @@ def solve_offsets(C: int, diffs: list[ClockDifference | None], fixed: dict[int, 
         target = np.concatenate([y[sel], [fixed.get(c, 0.0) for c in anchors]])
         for k, c in enumerate(anchors):
             A[len(sel) + k, pos[c]] = 1.0
-        huber = np.ones(len(sel))
-        for _ in range(ROUNDS):
-            w = np.concatenate([w0[sel] * huber, np.full(len(anchors), 1e3 * w0[sel].max())])
+        robust = np.ones(len(sel))
+        for k in range(ROUNDS):
+            w = np.concatenate([w0[sel] * robust, np.full(len(anchors), 1e3 * w0[sel].max())])
             sol = np.linalg.lstsq(A * w[:, None], target * w, rcond=None)[0]
             resid = np.abs(A[:len(sel)] @ sol - y[sel])
-            huber = np.sqrt(np.where(resid <= HUBER_S, 1.0, HUBER_S / np.maximum(resid, 1e-9)))
+            # Huber first (every difference keeps a say while the solution settles), then differences
+            # far off the settled solution drop out (a mistaken pairing must not pull by its size)
+            robust = np.sqrt(np.where(resid <= HUBER_S, 1.0, HUBER_S / np.maximum(resid, 1e-9)))
+            if k >= ROUNDS // 2:
+                robust = np.where(resid > DROP_S, 0.0, robust)
         offsets[cams], known[cams] = sol, True
     return offsets, known, group

@@ -95,6 +95,27 @@ def _match(store: Callable[[World, Path], Path], *extra: str) -> Argv:
                          *extra]
 
 
+def _topology(store: Callable[[World, Path], Path], *extra: str) -> Argv:
+    return lambda w, d: ["topology", store(w, d), "--model", "colour", "-o", d / "out", "-q", *extra]
+
+
+def _text(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def _topology_file(d: Path, **fields) -> Path:
+    import json
+
+    doc = {"format": "tracklet-reid topology", "version": 1, "cameras": [], "routes": [], "forbid": [], **fields}
+    return _text(d / "topology.json", json.dumps(doc))
+
+
+def _has_files(folder: Path, *names: str) -> None:
+    missing = [n for n in names if not (folder / n).is_file()]
+    assert not missing, f"{folder}: {missing} not written"
+
+
 def _store(w: World, d: Path) -> Path:
     return w.store
 
@@ -312,6 +333,21 @@ CASES = [
     Case("evaluate-mot --iou 0", lambda w, d: ["evaluate-mot", "--gt", _gt_file(w, d), "--result", _gt_file(w, d),
                                               "--iou", "0"], 1, "iou threshold 0.0"),
     Case("merge --mot of another sequence", _other_sequence_mot, 1, "not the tracker output"),
+    Case("topology, cameras with 1-3 tracklets", _topology(_quiet), 0,
+         check=lambda w, d: _has_files(d / "out", "topology.json", "topology.html")),
+    Case("topology on a benchmark store (no times)", lambda w, d: ["topology", w.benchmark, "--model", "colour",
+                                                                   "-o", d / "out", "-q"], 1, "no times", _no_output),
+    Case("match --topology: no such file", _match(_store, "--topology", "nothere.json"), 1, "no such file"),
+    Case("match --topology: not JSON", lambda w, d: _match(_store, "--topology", _text(d / "t.json", "{oops"))(w, d),
+         1, "not a topology file"),
+    Case("match --topology naming an unknown camera", lambda w, d: _match(
+        _store, "--topology", _topology_file(d, cameras=[{"name": "nocam"}]))(w, d), 1, "names camera 'nocam'"),
+    Case("topology --topology with a route of no kind", lambda w, d: _topology(_store, "--topology", _topology_file(
+        d, routes=[{"from": "cam1", "to": "cam2", "kind": "teleport", "lag_s": 5, "spread_s": 1}]))(w, d), 1,
+         "routes[0].kind 'teleport'"),
+    Case("match --topology with a NaN offset", lambda w, d: _match(
+        _store, "--topology", _topology_file(d, cameras=[{"name": "cam1", "offset_s": float("nan")}]))(w, d), 1,
+         "cameras[0].offset_s"),
     Case("match --overlapping-pairs naming no camera", _match(_store, "--overlapping-pairs", "cam1:nocam"), 1,
          "no camera 'nocam'"),
     Case("evaluate-mot, a result folder without result files", lambda w, d: ["evaluate-mot", "--gt", d, "--result", d],
