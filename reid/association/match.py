@@ -112,7 +112,8 @@ def global_identities(features: torch.Tensor, camera_of: np.ndarray,  # noqa: PL
     else:
         links = candidate_links(features.float(), cams, np.asarray(first), np.asarray(last), coexist, neighbours)
         max_distance, group_cut = _cuts(links, max_distance, distance_cut)
-    sets = TimedUnionFind(first, last, time_veto=time_constraint, camera_of=cams, coexist=coexist)
+    path_ok = prior.path_ok if mixture is not None and prior is not None else None
+    sets = TimedUnionFind(first, last, time_veto=time_constraint, camera_of=cams, coexist=coexist, path_ok=path_ok)
     if seed_labels is not None:
         _seed(sets, np.asarray(seed_labels))
     made = refused = too_far = at_once = groups_apart = 0

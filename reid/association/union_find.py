@@ -8,14 +8,20 @@ Written by hand: scipy's DisjointSet has no veto hook, and the veto needs each s
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 
 class TimedUnionFind:
     def __init__(self, first: np.ndarray, last: np.ndarray, time_veto: bool = True,
-                 camera_of: np.ndarray | None = None, coexist: np.ndarray | None = None):
+                 camera_of: np.ndarray | None = None, coexist: np.ndarray | None = None,
+                 path_ok: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None):
         self.first = np.asarray(first)
         self.last = np.asarray(last)
+        # ``path_ok(u, v)``: whether a person seen at u can be seen next at v (the learnt network's
+        # routes); a union whose merged itinerary has a step that fits no route is refused
+        self.path_ok = path_ok
         self.parent = np.arange(len(self.first))
         self.time_veto = time_veto
         self.camera_of = None if coexist is None else np.asarray(camera_of)
@@ -43,6 +49,18 @@ class TimedUnionFind:
             both &= ~self.coexist[self.camera_of[a][:, None], self.camera_of[b][None, :]]
         return bool(both.any())
 
+    def itinerary_ok(self, ra: int, rb: int) -> bool:
+        """Whether every step between a member of one set and the next member (in time) of the
+        other is a step ``path_ok`` allows."""
+        assert self.path_ok is not None
+        a, b = self.members(ra), self.members(rb)
+        m = np.concatenate([a, b])
+        side = np.r_[np.zeros(len(a), bool), np.ones(len(b), bool)]
+        order = np.argsort(self.first[m], kind="stable")
+        m, side = m[order], side[order]
+        step = np.flatnonzero(side[1:] != side[:-1])
+        return bool(self.path_ok(m[step], m[step + 1]).all())
+
     def union(self, a: int, b: int) -> bool:
         """Join the sets of ``a`` and ``b`` (``a``'s root stays the root). False when the time veto
         refuses; True when joined or already one set."""
@@ -50,6 +68,8 @@ class TimedUnionFind:
         if ra == rb:
             return True
         if self.time_veto and self.overlaps(ra, rb):
+            return False
+        if self.path_ok is not None and not self.itinerary_ok(ra, rb):
             return False
         self.parent[rb] = ra
         joined = np.concatenate([self.members(ra), self.members(rb)])

@@ -13,6 +13,8 @@ train, and it has no cannot-links; mutual neighbours need no threshold and the v
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import torch
 
@@ -53,8 +55,10 @@ def mutual_pairs(features: torch.Tensor, camera_of: torch.Tensor, k: int, across
     return rows[keep].cpu().numpy(), nn[keep].cpu().numpy(), d[keep].cpu().numpy()
 
 
-def cluster_tracklets(features: torch.Tensor, camera_of: np.ndarray, first: np.ndarray, last: np.ndarray,
-                      time_known: bool, k: int = 1, within_camera: bool = True) -> np.ndarray:
+# noqa reason: the features, the three per-tracklet facts and the switches of the pair mining
+def cluster_tracklets(features: torch.Tensor, camera_of: np.ndarray, first: np.ndarray,  # noqa: PLR0913
+                      last: np.ndarray, time_known: bool, k: int = 1, within_camera: bool = True,
+                      keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """(N,) identity label per tracklet, 0..C-1 (a tracklet joined to nothing has its own).
 
     Candidate links: mutual k-NN pairs across cameras and, where time is known and
@@ -62,6 +66,9 @@ def cluster_tracklets(features: torch.Tensor, camera_of: np.ndarray, first: np.n
     cannot-links (see the module's note)."""
     cams = torch.as_tensor(np.asarray(camera_of))
     parts = [mutual_pairs(features, cams, k, across=True)]
+    if keep is not None:  # cross-camera pairs the learnt camera network contradicts are not mined
+        ok = keep(parts[0][0], parts[0][1])
+        parts = [(parts[0][0][ok], parts[0][1][ok], parts[0][2][ok])]
     if time_known and within_camera:
         parts.append(mutual_pairs(features, cams, k, across=False))
     i = np.concatenate([p[0] for p in parts])

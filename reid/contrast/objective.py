@@ -14,6 +14,7 @@ import torch
 from reid.contrast.clusters import cluster_tracklets
 from reid.contrast.proxies import CameraProxies
 from reid.models.camera_norm import standardize_per_camera
+from reid.spacetime.pair_gate import pair_gate
 from reid.tracklet_index import TrackletIndex
 from reid.utal.config import LearnConfig
 
@@ -34,15 +35,20 @@ class ContrastObjective:
         if across:
             search = standardize_per_camera(memory, idx.camera_of) if cfg.camera_norm else memory
             # frames, not seconds: its cannot-links are within one camera, where frames are exact
+            keep, gate_info = None, {}
+            if cfg.spacetime == "auto" and len(idx.cameras) > 1:  # reid/spacetime/pair_gate.py
+                gate = pair_gate(search, idx, cfg.search)
+                keep, gate_info = (gate.keep if gate.prior is not None else None), gate.info
             clusters = cluster_tracklets(search, idx.camera_of, idx.first_frame, idx.last_frame, self.time_known,
-                                         cfg.ccta_k)
+                                         cfg.ccta_k, keep=keep)
         else:
-            clusters = np.arange(idx.num_tracklets)
+            clusters, gate_info = np.arange(idx.num_tracklets), {}
         self.proxies = CameraProxies.build(memory, clusters, idx.camera_of, cfg.proxy_momentum).to(self.device)
         info = {"refresh_s": time.perf_counter() - t0, "ccta_active": across,
                 "identities": int(clusters.max()) + 1 if len(clusters) else 0,
                 "multi_camera_identities": int(torch.unique(self.proxies.cluster[self.proxies.multi_camera]).numel())}
         info.update(link_stats(clusters, idx.camera_of, self.gt))
+        info.update(gate_info)
         return info
 
     def loss(self, emb, tracklets, cameras, memory):

@@ -10,21 +10,40 @@ do (the random-pair density). So
     ratio = sum_k share_k * N(x_k; lag_k, sd_k) / random_k(x_k) * zones_k
 
 with zones_k the route's (exit zone, entry zone) probability over its chance level. A floor of
-``FLOOR`` keeps a pair that fits no route possible (people stop for coffee). A camera pair without
-routes says nothing (ratio 1): the prior switches itself off where time showed no structure. Two
+``FLOOR`` keeps a pair that fits no route possible (people stop for coffee). A camera pair with few
+matches says nothing (ratio 1); one whose many matches time explains none of says people rarely go
+between those cameras (`unlinked_pairs`). Two
 tracklets seen at once by cameras that do not watch one place are impossible (ratio 0), on clocks
 corrected by the learnt offsets. Where no camera pair has a route at all, the clocks themselves
-are not trusted and the ratio is 1 for every pair, the veto included.
+are not trusted and the ratio is 1 for every pair, the veto included: the prior switches itself
+off where time showed no structure.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from reid.spacetime.timing import PairDensity, normal, pair_density
-from reid.spacetime.topology import Route, SpaceTimeData, Topology
+from reid.spacetime.topology import MIN_MATCHES, Route, SpaceTimeData, Topology
 
 FLOOR = 0.02  # a pair that fits none of its cameras' routes keeps this much of its odds
 LOG_CLIP = 12.0
+# a step of an itinerary must keep more than a little of its odds: a pair that fits no route at all
+# keeps FLOOR (log -3.9); this is two and a half times that
+PATH_MIN_LOG_RATIO = float(np.log(2.5 * FLOOR))
+
+
+def unlinked_pairs(topology: Topology) -> dict[tuple[int, int], float]:
+    """Log ratio of camera pairs whose confident matches time explains none of: people rarely go
+    between them. With n matches and no peak, at most about 3 / n of them are one person (the rule
+    of three, 95 %), against the share ``E`` time explains over the whole network; the ratio is
+    (3 / n) / E, between ``FLOOR`` and 1, so a few matches say little and hundreds say much."""
+    cross = [p for p in topology.pairs if p.cameras[0] != p.cameras[1]]
+    matches = sum(p.matches for p in cross)
+    explained = sum((1 - p.chance) * p.matches for p in cross) / matches if matches else 0.0
+    if explained <= 0:
+        return {}
+    return {tuple(p.cameras): float(np.log(np.clip(3.0 / p.matches / explained, FLOOR, 1.0)))  # type: ignore[misc]
+            for p in cross if not p.routes and p.matches >= MIN_MATCHES}
 
 
 class SpaceTimePrior:
@@ -45,6 +64,7 @@ class SpaceTimePrior:
             self.entry_share.append(_shares(self.entry_zone[rows], k))
         self.first, self.last = topology.corrected(data)
         self.coexist = topology.overlapping()
+        self.apart = unlinked_pairs(topology)
         # per camera pair (a < b): its routes with the random-pair density of each route's difference
         self.routes: dict[tuple[int, int], list[tuple[Route, PairDensity]]] = {}
         densities: dict[tuple[str, int, int], PairDensity] = {}
@@ -92,12 +112,18 @@ class SpaceTimePrior:
             pair = (int(lo[rows[0]]), int(hi[rows[0]]))
             routes = self.routes.get(pair)
             if not routes:
+                out[rows] = self.apart.get(pair, 0.0)
                 continue
             a_side = ci[rows] == pair[0]  # orient every pair as (tracklet of a, tracklet of b)
             u, v = np.where(a_side, i[rows], j[rows]), np.where(a_side, j[rows], i[rows])
             out[rows] = self._pair_log_ratio(routes, u, v)
         out[self.impossible(i, j)] = -np.inf
         return out
+
+    def path_ok(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Whether one person could be seen at tracklet u and next at v: not impossible, and where
+        the cameras have routes, near enough to one of them (`PATH_MIN_LOG_RATIO`)."""
+        return self.log_ratio(u, v) >= PATH_MIN_LOG_RATIO
 
     def _pair_log_ratio(self, routes: list[tuple[Route, PairDensity]], u: np.ndarray, v: np.ndarray) -> np.ndarray:
         d = self.data

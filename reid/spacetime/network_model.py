@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from reid.neighbours.search import CameraNeighbours, exact_camera_neighbours
+from reid.neighbours.config import NeighbourConfig
+from reid.neighbours.search import CameraNeighbours, camera_neighbours
 from reid.spacetime.likelihood import SpaceTimePrior
 from reid.spacetime.topology import SpaceTimeData, Topology, fit_topology
 from reid.tracklet_index import TrackletIndex
@@ -39,13 +40,14 @@ def mutual_within(nb: CameraNeighbours) -> tuple[np.ndarray, np.ndarray]:
 
 
 def learn_topology(features: torch.Tensor, index: TrackletIndex, neighbours: CameraNeighbours | None = None,
-                   fixed: dict | None = None) -> Topology:
-    """The network from the tracklets' confident matches (``neighbours``: the pass made already)."""
+                   fixed: dict | None = None, search: NeighbourConfig = NeighbourConfig()) -> Topology:
+    """The network from the tracklets' confident matches (``neighbours``: the pass made already;
+    else one is made with ``search``)."""
     why = why_no_times(index)
     if why is not None:
         raise InputError(f"cannot learn the camera network: {why}")
     if neighbours is None or neighbours.across_idx.shape[1] < 1:
-        neighbours = exact_camera_neighbours(features.float(), index.camera_of, 1, MATCH_NEIGHBOURS)
+        neighbours = camera_neighbours(features.float(), index.camera_of, 1, MATCH_NEIGHBOURS, search)
     _, pi, pj = neighbours.mutual_across(index.camera_of)
     oi, oj = mutual_within(neighbours)  # none when the pass made no own-camera table: no re-entries then
     return fit_topology(SpaceTimeData.from_index(index), pi, pj, oi, oj, fixed)

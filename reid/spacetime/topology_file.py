@@ -167,6 +167,15 @@ def read_topology(path: str | Path, cameras: list[str]) -> Topology:
         key = (min(s, t), max(s, t))
         if key not in forbidden:
             pairs.setdefault(key, PairEvidence(key, 0, 0.0, [])).routes.append(route)
+    for k, entry in enumerate(doc.get("pairs", [])):  # every fitted camera pair, with routes or not
+        where = f"{path}: pairs[{k}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("cameras"), list) or len(entry["cameras"]) != 2:
+            raise InputError(f"{where} must be an object with a pair of \"cameras\"")
+        a, b = (_camera(n, pos, f"pairs[{k}].cameras", path) for n in entry["cameras"])
+        key = (min(a, b), max(a, b))
+        ev = pairs.setdefault(key, PairEvidence(key, 0, 0.0, []))
+        ev.matches = int(_number(entry.get("matches", 0), f"{where}.matches", 0))
+        ev.chance = _number(entry.get("chance", 0.0), f"{where}.chance", 0)
     for p in pairs.values():
-        p.matches = int(round(sum(r.matches for r in p.routes)))
+        p.matches = p.matches or int(round(sum(r.matches for r in p.routes)))
     return Topology(list(cameras), zones, list(pairs.values()), offsets, known, group, fixed)

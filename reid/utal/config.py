@@ -59,6 +59,9 @@ def preset_settings(name: str | None, pretrained: str | None = None, learner: st
     return base
 
 
+SPACETIME = ("auto", "off")
+
+
 @dataclass(frozen=True)
 class LearnConfig:
     learner: str = setting("utal", "utal (the paper) or contrast: tracklet cluster contrast with per-camera "
@@ -93,6 +96,9 @@ class LearnConfig:
                                  "Eq. 10 is printed (docs/utal.md)", choices=CCTA_DISTANCES)
     camera_norm: bool = setting(True, "choose cross-camera pairs on features standardised per camera "
                                 "(reid/models/camera_norm.py)")
+    spacetime: str = setting("auto", "mine cross-camera pairs (CCTA, the contrast learner's identities) only where "
+                             "the camera network learnt from the tracklets' times does not contradict them: auto "
+                             "(where the store has times and they beat shuffled times) or off", choices=SPACETIME)
     # how the per-epoch refresh finds neighbours (exact, or approximate past --exact-below tracklets)
     search: NeighbourConfig = NeighbourConfig()
     # the contrast learner (CAP, AAAI 2021: its defaults); ccta, ccta_start, ccta_k and camera_norm
@@ -125,18 +131,12 @@ class LearnConfig:
 
     def validate(self) -> "LearnConfig":
         problems = []
-        if self.backbone not in BACKBONES:
-            problems.append(f"backbone {self.backbone!r} (choose {', '.join(BACKBONES)})")
-        if self.labels not in LABEL_MODES:
-            problems.append(f"labels {self.labels!r} (choose {', '.join(LABEL_MODES)})")
-        if self.learner not in LEARNERS:
-            problems.append(f"learner {self.learner!r} (choose {', '.join(LEARNERS)})")
+        for name, choices in (("backbone", tuple(BACKBONES)), ("labels", LABEL_MODES), ("learner", LEARNERS),
+                              ("spacetime", SPACETIME), ("ccta_mode", MODES), ("ccta_distance", CCTA_DISTANCES)):
+            if getattr(self, name) not in choices:
+                problems.append(f"{name} {getattr(self, name)!r} (choose {', '.join(choices)})")
         if self.learner == "contrast" and (self.labels != "soft" or self.single_task):
             problems.append("--labels and --stc are UTAL ablations; the contrast learner has neither")
-        if self.ccta_mode not in MODES:
-            problems.append(f"ccta_mode {self.ccta_mode!r} (choose {', '.join(MODES)})")
-        if self.ccta_distance not in CCTA_DISTANCES:
-            problems.append(f"ccta_distance {self.ccta_distance!r} (choose {', '.join(CCTA_DISTANCES)})")
         for name, ok in (("epochs", self.epochs >= 1), ("batch_size", self.batch_size >= 1),
                          ("frames_per_tracklet", self.frames_per_tracklet >= 1), ("lr", self.lr > 0),
                          ("k", self.k >= 0), ("alpha", self.alpha >= 0), ("ccta_k", self.ccta_k >= 1),

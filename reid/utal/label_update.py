@@ -10,6 +10,7 @@ import torch
 
 from reid.models.camera_norm import standardize_per_camera
 from reid.neighbours.search import camera_neighbours
+from reid.spacetime.pair_gate import gate_matches, pair_gate
 from reid.tracklet_index import TrackletIndex
 from reid.utal.config import LearnConfig
 from reid.utal.cross_camera import cross_camera_matches, pair_neighbours, pair_stats
@@ -50,14 +51,20 @@ class LabelUpdate:
         # pairs across cameras are found on camera-standardised features (each camera's light and
         # background removed); the CCTA loss then pulls the raw embeddings together
         search = standardize_per_camera(s, self.camera_of) if cfg.camera_norm else s
+        gate_info: dict = {}
         if ccta_now:
             matches = cross_camera_matches(search, self.camera_of, cfg.ccta_mode, cfg.ccta_k, cfg.search, shared)
+            if cfg.spacetime == "auto":  # pairs time contradicts are not pulled together (reid/spacetime/pair_gate.py)
+                gate = pair_gate(search, idx, cfg.search)
+                matches, vetoed = gate_matches(matches, gate)
+                gate_info = {**gate.info, "pairs_vetoed_by_time": vetoed}
         info: dict = {"refresh_s": time.perf_counter() - t0, "ccta_active": matches is not None,
                       "sigma2_mean": float(np.mean(labels.sigma2)) if labels.sigma2 else 0.0}
         if labels.neighbours and labels.neighbours.get("method") == "approximate":  # the recall into the log
             info["soft_label_neighbour_recall"] = labels.neighbours.get("recall1_within")
         if matches is not None:
             info.update(pair_stats(matches, self.gt))
+            info.update(gate_info)
         if self.gt is not None and cfg.labels == "soft":
             sim = same_identity_label_similarity(labels, idx.camera_slices, self.gt)
             if sim is not None:  # None: no identity has two tracklets in one camera (e.g. CUHK03)

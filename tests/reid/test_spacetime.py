@@ -184,3 +184,34 @@ def test_the_topology_file_round_trips_and_its_edits_hold(network, tmp_path):
     assert not [r for r in edited.routes() if {r.source, r.target} == pair]
     with pytest.raises(InputError, match="names camera 'cam1'"):
         read_topology(path, ["x", "y"])
+
+
+def _pull_rounds(world, rounds: int) -> list[tuple[str, float, int]]:
+    """Iterate model -> network -> pairs as a learner does: each round refits the gate on the
+    current features, keeps the mutual cross-camera pairs time does not contradict, and pulls each
+    kept pair half-way together (CCTA's effect). Returns (gate, precision of the kept pairs, kept)."""
+    from reid.spacetime.pair_gate import gate_matches, pair_gate
+    from reid.utal.cross_camera import cross_camera_matches
+
+    index = world.index()
+    f = torch.from_numpy(world.features.copy())
+    out = []
+    for _ in range(rounds):
+        gate = pair_gate(f, index)
+        matches, _ = gate_matches(cross_camera_matches(f, torch.as_tensor(index.camera_of)), gate)
+        i = torch.nonzero(matches[:, 0] >= 0).ravel()
+        j = matches[i, 0]
+        out.append((gate.info["spacetime"], float((world.person[i] == world.person[j]).mean()), len(i)))
+        pulled = f.clone()
+        pulled[i] = 0.5 * (f[i] + f[j])
+        f = torch.nn.functional.normalize(pulled, dim=1)
+    return out
+
+
+def test_learners_mine_time_consistent_pairs_and_the_loop_does_not_feed_on_itself():
+    world = generate_network(NetworkConfig(within_share=0.55, people=800))
+    real = _pull_rounds(world, 3)
+    null = _pull_rounds(world.shuffled_times(), 2)
+    assert [r[0] for r in real] == ["on"] * 3 and [r[0] for r in null] == ["off"] * 2
+    assert real[0][1] >= null[0][1] + 0.10  # time removes wrong pairs appearance proposed
+    assert min(r[1] for r in real) >= real[0][1] - 0.02  # and the rounds do not drift (measured 0.898 -> 0.895)
