@@ -51,7 +51,7 @@ def run_search(store: str, model: str, image: str | None, tracklet: str | None, 
     """Ranked appearances of the query; writes search.csv and search.html into ``out`` if given."""
     import time
 
-    from reid.search.query import load_or_build_index, make_query, rank
+    from reid.search.query import load_or_build_index, make_query, rank_probable
     from tracking.store import TrackletStore
     from tracklet_reid.errors import InputError
     from tracklet_reid.output_paths import prepare_folder
@@ -64,7 +64,7 @@ def run_search(store: str, model: str, image: str | None, tracklet: str | None, 
     t0 = time.perf_counter()
     index = load_or_build_index(st, model, emb, progress=not quiet)
     q = make_query(index, st, model, emb, image, tracklet)
-    hits = rank(index, q.vector, top, exclude=q.row, features=q.features)
+    hits = rank_probable(index, st, q.vector, top, q.row, q.features)
     row, what = q.row, q.text
     seconds = time.perf_counter() - t0
     result = {"query": what, "model": index.model_name, "index": str(index.path), "index_built": index.built,
@@ -99,9 +99,31 @@ def _print(result: dict, hits, st) -> None:
 
     print(f"{result['query']} with {result['model']} ({'index built' if result['index_built'] else 'index read'}, "
           f"{result['seconds']:.2f} s)")
-    print(format_table(["rank", "camera", "tracklet", "frames", "time", "distance"],
-                       [[h.rank, h.camera, h.tracklet, f"{h.first_frame}-{h.last_frame}",
-                         _span(st, h.camera, h.first_frame, h.last_frame), round(h.distance, 4)] for h in hits]))
+    rows = [[h.rank, h.camera, h.tracklet, f"{h.first_frame}-{h.last_frame}",
+             _span(st, h.camera, h.first_frame, h.last_frame), round(h.distance, 4), _p(h.probability)] for h in hits]
+    from reid.search.same_person import PROBABLY_SAME
+
+    cut = probable_count(hits)
+    table = format_table(["rank", "camera", "tracklet", "frames", "time", "distance", "P(same)"], rows).splitlines()
+    if cut is not None:  # a line under the last hit that is more likely the query's person than not
+        table.insert(2 + cut, f"---- below: probably not the same person (P(same) < {PROBABLY_SAME}) ----")
+    print("\n".join(table))
+    if cut is None:
+        print("P(same): not calibrated (too few confident cross-camera matches in this store to fit it on)")
+
+
+def _p(p: float | None) -> str:
+    return "-" if p is None else f"{p:.2f}"
+
+
+def probable_count(hits) -> int | None:
+    """How many hits from the top are probably the query's person (None: no probabilities)."""
+    from reid.search.same_person import PROBABLY_SAME
+
+    if not hits or hits[0].probability is None:
+        return None
+    below = [k for k, h in enumerate(hits) if h.probability < PROBABLY_SAME]
+    return below[0] if below else len(hits)
 
 
 # noqa reason: the page needs the store (thumbnails), the index, the query (a row or an image) and the hits
@@ -118,9 +140,10 @@ def _write(out: Path, st, index, row, image: str | None, hits, result: dict,  # 
 
     with open(out / "search.csv", "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["rank", "camera", "tracklet", "first_frame", "last_frame", "distance"])
+        w.writerow(["rank", "camera", "tracklet", "first_frame", "last_frame", "distance", "p_same"])
         for h in hits:
-            w.writerow([h.rank, h.camera, h.tracklet, h.first_frame, h.last_frame, f"{h.distance:.4f}"])
+            w.writerow([h.rank, h.camera, h.tracklet, h.first_frame, h.last_frame, f"{h.distance:.4f}",
+                        "" if h.probability is None else f"{h.probability:.4f}"])
 
     def thumb(g: int) -> np.ndarray:
         cam = index.cameras[index.camera_of[g]]
@@ -145,9 +168,16 @@ def _write(out: Path, st, index, row, image: str | None, hits, result: dict,  # 
         col = None if qgt < 0 or index.gt[h.row] < 0 else (GREEN if index.gt[h.row] == qgt else RED)
         tags.append(img_tag(captioned(framed(thumb(h.row), col), f"#{h.rank} {h.camera}"[:14]),
                             title=f"#{h.rank} {h.camera} tracklet {h.tracklet} frames {h.first_frame}-{h.last_frame} "
-                            f"d={h.distance:.3f}"))
+                            f"d={h.distance:.3f} P(same)={_p(h.probability)}"))
     rep.images(tags, "appearances, nearest first (rank and camera above each; hover for tracklet, frames, distance; "
                "border green = same person as the query, red = not, grey = unknown)")
-    rep.table(["rank", "camera", "tracklet", "frames", "distance"],
-              [[h.rank, h.camera, h.tracklet, f"{h.first_frame}-{h.last_frame}", round(h.distance, 4)] for h in hits])
+    from reid.search.same_person import PROBABLY_SAME
+
+    cut = probable_count(hits)
+    if cut is not None:
+        rep.text(f"{cut} of {len(hits)} appearances are probably the query's person (P(same) >= {PROBABLY_SAME}: "
+                 "appearance calibrated on this store's own matches, times the learnt camera network's evidence)")
+    rep.table(["rank", "camera", "tracklet", "frames", "distance", "P(same)"],
+              [[h.rank, h.camera, h.tracklet, f"{h.first_frame}-{h.last_frame}", round(h.distance, 4),
+                _p(h.probability)] for h in hits])
     rep.write(out / "search.html")

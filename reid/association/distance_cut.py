@@ -67,9 +67,12 @@ class DistanceMixture:
         d = np.asarray(d, np.float64)
         lo, hi = self.mean[0] - 4 * self.sd[0], self.mean[1] + 4 * self.sd[1]
         grid = np.linspace(lo, hi, 512)
-        # two Gaussians of unequal spread give odds that turn back up at the far end (and down at
-        # the near end): nearer must never be less likely, so the odds are made non-increasing
-        odds = np.minimum.accumulate(np.maximum.accumulate(self._raw_log_odds(grid)[::-1])[::-1])
+        # two Gaussians of unequal spread give odds that turn back up at one end: nearer must never
+        # be less likely, so from the near group's mean outwards the odds only fall (beyond it: the
+        # lowest so far), and below it they only rise (the highest up to that mean)
+        raw = self._raw_log_odds(grid)
+        k = int(np.searchsorted(grid, self.mean[0]))
+        odds = np.r_[np.maximum.accumulate(raw[:k + 1][::-1])[::-1][:-1], np.minimum.accumulate(raw[k:])]
         return np.interp(d, grid, odds) - TIE_SLOPE * d  # ties broken by distance
 
     def _raw_log_odds(self, d: np.ndarray) -> np.ndarray:

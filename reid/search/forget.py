@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reid.search.query import Hit, SearchIndex, distances, hits, index_files
+from reid.search.query import Hit, SearchIndex, distances, hits, index_files, with_probability
 from tracking.store import StoreWriter, TrackletStore
 from tracklet_reid.errors import InputError
 
@@ -38,6 +38,23 @@ def matches(index: SearchIndex, query: np.ndarray, max_distance: float, features
     d = distances(features, query)
     rows = np.flatnonzero(d <= max_distance)
     return hits(index, rows[np.argsort(d[rows], kind="stable")], d)
+
+
+def probable_matches(index: SearchIndex, store: TrackletStore, query: np.ndarray, query_row: int | None,
+                     min_probability: float, features: np.ndarray) -> list[Hit]:
+    """Every tracklet whose probability of being the query's person reaches ``min_probability``
+    (`reid.search.same_person`), nearest first; refused in one line where the index could not
+    calibrate one."""
+    d = distances(features, query)
+    order = np.argsort(d, kind="stable")  # the query's own tracklet first (distance 0): removed too
+    ranked = with_probability(index, store, query_row, hits(index, order, d))
+    if ranked and ranked[0].probability is None:
+        raise InputError(f"{store.path}: no same-person probability for this store (too few confident cross-camera "
+                         "matches to calibrate one on): give --max-distance")
+    found = [h for h in ranked if h.probability is not None and h.probability >= min_probability]
+    for k, h in enumerate(found):
+        h.rank = k + 1
+    return found
 
 
 def forget(store_path: Path, hits: list[Hit], query: str, out: Path | None = None,

@@ -18,10 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from reid.models.embedding_config import EmbedConfig
+from reid.search.same_person import SameModel, fit_same_model
 from tracking.store import TrackletStore
 from tracklet_reid.errors import InputError
 
-INDEX_VERSION = 1
+RERANK = 50  # nearest tracklets a search orders by probability
+INDEX_VERSION = 2  # 2: the same-person model (reid/search/same_person.py) kept in the index
 
 
 @dataclass
@@ -39,6 +41,7 @@ class SearchIndex:
     input_hw: tuple[int, int]
     path: Path | None = None
     built: bool = False  # whether this call embedded the store (False: read from the index file)
+    same: SameModel | None = None  # P(same person) of a hit, fitted when the index was built
 
     @property
     def num_tracklets(self) -> int:
@@ -54,6 +57,7 @@ class Hit:
     first_frame: int
     last_frame: int
     distance: float
+    probability: float | None = None  # that the hit is the query's person (None: nothing to calibrate with)
 
 
 def model_key(model: str | Path) -> str:
@@ -94,16 +98,18 @@ def read_index(path: Path) -> SearchIndex:
     with np.load(path, allow_pickle=False) as z:
         return SearchIndex(z["features"], z["across"], [str(c) for c in z["cameras"]], z["camera_of"],
                            z["local_of"], z["first_frame"], z["last_frame"], z["gt"], str(z["model_name"]),
-                           (int(z["input_hw"][0]), int(z["input_hw"][1])), path)
+                           (int(z["input_hw"][0]), int(z["input_hw"][1])), path, same=SameModel.from_arrays(z))
 
 
 def save_index(index: SearchIndex, path: Path) -> None:
     """Write ``index`` to ``path`` atomically: a killed write leaves no half file."""
     tmp = path.with_name(path.name + ".partial.npz")
-    np.savez(tmp, features=index.features, across=index.across, cameras=np.array(index.cameras),
-             camera_of=index.camera_of, local_of=index.local_of, first_frame=index.first_frame,
-             last_frame=index.last_frame, gt=index.gt, model_name=np.array(index.model_name),
-             input_hw=np.array(index.input_hw))
+    arrays: dict[str, np.ndarray] = {
+        "features": index.features, "across": index.across, "cameras": np.array(index.cameras),
+        "camera_of": index.camera_of, "local_of": index.local_of, "first_frame": index.first_frame,
+        "last_frame": index.last_frame, "gt": index.gt, "model_name": np.array(index.model_name),
+        "input_hw": np.array(index.input_hw), **(index.same.arrays() if index.same is not None else {})}
+    np.savez(tmp, **arrays)  # type: ignore[arg-type]
     os.replace(tmp, path)
 
 
@@ -126,6 +132,7 @@ def load_or_build_index(store: TrackletStore, model: str | Path, cfg: EmbedConfi
     index = SearchIndex(tf.features.numpy().astype(np.float32), tf.across.numpy().astype(np.float32),
                         list(idx.cameras), idx.camera_of, idx.local_of, idx.first_frame, idx.last_frame, idx.gt,
                         tf.model + (" + camera norm" if tf.camera_norm else ""), tf.input_hw, path, built=True)
+    index.same = fit_same_model(index.features, index.across, idx)
     save_index(index, path)
     return index
 
@@ -145,6 +152,37 @@ def distances(features: np.ndarray, query: np.ndarray) -> np.ndarray:
     """(N,) Euclidean distances of every row of ``features`` to ``query`` (D,)."""
     d2 = (features * features).sum(1) - 2.0 * (features @ query) + float(query @ query)
     return np.sqrt(np.maximum(d2, 0.0))
+
+
+def with_probability(index: SearchIndex, store: TrackletStore, query_row: int | None, found: list[Hit]) -> list[Hit]:
+    """The hits with P(same person as the query) filled in where the index could calibrate it."""
+    from reid.search.same_person import same_probability
+    from reid.tracklet_index import TrackletIndex
+
+    if not found or index.same is None:
+        return found
+    tindex = TrackletIndex.from_store(store) if query_row is not None and index.same.topology_json else None
+    if tindex is not None and tindex.num_tracklets != index.num_tracklets:
+        tindex = None  # not the index's tracklets: appearance alone
+    p = same_probability(index.same, tindex, query_row, np.array([h.row for h in found]),
+                         np.array([h.distance for h in found]))
+    if p is not None:
+        for h, v in zip(found, p):
+            h.probability = float(v)
+    return found
+
+
+def rank_probable(index: SearchIndex, store: TrackletStore, query: np.ndarray, top: int,  # noqa: PLR0913
+                  exclude: int | None, features: np.ndarray) -> list[Hit]:
+    """The ``top`` most probable appearances of the query's person: the ``RERANK`` nearest by
+    distance, ordered by P(same) (appearance and time; ties by distance) where it is calibrated,
+    else by distance."""
+    found = with_probability(index, store, exclude, rank(index, query, max(top, RERANK), exclude, features))
+    if found and found[0].probability is not None:
+        found = sorted(found, key=lambda h: (-round(h.probability or 0.0, 6), h.distance))
+    for k, h in enumerate(found[:top]):
+        h.rank = k + 1
+    return found[:top]
 
 
 def hits(index: SearchIndex, rows: np.ndarray, d: np.ndarray) -> list[Hit]:

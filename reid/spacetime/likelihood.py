@@ -89,10 +89,11 @@ class SpaceTimePrior:
         return bool(self.routes)
 
     def impossible(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Pairs of different cameras seen at once (corrected clocks) by cameras that do not watch one place."""
+        """Pairs seen at once (corrected clocks) by one camera, or by cameras that do not watch one place."""
         ci, cj = self.data.camera_of[i], self.data.camera_of[j]
         at_once = (self.first[i] <= self.last[j]) & (self.first[j] <= self.last[i])
-        return at_once & (ci != cj) & ~self.coexist[ci, cj] & self.veto
+        # one view never holds one person twice at once either
+        return at_once & (i != j) & ((ci == cj) | ~self.coexist[ci, cj]) & self.veto
 
     def log_ratio(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """(pairs,) log of the space-time ratio; -inf for impossible pairs, 0 where the cameras have

@@ -46,10 +46,15 @@ def symmetry_centre(x: np.ndarray, chance: np.ndarray) -> float:
     return lo + (m + 1) * BIN_S / 2
 
 
-def pair_offset(pf) -> ClockDifference | None:
+def pair_offset(pf, first: np.ndarray, last: np.ndarray) -> ClockDifference | None:
     """The clock difference of one camera pair's fit (`topology._PairFit`), None without time
-    structure (no peak above chance)."""
+    structure (no peak above chance), or when its one peak is a walk one way only: a lone peak is
+    a shared view (the clocks' difference) only if the two tracklets' starts and ends line up more
+    tightly than one's exit with the other's entry; else it is people walking one way, which says
+    nothing about the clocks (``first`` / ``last``: every tracklet's times)."""
     if not pf.fit.peaks:
+        return None
+    if len(pf.fit.peaks) == 1 and not _lines_up_as_shared_view(pf, first, last):
         return None
     x = pf.x[np.isfinite(pf.x)]
     lo = float(np.floor(x.min()))
@@ -86,6 +91,16 @@ def refined_differences(routes, first_pass: np.ndarray) -> list[ClockDifference 
             out.append(ClockDifference(s, t, (r.lag - back.lag) / 2, 1.0 / var))
     return [d for d in out
             if d is not None and abs(d.difference - (first_pass[d.b] - first_pass[d.a])) <= REFINE_GATE_S]
+
+
+def _lines_up_as_shared_view(pf, first: np.ndarray, last: np.ndarray) -> bool:
+    from reid.spacetime.timing import weighted_spread
+
+    g = pf.fit.responsibilities(pf.x, pf.bg)[:, 1]
+    i, j = pf.i, pf.j
+    shared = max(weighted_spread(first[j] - first[i], g), weighted_spread(last[j] - last[i], g))
+    walk = min(weighted_spread(first[j] - last[i], g), weighted_spread(first[i] - last[j], g))
+    return shared < walk
 
 
 def solve_offsets(C: int, diffs: list[ClockDifference | None], fixed: dict[int, float] | None = None

@@ -319,7 +319,8 @@ def fit_topology(data: SpaceTimeData, pair_i: np.ndarray, pair_j: np.ndarray,  #
         else:
             fits.append(_fit_pair(data, a, b, i[sel], j[sel]))
     fixed_offsets = {int(k): float(v) for k, v in fixed.get("offsets", {}).items()}
-    offsets, _, _ = solve_offsets(C, [pair_offset(pf) for pf in fits], fixed_offsets)
+    coarse = [pair_offset(pf, data.first, data.last) for pf in fits]
+    offsets, _, _ = solve_offsets(C, coarse, fixed_offsets)
     first, last = data.first - offsets[data.camera_of], data.last - offsets[data.camera_of]
     between = seen_between(data, first, last, i, j)
     pos = {(int(a), int(b)): np.flatnonzero((lo == a) & (hi == b)) for a, b in ((pf.a, pf.b) for pf in fits)}
@@ -346,7 +347,6 @@ def fit_topology(data: SpaceTimeData, pair_i: np.ndarray, pair_j: np.ndarray,  #
             sel = data.camera_of[oi] == c
             if sel.sum() >= MIN_MATCHES:
                 pairs.append(_reentry_routes(data, zones, c, oi[sel], oj[sel]))
-    coarse = [pair_offset(pf) for pf in fits]
     refined = refined_differences([r for p in pairs for r in p.routes], offsets)
     offsets, known, group = solve_offsets(C, refined + coarse, fixed_offsets)
     for r in (r for p in pairs for r in p.routes):

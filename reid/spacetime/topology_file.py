@@ -82,9 +82,12 @@ def _load(path: str | Path) -> dict:
     if not p.is_file():
         raise InputError(f"--topology {path}: no such file")
     try:
-        doc = json.loads(p.read_text())
+        return _check(json.loads(p.read_text()), path)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: not a topology file (not JSON: {exc})") from None
+
+
+def _check(doc, path: str | Path) -> dict:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise InputError(f"{path}: not a topology file (no \"format\": \"{FORMAT}\"; `pipeline topology` "
                          "makes one)")
@@ -135,7 +138,12 @@ def _route(r, where: str, s: int, t: int, zones: list[Zones], cameras: list[str]
 
 def read_topology(path: str | Path, cameras: list[str]) -> Topology:
     """The topology in ``path`` for a store with ``cameras``; refused in one line when malformed."""
-    doc = _load(path)
+    return topology_from_dict(_load(path), cameras, path)
+
+
+def topology_from_dict(doc: dict, cameras: list[str], path: str | Path = "topology") -> Topology:  # noqa: C901
+    """`topology_dict`'s output back (``path`` names it in errors)."""
+    doc = _check(doc, path)
     pos = {c: k for k, c in enumerate(cameras)}
     C = len(cameras)
     offsets, known, group = np.zeros(C), np.zeros(C, bool), np.arange(C)

@@ -71,3 +71,23 @@ def test_bad_queries_are_one_line(tmp_path, capsys):
                                                                        "not an image")):
         assert main(["search", str(store), "--model", "colour", *q, "-q"]) == 1
         assert msg in capsys.readouterr().err
+
+
+def test_hits_carry_a_calibrated_same_person_probability_and_forget_takes_one(tmp_path, capsys):
+    """The probability is fitted on the store's own cross-camera matches (no labels): the query's
+    person above the marked cut, everybody else below; forget by probability removes that person."""
+    store = write_reid_store(tmp_path / "s.h5", cameras=3, identities=8, tracklets_per_id=2)
+    result = run_search(str(store), "colour", None, "cam1:4", top=12, quiet=True)  # identity 2
+    st = TrackletStore(store)
+    gt = {(c, t): int(st.camera(c).gt_identity[t]) for c in st.cameras for t in range(st.camera(c).num_tracklets)}
+    p_same = [h["probability"] for h in result["hits"] if gt[(h["camera"], h["tracklet"])] == 2]
+    p_other = [h["probability"] for h in result["hits"] if gt[(h["camera"], h["tracklet"])] != 2]
+    assert len(p_same) == 5 and min(p_same) >= 0.5 and max(p_other) < 0.5
+    assert main(["search", str(store), "--model", "colour", "--tracklet", "cam1:4", "--top", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "P(same)" in out and "below: probably not the same person" in out
+    assert main(["forget", str(store), "--model", "colour", "--tracklet", "cam1:4", "--min-probability", "0.5",
+                 "--dry-run"]) == 0
+    assert "6 tracklet(s) at least 0.5 probably the same person" in capsys.readouterr().out
+    assert main(["forget", str(store), "--model", "colour", "--tracklet", "cam1:4", "--min-probability", "2"]) == 1
+    assert "--min-probability 2.0" in capsys.readouterr().err
