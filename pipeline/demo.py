@@ -113,7 +113,7 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = Fals
     rows: list[list] = []
 
     record = DemoRecord(out)
-    t = _stage(f"1/6 generating the world ({wcfg.cameras} cameras, {wcfg.identities} identities)")
+    t = _stage(f"1/7 generating the world ({wcfg.cameras} cameras, {wcfg.identities} identities)")
     if record.begin("world", _settings(cfg, "world")) != REUSE:
         with tqdm(total=wcfg.cameras * wcfg.frames, unit="frame", desc="render",
                   disable=True if quiet else None) as bar:
@@ -126,7 +126,7 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = Fals
                  f"{wcfg.cameras} / {wcfg.identities} / {wcfg.frames}", _seconds(t)])
 
     ecfg = ExtractConfig(workers=cfg.workers)
-    t = _stage(f"2/6 extract: {cfg.detector} detector -> {ecfg.tracker.algorithm} tracker -> tracklets")
+    t = _stage(f"2/7 extract: {cfg.detector} detector -> {ecfg.tracker.algorithm} tracker -> tracklets")
     from dataclasses import replace
 
     ecfg = replace(ecfg, detector=replace(ecfg.detector, backend=cfg.detector,
@@ -155,7 +155,7 @@ def run_demo(out: str | Path, cfg: DemoConfig = DemoConfig(), quiet: bool = Fals
 
     rows += _learn_and_match(out, store, mot_dir, world_dir, cfg, results, quiet, record)
 
-    t = _stage("6/6 report")
+    t = _stage("7/7 report")
     results["table"] = rows
     page = _write_page(out, world_dir, store, rows, world)
     results["report"] = str(page)
@@ -179,7 +179,7 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
     from tracklet_reid.errors import InputError
 
     rows: list[list] = []
-    t = _stage("3/6 re-id before learning: colour histograms and the ImageNet backbone")
+    t = _stage("3/7 re-id before learning: colour histograms and the ImageNet backbone")
     pretrained = _pretrained_weights(cfg.backbone)
     rows.append(["weights", f"ImageNet {cfg.backbone} for the baseline and learning's start",
                  WEIGHTS_NOTE.get(pretrained, pretrained), None])
@@ -201,7 +201,7 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
         t = time.perf_counter()
 
     learner = "UTAL" if cfg.learner == "utal" else "contrast learner"
-    t = _stage(f"4/6 learn: {learner}, {cfg.backbone}, {cfg.epochs} epochs on the CPU-sized setting")
+    t = _stage(f"4/7 learn: {learner}, {cfg.backbone}, {cfg.epochs} epochs on the CPU-sized setting")
     model_dir = out / "model"
     lcfg = LearnConfig(backbone=cfg.backbone, pretrained=pretrained, embed_dim=cfg.embed_dim,
                        input_height=cfg.input_size[0], input_width=cfg.input_size[1], epochs=cfg.epochs,
@@ -219,8 +219,9 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
                  f"{last['eval_rank1']:.3f} / {last['eval_mAP']:.3f}", _seconds(None if how == REUSE else t)])
     results["stages"].append({"stage": "learn", **last})
 
-    t = _stage("5/6 merge within cameras and match across them (learned vs ImageNet features)")
     embedding = EmbedConfig(device=cfg.device)
+    rows += _topology(out, store, model_dir, embedding, world_dir, results)
+    t = _stage("6/7 merge within cameras and match across them (learned vs ImageNet features)")
     merge_cfg = MergeConfig(affinity_k=cfg.k)
     merged = run_merge(str(store), str(model_dir), str(out / "merged"), merge_cfg, embedding, mot_dir=str(mot_dir),
                        gt_dir=str(world_dir / "gt"), baseline=base_spec, quiet=True)
@@ -267,6 +268,24 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
     return rows
 
 
+def _topology(out: Path, store: Path, model_dir: Path, embedding, world_dir: Path, results: dict) -> list[list]:
+    """The camera network learnt from the tracklets (never from the world's truth, which only sits
+    beside it in the table): `pipeline topology`'s files in DIR/topology/."""
+    from pipeline.topology import run_topology
+    from tracklet_reid.errors import InputError
+
+    t = _stage("5/7 topology: the camera network learnt from the tracklets' times and places")
+    try:
+        topo = run_topology(str(store), str(model_dir), str(out / "topology"), embedding, quiet=True)
+    except InputError as exc:  # a world too small to say anything is a result, not a failure
+        return [["topology", "camera network", f"not learnt: {exc}", round(time.perf_counter() - t, 1)]]
+    results["stages"].append({"stage": "topology", **topo})
+    walk = "every pair of places is walkable (routes are random)"
+    return [["topology", f"walking links / cameras watching one place / matches explained by time (the world: {walk})",
+             f"{len(topo['links'])} / {len(topo['overlapping'])} / {topo['explained_by_time']:.0%} of "
+             f"{topo['matches']}", round(time.perf_counter() - t, 1)]]
+
+
 def _write_page(out: Path, world_dir: Path, store_path: Path, rows, world) -> Path:
     import cv2
 
@@ -298,7 +317,18 @@ def _write_page(out: Path, world_dir: Path, store_path: Path, rows, world) -> Pa
             rep.heading(title)
             img = cv2.imread(str(png))
             rep.images([img_tag(img[:, :, ::-1])])
-    rep.text("Full merge and match reports: merged/report.html, matched/report.html")
+    rep.text("Full merge and match reports: merged/report.html, matched/report.html; the camera network learnt "
+             "from the tracklets: topology/topology.html")
+    topo_json = out / "topology" / "topology.json"
+    if topo_json.is_file():
+        import json
+
+        from pipeline.topology_page import camera_graph_svg
+        from reid.spacetime.topology_file import read_topology
+
+        doc = json.loads(topo_json.read_text())
+        rep.heading("Camera network learnt from the tracklets (blue: walking links; green dashed: shared views)")
+        rep.raw(camera_graph_svg(read_topology(topo_json, [c["name"] for c in doc["cameras"]])))
     rep.heading("Tracklets (first crop of each; identity in the tooltip)")
     with TrackletStore(store_path) as s:
         for name in s.cameras:

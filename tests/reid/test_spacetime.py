@@ -215,3 +215,35 @@ def test_learners_mine_time_consistent_pairs_and_the_loop_does_not_feed_on_itsel
     assert [r[0] for r in real] == ["on"] * 3 and [r[0] for r in null] == ["off"] * 2
     assert real[0][1] >= null[0][1] + 0.10  # time removes wrong pairs appearance proposed
     assert min(r[1] for r in real) >= real[0][1] - 0.02  # and the rounds do not drift (measured 0.898 -> 0.895)
+
+
+def test_a_camera_pair_whose_many_matches_time_explains_none_of_counts_against():
+    from reid.spacetime.likelihood import FLOOR, unlinked_pairs
+    from reid.spacetime.topology import PairEvidence, Route, Topology
+    from reid.spacetime.zones import Zones
+
+    walk = Route(0, 1, "transit", 60.0, 5.0, 0.6, 60.0, 40.0)
+    zones = [Zones(np.array([[0.5, 0.5]]), np.array([0.5]), np.array([1.0]))] * 4
+    pairs = [PairEvidence((0, 1), 100, 0.4, [walk]), PairEvidence((0, 2), 300, 1.0, []),
+             PairEvidence((0, 3), 6, 1.0, []), PairEvidence((1, 2), 3, 1.0, [])]
+    topo = Topology(["a", "b", "c", "d"], zones, pairs, np.zeros(4), np.ones(4, bool), np.zeros(4, int))
+    ratio = unlinked_pairs(topo)
+    explained = 60 / 409  # the share of all matches time explains
+    assert ratio[(0, 2)] == pytest.approx(np.log(max(3 / 300 / explained, FLOOR)))  # hundreds of matches: strong
+    assert ratio[(0, 3)] == pytest.approx(0.0)  # six matches: (3/6)/E > 1, clipped: says nothing
+    assert (1, 2) not in ratio and (0, 1) not in ratio  # too few to fit; has a route
+
+
+def test_an_identity_whose_itinerary_fits_no_route_is_not_made():
+    from reid.association.union_find import TimedUnionFind
+
+    first, last = np.array([0.0, 100.0, 50.0]), np.array([10.0, 110.0, 60.0])
+    allowed = {(0, 2), (2, 1)}  # 0 -> 2 -> 1 is a walkable itinerary, 0 -> 1 directly is not
+
+    def path_ok(u, v):
+        return np.array([(int(a), int(b)) in allowed for a, b in zip(u, v)])
+
+    sets = TimedUnionFind(first, last, path_ok=path_ok)
+    assert not sets.union(0, 1)  # 0 then 1: a step no route allows
+    assert sets.union(0, 2) and sets.union(2, 1)  # through 2, each step fits
+    assert len(set(sets.roots())) == 1

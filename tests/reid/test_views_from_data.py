@@ -85,3 +85,9 @@ def test_the_two_real_pets_views_are_found_overlapping_with_no_flag(tmp_path, ca
         cam, _, _, gid = line.split(",")[:4]
         cams_of.setdefault(gid, set()).add(cam)
     assert sum(len(c) == 2 for c in cams_of.values()) >= 4  # people with one global id in both views
+    # the camera network learnt from the same store finds the shared view with no flag too
+    assert main(["topology", str(store), "--model", str(osnet), "-o", str(tmp_path / "topo"), "-q"]) == 0
+    topo = json.loads((tmp_path / "topo" / "topology.json").read_text())
+    assert topo["summary"]["overlapping"] == [["view001", "view005"]] and not topo["summary"]["links"]
+    page = (tmp_path / "topo" / "topology.html").read_text()
+    assert "<svg" in page and page.count("<img") == 2  # the graph, and each view's zones on one of its frames
