@@ -149,7 +149,7 @@ def pets_section() -> dict | None:
 
 
 def scale_section(n: int) -> dict:
-    people = n // 4
+    people = n // 5  # a person leaves about five tracklets (visits, re-entries, tracker breaks)
     cfg = NetworkConfig(cameras=20, people=people, hours=max(4.0, people / 3500), within_share=0.3, seed=1)
     t0 = time.perf_counter()
     world = generate_network(cfg)
