@@ -20,6 +20,8 @@ off where time showed no structure.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from reid.spacetime.timing import PairDensity, normal, pair_density
@@ -27,6 +29,7 @@ from reid.spacetime.topology import MIN_MATCHES, Route, SpaceTimeData, Topology
 
 FLOOR = 0.02  # a pair that fits none of its cameras' routes keeps this much of its odds
 LOG_CLIP = 12.0
+SQRT_2PI = math.sqrt(2 * math.pi)
 # a step of an itinerary must keep more than a little of its odds: a pair that fits no route at all
 # keeps FLOOR (log -3.9); this is two and a half times that
 PATH_MIN_LOG_RATIO = float(np.log(2.5 * FLOOR))
@@ -123,8 +126,42 @@ class SpaceTimePrior:
 
     def path_ok(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Whether one person could be seen at tracklet u and next at v: not impossible, and where
-        the cameras have routes, near enough to one of them (`PATH_MIN_LOG_RATIO`)."""
-        return self.log_ratio(u, v) >= PATH_MIN_LOG_RATIO
+        the cameras have routes, near enough to one of them (`PATH_MIN_LOG_RATIO`). Match asks
+        this for a step or two per union, a hundred thousand times: pair by pair in plain Python,
+        where numpy's per-call cost on arrays of one was most of match's time."""
+        return np.array([self.one_log_ratio(int(a), int(b)) >= PATH_MIN_LOG_RATIO for a, b in zip(u, v)], bool)
+
+    def one_log_ratio(self, i: int, j: int) -> float:
+        """`log_ratio` of one pair (the same number)."""
+        if not self.active:
+            return 0.0
+        cam = self.data.camera_of
+        ci, cj = int(cam[i]), int(cam[j])
+        if (self.veto and i != j and self.first[i] <= self.last[j] and self.first[j] <= self.last[i]
+                and (ci == cj or not self.coexist[ci, cj])):
+            return -np.inf
+        pair = (min(ci, cj), max(ci, cj))
+        routes = self.routes.get(pair)
+        if not routes:
+            return self.apart.get(pair, 0.0)
+        u, v = (i, j) if ci == pair[0] else (j, i)
+        d = self.data
+        total = sum(r.matches for r, _ in routes)
+        ratio = 0.0
+        for r, bg in routes:
+            s, t = (u, v) if r.source == cam[u] else (v, u)
+            x = d.mid[t] - d.mid[s] if r.kind == "overlap" else d.first[t] - d.last[s]
+            z = (x - r.lag) / r.sd
+            dens = math.exp(-0.5 * z * z) / (r.sd * SQRT_2PI)
+            ratio += (r.matches / total) * dens / bg.at(x) * self._one_zone_ratio(r, s, t)
+        return float(min(max(math.log(FLOOR + (1 - FLOOR) * ratio), -LOG_CLIP), LOG_CLIP))
+
+    def _one_zone_ratio(self, r: Route, s: int, t: int) -> float:
+        zs, zt = int(self.exit_zone[s]), int(self.entry_zone[t])
+        if r.zones is None or zs < 0 or zt < 0:
+            return 1.0
+        chance = self.exit_share[r.source][zs] * self.entry_share[r.target][zt]
+        return float(r.zones[zs, zt] / max(chance, 1e-12))
 
     def _pair_log_ratio(self, routes: list[tuple[Route, PairDensity]], u: np.ndarray, v: np.ndarray) -> np.ndarray:
         d = self.data

@@ -43,6 +43,12 @@ class PairDensity:
         out[inside] = np.maximum(self.density[i[inside]], self.floor)
         return out
 
+    def at(self, x: float) -> float:
+        """The density at one point (as ``__call__``, without numpy's per-call cost)."""
+        i = int(round((x - self.start) / self.width))
+        floor = self.floor
+        return max(float(self.density[i]), floor) if 0 <= i < len(self.density) else floor
+
     @property
     def floor(self) -> float:
         # never zero: a matched pair where no random pair falls is rare, not impossible

@@ -161,6 +161,12 @@ def test_impossible_pairs_are_vetoed_and_an_idle_prior_says_nothing(network):
     at_once = (first[a][:, None] <= last[b][None, :]) & (first[b][None, :] <= last[a][:, None])
     ia, ib = np.nonzero(at_once)
     assert len(ia) and np.isneginf(prior.log_ratio(a[ia], b[ib])).all()  # cam1 and cam2 watch different places
+    rng = np.random.default_rng(0)
+    i, j = rng.integers(0, index.num_tracklets, (2, 500))
+    vector = prior.log_ratio(i, j)
+    one = np.array([prior.one_log_ratio(int(x), int(y)) for x, y in zip(i, j)])  # match's per-step path
+    assert (np.isinf(vector) == np.isinf(one)).all()
+    np.testing.assert_allclose(vector[np.isfinite(vector)], one[np.isfinite(one)])
     topo_idle = replace(topo, pairs=[])
     assert (SpaceTimePrior(topo_idle, data).log_ratio(a[ia], b[ib]) == 0).all()
 
