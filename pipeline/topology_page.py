@@ -32,7 +32,8 @@ def camera_graph_svg(topo, size: int = 520) -> str:
         a, b = xy[key[0]], xy[key[1]]
         width = 1 + 1.5 * np.log1p(drawn[key])
         dash = ' stroke-dasharray="8,5"' if route.kind == "overlap" else ""
-        label = "watch one place" if route.kind == "overlap" else f"{route.transit or route.lag:.0f} s"
+        shown = route.transit if route.transit is not None else route.lag
+        label = "watch one place" if route.kind == "overlap" else f"{shown:.0f} s"
         parts.append(f'<line x1="{a[0]:.1f}" y1="{a[1]:.1f}" x2="{b[0]:.1f}" y2="{b[1]:.1f}" '
                      f'stroke="{KIND_COLOUR[route.kind]}" stroke-width="{width:.1f}" opacity="0.7"{dash}>'
                      f'<title>{html.escape(topo.cameras[route.source])} - {html.escape(topo.cameras[route.target])}: '
