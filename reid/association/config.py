@@ -59,8 +59,8 @@ class MatchConfig:
                              "and places (links, transit times, shared views, clock offsets; `pipeline topology` "
                              "shows it): auto (where the store has times and time shows structure) or off "
                              "(appearance alone)", choices=SPACETIME)
-    topology: str = setting("", "a topology.json (from `pipeline topology`, perhaps edited) to use instead of "
-                            "learning the network again")
+    topology: str | None = setting(None, "a topology.json (from `pipeline topology`, perhaps edited) to use "
+                                   "instead of learning the network from the store again")
     merge: MergeConfig = MergeConfig()
 
     def coexist(self, cameras: list[str]) -> np.ndarray | None:
