@@ -150,7 +150,11 @@ class SpaceTimePrior:
         ratio = 0.0
         for r, bg in routes:
             s, t = (u, v) if r.source == cam[u] else (v, u)
-            x = d.mid[t] - d.mid[s] if r.kind == "overlap" else d.first[t] - d.last[s]
+            # mid-times of the two alone (the data's ``mid`` builds the whole column)
+            if r.kind == "overlap":
+                x = ((d.first[t] + d.last[t]) - (d.first[s] + d.last[s])) / 2
+            else:
+                x = d.first[t] - d.last[s]
             z = (x - r.lag) / r.sd
             dens = math.exp(-0.5 * z * z) / (r.sd * SQRT_2PI)
             ratio += (r.matches / total) * dens / bg.at(x) * self._one_zone_ratio(r, s, t)
