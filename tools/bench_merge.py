@@ -36,6 +36,7 @@ from reid.association.config import MatchConfig, MergeConfig  # noqa: E402
 from reid.association.network import match_cameras, network_neighbours  # noqa: E402
 from reid.neighbours.search import NeighbourConfig, measure_recall  # noqa: E402
 from reid.tracklet_index import TrackletIndex  # noqa: E402
+from tracklet_reid.synthetic.network import feature_spectrum  # noqa: E402
 
 WITHIN_SHARE = 0.25  # a tracklet's own deviation from its person's centre: share of the variance
 
@@ -43,9 +44,7 @@ WITHIN_SHARE = 0.25  # a tracklet's own deviation from its person's centre: shar
 def synthetic_network(n: int, cameras: int, dim: int, seed: int = 0):
     """(features (n, dim) float32, person (n,), camera (n,) sorted, first, last frames)."""
     rng = np.random.default_rng(seed)
-    j = np.arange(1, dim + 1)
-    lam = j ** -0.45 * np.exp(-j / 60)
-    lam /= lam.sum()
+    lam = feature_spectrum(dim)
     people = max(1, n // 4)
     person = rng.integers(0, people, n)
     cams = np.sort(rng.integers(0, cameras, n))

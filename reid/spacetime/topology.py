@@ -22,6 +22,7 @@ tracklets' matches, the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -67,8 +68,9 @@ class SpaceTimeData:
                    unknown if index.entry is None else np.asarray(index.entry, np.float64),
                    unknown if index.exit is None else np.asarray(index.exit, np.float64))
 
-    @property
+    @cached_property
     def mid(self) -> np.ndarray:
+        # every camera pair's fit and every route's density read it: built once
         return (self.first + self.last) / 2
 
 
@@ -224,7 +226,7 @@ def _reentry_routes(data: SpaceTimeData, zones: list[Zones], c: int, i: np.ndarr
     g_all = fit.responsibilities(x, bg) if fit.peaks else np.zeros((len(x), 1))
     for k, (peak, gain) in enumerate(zip(fit.peaks, fit.gain)):
         g = g_all[:, k + 1]
-        lag, sd = weighted_median(x, g), max(weighted_spread(x, g), 0.5)
+        lag, sd = weighted_median(x, g), max(weighted_spread(x, g), MIN_SD_S)
         zt = _zone_table(zones[c], zones[c], data.exit[i], data.entry[j], g)
         routes.append(Route(c, c, "re-entry", lag, sd, peak.weight, float(g.sum()), gain, zt, transit=lag,
                             histogram=_histogram(x, g, bg, fit.background, lag, sd)))
