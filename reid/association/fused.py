@@ -27,6 +27,16 @@ from reid.spacetime.likelihood import SpaceTimePrior
 LOG_ODDS_CLIP = 12.0
 
 
+def fused_log_odds(appearance: np.ndarray, spacetime: np.ndarray | float) -> np.ndarray:
+    """Appearance log odds (clipped: a Gaussian tail's odds mean nothing past this) plus the
+    space-time log ratio."""
+    return np.clip(appearance, -LOG_ODDS_CLIP, LOG_ODDS_CLIP) + spacetime
+
+
+def probability(log_odds: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -50, 50)))
+
+
 @dataclass
 class FusedPairs:
     i: np.ndarray
@@ -37,11 +47,7 @@ class FusedPairs:
 
     @property
     def log_odds(self) -> np.ndarray:
-        return np.clip(self.appearance, -LOG_ODDS_CLIP, LOG_ODDS_CLIP) + self.spacetime
-
-    @property
-    def probability(self) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-np.clip(self.log_odds, -50, 50)))
+        return fused_log_odds(self.appearance, self.spacetime)
 
 
 def candidate_pairs(nb: CameraNeighbours) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -107,5 +113,5 @@ def reranked(idx: np.ndarray, dist: np.ndarray, mixture: DistanceMixture | None,
     ok = idx.ravel() >= 0
     st = np.full(n * k, -np.inf)
     st[ok] = prior.log_ratio(q[ok], idx.ravel()[ok])
-    odds = np.clip(mixture.log_odds(dist), -LOG_ODDS_CLIP, LOG_ODDS_CLIP) + st.reshape(n, k)
+    odds = fused_log_odds(mixture.log_odds(dist), st.reshape(n, k))
     return np.argsort(-odds, axis=1, kind="stable"), odds

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from reid.association.distance_cut import DistanceMixture, fit_mixture
-from reid.association.fused import candidate_pairs
+from reid.association.fused import candidate_pairs, fused_log_odds, probability
 from reid.neighbours.search import camera_neighbours
 from reid.spacetime.likelihood import SpaceTimePrior
 from reid.tracklet_index import TrackletIndex
@@ -95,11 +95,10 @@ def same_probability(model: SameModel | None, index: TrackletIndex | None, query
     mixture = model.across if query_row is not None else model.raw
     if mixture is None:
         return None
-    log_odds = np.clip(mixture.log_odds(np.asarray(distance, np.float64)), -12, 12)
+    spacetime: np.ndarray | float = 0.0
     if query_row is not None and model.topology_json and index is not None:
-        prior = _prior(model, index)
-        log_odds = log_odds + prior.log_ratio(np.full(len(rows), query_row), np.asarray(rows))
-    return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -50, 50)))
+        spacetime = _prior(model, index).log_ratio(np.full(len(rows), query_row), np.asarray(rows))
+    return probability(fused_log_odds(mixture.log_odds(np.asarray(distance, np.float64)), spacetime))
 
 
 def _prior(model: SameModel, index: TrackletIndex) -> SpaceTimePrior:
