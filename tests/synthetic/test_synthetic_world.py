@@ -91,3 +91,44 @@ def test_occluders_fragment_tracks(tmp_path):
         return float((gt[:, 8] < 0.25).mean())
 
     assert low_vis_fraction(3) > low_vis_fraction(0) + 0.03
+
+
+def test_the_network_preset_gives_each_camera_its_clock_and_writes_the_true_topology(tmp_path):
+    """views="network": places on a walking graph, frame rates and start times per camera, the last
+    two cameras watching one place; topology_truth.json beside the ground truth agrees with the
+    rendered people (a person's walk between linked cameras takes about the link's transit)."""
+    import cv2
+
+    cfg = world_config("tiny", "easy", seed=1, views="network", cameras=4, identities=12, frames=200)
+    world = generate_world(tmp_path, cfg)
+    truth = json.loads((tmp_path / "topology_truth.json").read_text())
+    names = [c["name"] for c in world["cameras"]]
+    assert truth["overlapping"] == [names[-2:]] and truth["links"]
+    span = cfg.frames / cfg.fps
+    for cam in world["cameras"]:
+        cap = cv2.VideoCapture(str(tmp_path / "cams" / f"{cam['name']}.avi"))
+        assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(truth["fps"][cam["name"]], abs=0.01)
+        assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == round(span * cam["fps"])
+        cap.release()
+        assert truth["offsets_s"][cam["name"]] == pytest.approx(-cam["start_s"])
+        assert -cfg.max_offset_s <= truth["offsets_s"][cam["name"]] <= 0
+    assert len({c["fps"] for c in world["cameras"]}) > 1  # seed 1: three rates
+    # true times of each person's appearances: frame / fps + the camera's start
+    seen: dict[tuple[int, str], tuple[float, float]] = {}
+    for cam in world["cameras"]:
+        rows = np.loadtxt(tmp_path / "gt" / f"{cam['name']}.txt", delimiter=",", ndmin=2)
+        for pid in np.unique(rows[:, 1]).astype(int):
+            f = rows[rows[:, 1] == pid, 0]
+            seen[(pid, cam["name"])] = ((f.min() - 1) / cam["fps"] + cam["start_s"], (f.max() - 1) / cam["fps"]
+                                        + cam["start_s"])
+    gaps = []
+    for link in truth["links"]:
+        a, b = link["cameras"]
+        if link["zones"] == ["mirrored", "mirrored"]:
+            continue
+        for (pid, cam), (_, out) in seen.items():
+            if cam == a and (pid, b) in seen and seen[(pid, b)][0] > out:
+                gaps.append((seen[(pid, b)][0] - out) / link["median_transit_s"])
+    assert gaps, "no walk between linked cameras was rendered"
+    # boxes begin a little after the centre enters and end a little before it leaves: gaps run long
+    assert 0.7 <= float(np.median(gaps)) <= 1.6, gaps

@@ -1,13 +1,16 @@
 """Generate a multi-camera world: T cameras, N identities walking through several of them over
 time, rendered to video with MOTChallenge ground truth and noisy detections. Views are disjoint
 (each camera watches its own place), or with ``overlap`` they come in pairs that watch one place
-from two sides, so that a person is mostly in both views of a pair at once.
+from two sides, so that a person is mostly in both views of a pair at once, or with ``network``
+they watch places on a walking graph, each at its own frame rate and clock
+(`tracklet_reid.synthetic.network_video`).
 
 Deterministic from the seed. Layout written under ``out``:
     cams/<camera>.avi            MJPG video, one per camera (the input of `pipeline extract`)
     gt/<camera>.txt              MOTChallenge gt: frame,id,x,y,w,h,flag,1,visibility (ids global)
     det/<camera>.txt             noisy detections: frame,-1,x,y,w,h,score,-1,-1,-1
     world.json                   the config, identities, cameras and visits
+    topology_truth.json          network preset: links, transit medians, clock offsets (scoring only)
 """
 from __future__ import annotations
 
@@ -58,18 +61,22 @@ class WorldConfig:
     visits: tuple[int, int] = (2, 3)  # places each identity walks through (min, max)
     overlap: bool = False  # cameras 1+2, 3+4, ... watch one place each (an odd last camera alone)
     partner_sees: float = 0.85  # with overlap: chance that the second view of a place sees a visit too
+    network: bool = False  # places on a walking graph, own frame rates and clocks (`network_video`)
+    fps_choices: tuple[float, ...] = (5.0, 10.0, 12.5)  # network: each camera's frame rate, one of these
+    max_offset_s: float = 20.0  # network: cameras start recording up to this long after the first
+    transit_s: tuple[float, float] = (5.0, 30.0)  # network: range of the links' median transit times
     seed: int = 0
 
 
-VIEWS = ("disjoint", "overlapping")
+VIEWS = ("disjoint", "overlapping", "network")
 
 
 def world_config(size: str = "demo", difficulty: str = "default", seed: int = 0, views: str = "disjoint",
                  **overrides) -> WorldConfig:
     if views not in VIEWS:
         raise ValueError(f"unknown views {views!r}: {', '.join(VIEWS)}")
-    if views == "overlapping":
-        overrides = {"overlap": True, **overrides}
+    if views != "disjoint":
+        overrides = {"overlap" if views == "overlapping" else "network": True, **overrides}
     if size not in SIZES:
         raise ValueError(f"unknown size preset {size!r}: {', '.join(SIZES)}")
     if difficulty not in DIFFICULTIES:
@@ -88,6 +95,9 @@ class Camera:
     horizon: float  # y of the far edge of the walkable ground
     scale: float  # viewpoint: person size multiplier
     occluders: list[dict] = field(default_factory=list)
+    fps: float = 0.0  # its own frame rate and length (network preset), else the world's
+    frames: int = 0
+    start_s: float = 0.0  # true time of its first frame: its clock is behind by this much
 
 
 @dataclass
@@ -121,7 +131,7 @@ def _make_cameras(cfg: WorldConfig, rng: np.random.Generator) -> list[Camera]:
             brightness=float(rng.uniform(-25, 25) * cfg.cast / 0.22 if cfg.cast else 0.0),
             blur=float(cfg.blur * rng.uniform(0.6, 1.4)), noise=float(cfg.noise * rng.uniform(0.7, 1.3)),
             horizon=float(cfg.height * rng.uniform(0.42, 0.55)), scale=float(rng.uniform(0.85, 1.15)),
-            occluders=occ,
+            occluders=occ, fps=cfg.fps, frames=cfg.frames,
         ))
     return cams
 
@@ -227,12 +237,12 @@ def _render_camera(cfg: WorldConfig,  # noqa: C901
     occ_img, occ_mask = _occluder_layer(cfg, cam)
     gain = np.asarray(cam.gain, np.float32)
     mine = [v for v in visits if v.camera == ci]
-    writer = cv2.VideoWriter(str(out / "cams" / f"{cam.name}.avi"), cv2.VideoWriter_fourcc(*"MJPG"), cfg.fps, (W, H))
+    writer = cv2.VideoWriter(str(out / "cams" / f"{cam.name}.avi"), cv2.VideoWriter_fourcc(*"MJPG"), cam.fps, (W, H))
     if not writer.isOpened():
         raise RuntimeError("OpenCV cannot write MJPG video here")
     gt_rows, det_rows = [], []
     frame_noise = np.random.default_rng(cfg.seed * 1000 + ci)
-    for f in range(cfg.frames):
+    for f in range(cam.frames):
         img = bg.copy()
         labels = np.full((H, W), -1, np.int32)
         active = []
@@ -248,7 +258,7 @@ def _render_camera(cfg: WorldConfig,  # noqa: C901
             h = _person_height(cfg, cam, feet_y)
             x = v.x0 + (v.x1 - v.x0) * a
             facing = 1 if v.x1 > v.x0 else -1
-            phase = p.stride_phase + (f - v.start) * 0.55 * 10.0 / cfg.fps
+            phase = p.stride_phase + (f - v.start) * 0.55 * 10.0 / cam.fps
             patch, pmask, (fx, fy) = draw_person(p, h, phase, facing, np.ones(3))
             ox, oy = int(round(x)) - fx, int(round(feet_y)) - fy
             x0, y0 = max(ox, 0), max(oy, 0)
@@ -303,7 +313,13 @@ def generate_world(out: str | Path, cfg: WorldConfig, progress: Callable[[int], 
     rng = np.random.default_rng(cfg.seed)
     people = random_identities(cfg.identities, rng, shared_palette=cfg.palette)
     cams = _make_cameras(cfg, rng)
-    visits = _make_visits(cfg, cams, people, rng)
+    truth = None
+    if cfg.network:
+        from tracklet_reid.synthetic.network_video import network_visits
+
+        visits, truth = network_visits(cfg, cams, people, rng)
+    else:
+        visits = _make_visits(cfg, cams, people, rng)
     for ci, cam in enumerate(cams):
         gt_rows, det_rows = _render_camera(cfg, cam, ci, visits, people, out, np.random.default_rng(cfg.seed + 17 * ci),
                                            progress)
@@ -320,4 +336,6 @@ def generate_world(out: str | Path, cfg: WorldConfig, progress: Callable[[int], 
         "visits": [dataclasses.asdict(v) for v in visits],
     }
     (out / "world.json").write_text(json.dumps(world, indent=1))
+    if truth is not None:  # beside the ground truth, for scoring only
+        (out / "topology_truth.json").write_text(json.dumps(truth, indent=1))
     return world
