@@ -15,27 +15,21 @@ The true topology (links, transit medians, offsets, frame rates, the shared view
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from tracklet_reid.synthetic.network import NetworkConfig, _routes, _walking_graph
 from tracklet_reid.synthetic.people import Identity
-
-if TYPE_CHECKING:
-    from tracklet_reid.synthetic.world import Camera, Visit, WorldConfig
+from tracklet_reid.synthetic.scene import Camera, Visit, WorldConfig
 
 SPREAD = 0.15  # log-normal sigma of a link's transit times
 RUSH_SHARE = 0.5
 RE_ENTRY_GAP_S = (4.0, 10.0)
 
 
-def network_visits(cfg: "WorldConfig", cams: "list[Camera]", people: list[Identity],
-                   rng: np.random.Generator) -> tuple["list[Visit]", dict]:
+def network_visits(cfg: WorldConfig, cams: list[Camera], people: list[Identity],
+                   rng: np.random.Generator) -> tuple[list[Visit], dict]:
     """Each camera's frame rate, frame count and start (set on ``cams``), every visit, and the true
     topology."""
-    from tracklet_reid.synthetic.world import Visit
-
     if cfg.cameras < 4:
         raise ValueError("the network preset needs at least 4 cameras")
     span = cfg.frames / cfg.fps  # seconds every camera records

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from tracklet_reid.synthetic.people import Identity, draw_person, random_identities
+from tracklet_reid.synthetic.scene import Camera, Visit, WorldConfig
 
 SIZES = {
     "tiny": dict(cameras=3, identities=10, frames=150, width=320, height=240, h_near=110, h_far=62),
@@ -39,35 +39,6 @@ DIFFICULTIES = {
 }
 
 
-@dataclass(frozen=True)
-class WorldConfig:
-    cameras: int = 4
-    identities: int = 36
-    frames: int = 500  # per camera; all cameras record the same span of time
-    fps: float = 10.0
-    width: int = 640
-    height: int = 360
-    h_near: float = 170.0  # person height (px) at the bottom of the frame
-    h_far: float = 70.0  # at the far edge of the walkable ground
-    cast: float = 0.22  # per-channel colour gain spread between cameras
-    blur: float = 0.8
-    noise: float = 5.0
-    occluders: int = 2  # static occluders per camera: they fragment tracks
-    palette: int = 6  # shirt colours in use: fewer = more people share one
-    det_miss: float = 0.08
-    fp_rate: float = 0.1  # false positives per frame
-    jitter: float = 0.05  # detection box noise, fraction of size
-    re_entry: float = 0.3  # chance that a person comes back into a view they left
-    visits: tuple[int, int] = (2, 3)  # places each identity walks through (min, max)
-    overlap: bool = False  # cameras 1+2, 3+4, ... watch one place each (an odd last camera alone)
-    partner_sees: float = 0.85  # with overlap: chance that the second view of a place sees a visit too
-    network: bool = False  # places on a walking graph, own frame rates and clocks (`network_video`)
-    fps_choices: tuple[float, ...] = (5.0, 10.0, 12.5)  # network: each camera's frame rate, one of these
-    max_offset_s: float = 20.0  # network: cameras start recording up to this long after the first
-    transit_s: tuple[float, float] = (5.0, 30.0)  # network: range of the links' median transit times
-    seed: int = 0
-
-
 VIEWS = ("disjoint", "overlapping", "network")
 
 
@@ -82,37 +53,6 @@ def world_config(size: str = "demo", difficulty: str = "default", seed: int = 0,
     if difficulty not in DIFFICULTIES:
         raise ValueError(f"unknown difficulty {difficulty!r}: {', '.join(DIFFICULTIES)}")
     return WorldConfig(**{**SIZES[size], **DIFFICULTIES[difficulty], "seed": seed, **overrides})
-
-
-@dataclass
-class Camera:
-    name: str
-    ground: tuple
-    gain: tuple  # per-channel colour cast
-    brightness: float
-    blur: float
-    noise: float
-    horizon: float  # y of the far edge of the walkable ground
-    scale: float  # viewpoint: person size multiplier
-    occluders: list[dict] = field(default_factory=list)
-    fps: float = 0.0  # its own frame rate and length (network preset), else the world's
-    frames: int = 0
-    start_s: float = 0.0  # true time of its first frame: its clock is behind by this much
-
-
-@dataclass
-class Visit:
-    pid: int
-    camera: int
-    start: int  # first frame
-    x0: float
-    x1: float
-    y0: float  # feet y at entry / exit
-    y1: float
-    speed: float  # px per frame at the near edge
-
-    def duration(self, cam: Camera, cfg: WorldConfig) -> int:
-        return int(abs(self.x1 - self.x0) / max(self.speed, 1e-6)) + 1
 
 
 def _make_cameras(cfg: WorldConfig, rng: np.random.Generator) -> list[Camera]:
