@@ -61,6 +61,15 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
     return np.asarray(keep, dtype=np.int64).reshape(-1)
 
 
+def _check_darknet_cfg(cfg_p: Path, w_p: Path) -> None:
+    """A Darknet cfg is text in [sections] (OpenCV asserts deep inside on anything else)."""
+    head = cfg_p.read_bytes()[:4096]
+    if b"\x00" in head or b"[" not in head:
+        swapped = b"\x00" not in w_p.read_bytes()[:4096]
+        raise InputError(f"--cfg {cfg_p}: not a Darknet network description (a text file of [net], "
+                         "[convolutional], ... sections)" + ("; --cfg and --weights swapped?" if swapped else ""))
+
+
 class DarknetDetector:
     """YOLO in Darknet format through cv2.dnn (opencv < 5), batched with blobFromImages."""
 
@@ -73,6 +82,7 @@ class DarknetDetector:
 
         cfg_p = _need_file(cfg, "Darknet cfg file", "--cfg")
         w_p = _need_file(weights, "Darknet weights file", "--weights")
+        _check_darknet_cfg(cfg_p, w_p)
         try:
             self.net = cv2.dnn.readNetFromDarknet(str(cfg_p), str(w_p))
         except cv2.error as exc:

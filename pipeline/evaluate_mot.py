@@ -27,6 +27,21 @@ def run(args: argparse.Namespace) -> int:
     return print_mot_scores(args.gt, args.result, args.iou, args.json)
 
 
+def frame_range_note(gt, result, where: str) -> str | None:
+    """One line when the result and the ground truth cover different frames: every ground-truth
+    box in frames the result never reached counts as missed, which is rarely what was meant."""
+    if not len(gt) or not len(result):
+        return None
+    g0, g1 = int(gt.frame.min()), int(gt.frame.max())
+    r0, r1 = int(result.frame.min()), int(result.frame.max())
+    outside = int(((gt.frame < r0) | (gt.frame > r1)).sum())
+    if outside == 0:
+        return None
+    return (f"{where}: the result covers frames {r0 + 1}-{r1 + 1}, the ground truth {g0 + 1}-{g1 + 1}: {outside} of "
+            f"{len(gt)} ground-truth boxes lie outside the result's frames and count as missed (score a clip "
+            "against its own frames of ground truth)")
+
+
 def folder_scores(gt_dir: str | Path, result_dir: str | Path, iou: float = 0.5):
     """Every ``<camera>.txt`` of ``result_dir`` against that camera's ground truth in ``gt_dir``."""
     from detection.file_detector import find_det_file
@@ -39,7 +54,17 @@ def folder_scores(gt_dir: str | Path, result_dir: str | Path, iou: float = 0.5):
     if not files:
         raise InputError(f"{result_dir}: no <camera>.txt result file in it")
     gts = {f.stem: read_mot(find_det_file(Path(gt_dir), f.stem, "gt")) for f in files}
-    return evaluate_multi_camera(gts, {f.stem: read_mot(f) for f in files}, iou)
+    results = {f.stem: read_mot(f) for f in files}
+    _warn_ranges((frame_range_note(gts[c], results[c], f"camera {c}") for c in gts))
+    return evaluate_multi_camera(gts, results, iou)
+
+
+def _warn_ranges(notes) -> None:
+    import sys
+
+    for note in notes:
+        if note:
+            print(f"pipeline evaluate-mot: warning: {note}", file=sys.stderr)
 
 
 def print_mot_scores(gt_path: str, result_path: str, iou: float, as_json: bool) -> int:
@@ -58,7 +83,9 @@ def print_mot_scores(gt_path: str, result_path: str, iou: float, as_json: bool) 
         else:
             print(format_table(["camera", *KEYS], [[c, *[d[k] for k in KEYS]] for c, d in named.items()]))
         return 0
-    d = evaluate_mot(read_mot(gt_path), read_mot(result_path), iou).as_dict()
+    gt, result = read_mot(gt_path), read_mot(result_path)
+    _warn_ranges([frame_range_note(gt, result, result_path)])
+    d = evaluate_mot(gt, result, iou).as_dict()
     if as_json:
         print(json.dumps(d, indent=2))
     else:

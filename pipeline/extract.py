@@ -57,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
                  round(s["seconds"], 1), round(s["frames"] / max(s["seconds"], 1e-9), 1)] for s in result.cameras]
         if rows:
             print(format_table(headers, rows))
-        for name in result.skipped:
-            print(f"{name}: skipped (unreadable)")
+        for s in result.cameras:
+            for note in s.get("warnings", []):
+                print(f"{s['camera']}: {note}")
+        for name, why in result.skipped.items():
+            print(f"{name}: skipped (--skip-bad-cameras): {why}")
     return 0

@@ -37,15 +37,22 @@ def run(args: argparse.Namespace) -> int:
             f"{s['crop_encoding']}, {s['bytes_on_disk'] / 1e6:.1f} MB on disk, created by "
             f"{s['created_by']} at {s['created_at']}"
         )
-        headers = ["camera", "complete", "tracklets", "crops", "len min", "len median", "len max", "gt ids"]
+        headers = ["camera", "complete", "tracklets", "crops", "frames min", "frames median", "frames max", "gt ids"]
         rows = [
-            [c["camera"], c["complete"], c["tracklets"], c["crops"], c["length_min"],
-             c["length_median"], c["length_max"], c["identities"]]
+            [c["camera"], c["complete"], c["tracklets"], c["crops"], c["frames_min"],
+             c["frames_median"], c["frames_max"], c["identities"]]
             for c in s["cameras"]
         ]
-        rows.append(["total", f"{t['complete_cameras']}/{t['cameras']}", t["tracklets"], t["crops"],
-                     t["length_min"], t["length_median"], t["length_max"], None])
+        skipped = s["skipped_cameras"]
+        rows.append(["total", f"{t['complete_cameras']}/{t['cameras']}" + (f" (+{len(skipped)} skipped)" if skipped
+                                                                           else ""),
+                     t["tracklets"], t["crops"], t["frames_min"], t["frames_median"], t["frames_max"], None])
         print(format_table(headers, rows))
+        for c in s["cameras"]:
+            for note in c["warnings"]:
+                print(f"{c['camera']}: {note}")
+        for name, why in skipped.items():
+            print(f"{name}: not in the store: skipped by extract --skip-bad-cameras ({why})")
     problems = _problems(s, verified, in_progress)
     for line in problems:
         print(f"pipeline inspect: error: {line}", file=sys.stderr)

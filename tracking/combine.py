@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tracking.extract_config import setting_differences
 from tracking.multi_camera import SETTINGS_ATTR
 from tracking.store import StoreInfo, StoreWriter, TrackletStore
 from tracklet_reid.errors import InputError
@@ -64,7 +65,7 @@ def check_combinable(inputs: list[Path]) -> tuple[dict[str, str], StoreInfo, dic
         a, b = comparable(st.attrs.get(SETTINGS_ATTR)), comparable(first.attrs.get(SETTINGS_ATTR))
         if a != b:
             raise InputError(f"{p}: extracted with other settings than {inputs[0]} "
-                             f"({', '.join(sorted(_differences(a, b))[:4])})")
+                             f"({', '.join(sorted(setting_differences(a, b))[:4])})")
         for cam in st.cameras:
             if cam in origin:
                 raise InputError(f"camera {cam} is in both {origin[cam]} and {p}: each camera in one store only")
@@ -74,11 +75,3 @@ def check_combinable(inputs: list[Path]) -> tuple[dict[str, str], StoreInfo, dic
         st.close()
     return origin, info, settings
 
-
-def _differences(a, b, prefix: str = "") -> list[str]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        out = []
-        for k in sorted(set(a) | set(b)):
-            out += _differences(a.get(k), b.get(k), f"{prefix}{k}.")
-        return out
-    return [] if a == b else [f"{prefix.rstrip('.')} {a!r} vs {b!r}"]

@@ -32,6 +32,9 @@ class ExtractConfig:
                                         "cameras that started recording at other times or whose clocks are off")
     reid_model: str | None = setting(None, "re-id model whose embeddings join IoU in the tracker's association "
                                      "(botsort): a `pipeline learn` folder or an ONNX embedder")
+    skip_bad_cameras: bool = setting(False, "extract the cameras that can be read when some cannot (the store, the "
+                                     "summary and `inspect` name the skipped ones); without it an unreadable camera "
+                                     "stops the run before any work")
     workers: int = setting(1, "cameras processed in parallel (processes; with --backend ray, the CPUs of the local "
                            "Ray instance it starts)")
     backend: str = setting("local", "local: worker processes on this machine; ray: every camera a task on a Ray "
@@ -58,8 +61,18 @@ class ExtractConfig:
     def tracking_settings(self) -> dict:
         """What decides the content of the store: a resumed run must use the same."""
         d = to_dict(self)
-        for key in ("workers", "backend", "ray_address"):  # where it runs, not what it makes
+        for key in ("workers", "backend", "ray_address", "skip_bad_cameras"):  # where it runs, not what it makes
             d.pop(key)
         d["detector"].pop("device")
         d["detector"].pop("batch_size")
         return d
+
+
+def setting_differences(a, b, prefix: str = "") -> list[str]:
+    """Each setting (dotted path) whose value differs between two settings dicts: "key a vs b"."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            out += setting_differences(a.get(k), b.get(k), f"{prefix}{k}.")
+        return out
+    return [] if a == b else [f"{prefix.rstrip('.')} {a!r} vs {b!r}"]

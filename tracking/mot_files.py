@@ -8,6 +8,7 @@ import numpy as np
 
 from detection.file_detector import find_det_file
 from detection.mot_text import MotRows, read_mot
+from tracklet_reid.errors import InputError
 
 
 def read_camera_gt(gt_dir: str | Path, camera: str) -> MotRows:
@@ -20,9 +21,19 @@ def read_network_gt(gt_dir: str | Path, cameras: list[str]) -> dict[str, MotRows
     return {cam: read_camera_gt(gt_dir, cam) for cam in cameras}
 
 
+def find_track_file(mot_dir: str | Path, camera: str) -> Path:
+    """``camera``'s tracker output in ``mot_dir`` (``extract --mot-out`` writes ``<camera>.txt``), or
+    a one-line error naming what is missing."""
+    path = Path(mot_dir) / f"{camera}.txt"
+    if not path.is_file():
+        raise InputError(f"--mot {mot_dir}: no {camera}.txt for camera {camera!r} (extract --mot-out writes one "
+                         "per camera of the store)")
+    return path
+
+
 def read_camera_tracks(mot_dir: str | Path, camera: str) -> MotRows:
     """The tracker output extract wrote for ``camera`` (``extract --mot-out``)."""
-    return read_mot(Path(mot_dir) / f"{camera}.txt")
+    return read_mot(find_track_file(mot_dir, camera))
 
 
 def relabelled_tracks(mot_dir: str | Path, camera: str, track_ids: np.ndarray, new_ids: np.ndarray,

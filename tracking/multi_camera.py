@@ -19,12 +19,13 @@ from pathlib import Path
 from detection.video import CameraSource, discover_cameras
 from tracking.camera_job import AppearanceFactory, CameraJob, run_camera_job
 from tracking.clock import camera_start_times
-from tracking.extract_config import ExtractConfig
+from tracking.extract_config import ExtractConfig, setting_differences
 from tracklet_reid.config_io import save_config
 from tracklet_reid.errors import InputError
 from tracklet_reid.output_paths import prepare_file, prepare_folder, remove_if_empty
 
 SETTINGS_ATTR = "extract_settings"
+SKIPPED_ATTR = "skipped_cameras"  # camera -> why it could not be read (--skip-bad-cameras)
 
 
 def _parts_dir(out: Path) -> Path:
@@ -46,8 +47,10 @@ def _check_settings(out: Path, cfg: ExtractConfig, sources: list[CameraSource]) 
     store = TrackletStore(out)  # validates schema and version; JSON attributes come back parsed
     old = store.attrs.get(SETTINGS_ATTR)
     if old is not None and old != cfg.tracking_settings():  # both JSON-shaped (config.to_dict)
-        raise InputError(f"{out}: made with other extract settings; resume with the same ones, "
-                         "or write to a new file (-o)")
+        diffs = setting_differences(old, cfg.tracking_settings())
+        shown = "; ".join(diffs[:4]) + ("; ..." if len(diffs) > 4 else "")
+        raise InputError(f"{out}: made with other extract settings (the store's vs now: {shown}); resume with the "
+                         "same ones, or write to a new file (-o)")
     by_name = {s.name: s for s in sources}
     for cam in store.all_cameras:
         recorded = store.camera(cam).attrs.get("source")
@@ -94,7 +97,7 @@ def _part_is_complete(part: Path, camera: str) -> bool:
 @dataclass
 class ExtractResult:
     cameras: list[dict]  # per-camera summaries of the cameras extracted by this run
-    skipped: list[str]  # cameras whose video could not be read
+    skipped: dict[str, str]  # cameras whose video could not be read (--skip-bad-cameras), and why
     # cameras complete in the store already (an earlier run with the same settings and videos),
     # kept as they are: a caller with quiet=True learns of the resume here
     reused: list[str] = field(default_factory=list)
@@ -138,7 +141,8 @@ def _extract(videos: str, out_p: Path, cfg: ExtractConfig, mot_dir: str | None, 
     parts = _parts_dir(out_p)
     parts.mkdir(exist_ok=True)
 
-    jobs, skipped, summaries = [], [], []
+    jobs, summaries = [], []
+    skipped: dict[str, str] = {}
     for src in sources:
         if src.name in done:
             continue
@@ -147,22 +151,27 @@ def _extract(videos: str, out_p: Path, cfg: ExtractConfig, mot_dir: str | None, 
         try:
             src.probe()
         except InputError as exc:
-            skipped.append(src.name)
-            warnings.warn(f"skipping camera {src.name}: {exc}")
+            skipped[src.name] = str(exc)
             continue
         jobs.append(CameraJob(src, parts / f"{src.name}.h5", tuple(src.warnings), starts[src.name]))
+    if not jobs and not done:
+        raise InputError(f"{videos}: no camera could be read ({'; '.join(skipped.values())})")
+    if skipped and not cfg.skip_bad_cameras:  # before any work: a network missing a camera is not the one asked for
+        raise InputError(f"{videos}: {len(skipped)} camera(s) cannot be read: {'; '.join(skipped.values())} (fix or "
+                         "remove them, or pass --skip-bad-cameras to extract the others)")
+    for name, why in skipped.items():
+        warnings.warn(f"skipping camera {name} (--skip-bad-cameras): {why}")
     if done and not quiet:
         print(f"resuming {out_p}: {len(done)} camera(s) already complete ({', '.join(sorted(done))})",
               file=sys.stderr)
-    if not jobs and not done:
-        raise InputError(f"{videos}: no camera could be read ({', '.join(skipped)})")
 
     from tracking.store import StoreWriter
 
     def land(job: CameraJob, summary: dict | None) -> None:
         with StoreWriter(out_p, crop_hw=(cfg.tracklets.crop_height, cfg.tracklets.crop_width),
                          encoding=cfg.crop_encoding, jpeg_quality=cfg.jpeg_quality) as w:
-            w.set_attrs(**{SETTINGS_ATTR: cfg.tracking_settings()})
+            # the store says which cameras of the folder it lacks, for `inspect` and whoever reads it later
+            w.set_attrs(**{SETTINGS_ATTR: cfg.tracking_settings(), SKIPPED_ATTR: skipped})
             w.copy_camera_from(job.part, job.source.name)
         if summary is None:
             summary = _summary_from_part(job)

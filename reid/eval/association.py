@@ -156,12 +156,25 @@ def score_match(store: TrackletStore, index: TrackletIndex, labels: np.ndarray, 
     return scores
 
 
-def check_mot_dirs(mot_dir: str | None, gt_dir: str | None = None) -> None:
-    """Ground truth scores the tracker output before and after: it needs that output, in a folder."""
+def check_mot_dirs(mot_dir: str | None, gt_dir: str | None = None, cameras: list[str] | None = None) -> None:
+    """Ground truth scores the tracker output before and after: it needs that output, in a folder,
+    and a folder of ground truth with a file for each of ``cameras`` (checked before any work)."""
+    from detection.file_detector import find_det_file
+    from tracking.mot_files import find_track_file
+
     if gt_dir and not mot_dir:
         raise InputError("--gt scores the tracker output before and after: it needs --mot")
     if mot_dir and not Path(mot_dir).is_dir():
         raise InputError(f"--mot {mot_dir}: no such folder")
+    if gt_dir and not Path(gt_dir).is_dir():
+        what = "is a file" if Path(gt_dir).exists() else "no such folder"
+        raise InputError(f"--gt {gt_dir}: {what}; give the folder of per-camera ground truth (<camera>.txt, "
+                         "<camera>/gt.txt or <camera>/gt/gt.txt, one per camera of the store)")
+    for cam in cameras or []:
+        if mot_dir:
+            find_track_file(mot_dir, cam)
+        if gt_dir:
+            find_det_file(Path(gt_dir), cam, "gt")
 
 
 def check_tracks_belong(idx: TrackletIndex, store: TrackletStore, mot_dir: str | None,

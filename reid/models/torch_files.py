@@ -13,6 +13,8 @@ from pathlib import Path
 from tracklet_reid.errors import InputError
 from tracklet_reid.output_paths import ensure_free_space, io_error_line, is_disk_full
 
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
 
 def load_torch_file(path: Path, what: str):
     """torch.load with ``weights_only=True``; a file that needs more is refused in one line."""
@@ -20,6 +22,14 @@ def load_torch_file(path: Path, what: str):
 
     import torch
 
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        head = b""  # torch.load below says what is wrong with it
+    if head == HDF5_SIGNATURE:  # the arguments swapped: a store where the model goes
+        raise InputError(f"{path}: a tracklet store (HDF5), not a {what}: give the store first and the model "
+                             "after --model")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:

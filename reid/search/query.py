@@ -10,6 +10,7 @@ search is needed here; issue 16's scale is another matter).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from dataclasses import dataclass
@@ -82,8 +83,12 @@ def _index_name(store_path: Path, key: str) -> Path:
     return store_path.with_name(f"{store_path.name}.search-{key}.npz")
 
 
-def index_path(store: TrackletStore, model: str | Path) -> Path:
-    key = hashlib.sha256(f"{store.content_key()}:{model_key(model)}:{INDEX_VERSION}".encode()).hexdigest()[:16]
+def index_path(store: TrackletStore, model: str | Path, cfg: EmbedConfig = EmbedConfig()) -> Path:
+    """The index file of ``store`` embedded by ``model`` with ``cfg``: every setting that changes
+    the features is in its name (where it runs is not), so other flags never reuse it."""
+    embedding = {k: v for k, v in dataclasses.asdict(cfg).items() if k != "device"}
+    key = hashlib.sha256(f"{store.content_key()}:{model_key(model)}:{sorted(embedding.items())}:{INDEX_VERSION}"
+                         .encode()).hexdigest()[:16]
     return _index_name(Path(store.path), key)
 
 
@@ -116,7 +121,7 @@ def save_index(index: SearchIndex, path: Path) -> None:
 def load_or_build_index(store: TrackletStore, model: str | Path, cfg: EmbedConfig = EmbedConfig(),
                         progress: bool = False) -> SearchIndex:
     """The store's search index for ``model``: read when its file is there, else built and saved."""
-    path = index_path(store, model)
+    path = index_path(store, model, cfg)
     if path.is_file():
         try:
             return read_index(path)

@@ -284,6 +284,24 @@ def _truncated_darknet(w: World, d: Path) -> list:
             "--weights", d / "cut.weights", "-o", d / "t.h5", "-q"]
 
 
+def _swapped_darknet(w: World, d: Path) -> list:
+    folder = _shared("weights", "yolo-fastest-1.1-body")
+    return ["extract", "--videos", w.videos, "--detector", "darknet", "--cfg", folder / "yolo-fastest-1.1_body.weights",
+            "--weights", folder / "yolo-fastest-1.1_body.cfg", "-o", d / "t.h5", "-q"]
+
+
+def _one_camera(f: h5py.File) -> None:
+    for name in sorted(f["cameras"])[1:]:
+        del f["cameras"][name]
+
+
+def _short_result(w: World, d: Path) -> list:
+    gt = _gt_file(w, d)
+    rows = [r for r in gt.read_text().splitlines() if int(r.split(",")[0]) <= 5]
+    (d / "r.txt").write_text("\n".join(rows) + "\n")
+    return ["evaluate-mot", "--gt", gt, "--result", d / "r.txt"]
+
+
 def _read_only(w: World, d: Path) -> list:
     if os.geteuid() == 0:
         pytest.skip("running as root: a read-only folder is writable to root (the disk-full cases cover the "
@@ -388,6 +406,18 @@ CASES = [
         "evaluate", "--model", _shared("weights", "osnet-x0_25-msmt17", "osnet_x0_25_msmt17.onnx"), "--data",
         w.benchmark, "--input-size", "128x64"], 1, "takes 256x128 input only"),
     Case("merge --gt without --mot", _merge(_store, "--gt", "gt"), 1, "needs --mot"),
+    # before any work, naming the argument (issue 27, finding 6)
+    Case("merge --gt a file", lambda w, d: _merge(_store, "--mot", str(d), "--gt", str(_gt_file(w, d)))(w, d), 1,
+         "is a file; give the folder"),
+    Case("merge --mot without the store's cameras", lambda w, d: _merge(_store, "--mot", str(d))(w, d), 1,
+         "extract --mot-out writes one per camera"),
+    Case("match on a one-camera store", _match(lambda w, d: _edit_store(w, d, _one_camera)), 1,
+         "needs at least 2 complete cameras", _no_output),
+    Case("match with the store as --model", lambda w, d: ["match", d, "--model", w.store, "-o", d / "out", "-q"], 1,
+         "a tracklet store (hdf5), not a model"),
+    Case("extract with --cfg and --weights swapped", _swapped_darknet, 1, "--cfg and --weights swapped?"),
+    Case("evaluate-mot, a result shorter than the ground truth", _short_result, 0,
+         "lie outside the result's frames"),
     Case("warnings from worker processes", lambda w, d: ["extract", "--videos", w.damaged_videos, "--detector",
                                                          "file", "--detections", w.root / "dets", "-o", d / "t.h5",
                                                          "--workers", "2", "-q"], 0, "south.avi: video ends early",

@@ -94,19 +94,26 @@ def test_missing_and_empty_camera_folder(tmp_path, capsys):
     assert code == 1 and "no cameras found" in one_line(err)
 
 
-def test_unreadable_video_is_skipped_with_warning(tmp_path, capsys):
+def test_an_unreadable_camera_stops_extract_unless_skipping_is_asked(tmp_path, capsys):
+    """Before any work, in one line naming the file; with --skip-bad-cameras the others are
+    extracted and the store, the summary and `inspect` name the skipped camera."""
     cams, dets, _ = make_world(tmp_path, cameras=("good",))
     (cams / "broken.avi").write_bytes(b"this is not a video" * 50)
     out = tmp_path / "t.h5"
+    code, _, err = run(capsys, "extract", "--videos", cams, "-o", out, "--detector", "file",
+                       "--detections", dets, "--crop-size", "64x32")
+    assert code == 1 and "broken.avi: unreadable video" in one_line(err) and "--skip-bad-cameras" in err
+    assert not out.exists()
     with pytest.warns(UserWarning, match="broken.avi: unreadable video"):
         code, stdout, _ = run(capsys, "extract", "--videos", cams, "-o", out, "--detector", "file",
-                              "--detections", dets, "--crop-size", "64x32")
-    assert code == 0 and "broken: skipped" in stdout
+                              "--detections", dets, "--crop-size", "64x32", "--skip-bad-cameras")
+    assert code == 0 and "broken: skipped (--skip-bad-cameras)" in stdout
     assert TrackletStore(out).cameras == ["good"]
+    code, stdout, _ = run(capsys, "inspect", out)
+    assert code == 0 and "1/1 (+1 skipped)" in stdout and "broken: not in the store" in stdout
     (cams / "good.avi").unlink()
-    with pytest.warns(UserWarning):
-        code, _, err = run(capsys, "extract", "--videos", cams, "-o", tmp_path / "u.h5", "--detector", "file",
-                           "--detections", dets)
+    code, _, err = run(capsys, "extract", "--videos", cams, "-o", tmp_path / "u.h5", "--detector", "file",
+                       "--detections", dets, "--skip-bad-cameras")
     assert code == 1 and "no camera could be read" in one_line(err)
 
 
@@ -130,6 +137,8 @@ def test_truncated_and_corrupt_videos_keep_what_was_read(tmp_path, capsys):
     msgs = " | ".join(str(w.message) for w in record)
     assert "ends early: 30 of 40" in msgs
     assert "1 corrupt frame(s) skipped (first at frame 20)" in msgs
+    code, stdout, _ = run(capsys, "inspect", out)  # what extract noticed stays with the store
+    assert "cut: " in stdout and "ends early: 30 of 40" in stdout
     s = TrackletStore(out)
     assert code == 0 and s.cameras == ["cut", "hole"]
     cut = s.camera("cut")

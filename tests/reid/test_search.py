@@ -50,6 +50,13 @@ def test_index_follows_the_store_and_the_model(tmp_path):
 
     torch.save(torchvision.models.resnet18(weights=None).state_dict(), tmp_path / "w.pt")
     assert index_path(TrackletStore(store), spec) != index_path(TrackletStore(store), "colour")
+    from reid.models.embedding_config import EmbedConfig
+
+    # other embedding flags make other features: never the same index; where it runs does not matter
+    st = TrackletStore(store)
+    assert index_path(st, "colour", EmbedConfig(frames=4)) != index_path(st, "colour")
+    assert index_path(st, "colour", EmbedConfig(camera_norm=True)) != index_path(st, "colour")
+    assert index_path(st, "colour", EmbedConfig(device="cpu")) == index_path(st, "colour")
 
 
 def test_image_query_goes_through_the_crop_path(tmp_path):

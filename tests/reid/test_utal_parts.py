@@ -228,3 +228,17 @@ def test_refresh_without_camera_norm_makes_one_neighbour_pass(monkeypatch):
     labels, pairs, _ = LabelUpdate(cfg, idx, torch.tensor([0, 20, 40]), None)(s, cfg.ccta_first_epoch)
     assert torch.equal(labels.index, want_labels.index) and torch.allclose(labels.weight, want_labels.weight)
     assert pairs is not None and torch.equal(pairs, want_pairs)
+
+
+def test_learn_says_what_the_preset_and_the_starting_weights_chose():
+    """A run starting from a downloaded model trains 10 epochs where the cpu preset says 20: the log
+    says so and why; what flags set is not claimed by a preset."""
+    from reid.utal.config import preset_notes
+
+    notes = preset_notes("cpu", "osnet.onnx", "utal", set())
+    assert len(notes) == 2 and "epochs 20" not in notes[0]  # the preset's 20 is replaced: not claimed
+    assert "fine-tunes" in notes[1] and "epochs 10" in notes[1] and "from the ONNX graph" in notes[1]
+    assert "epochs 40" in preset_notes("cpu", "imagenet", "contrast", set())[1]
+    assert not any(f"epochs {e}" in n for n in preset_notes("cpu", "osnet.onnx", "contrast", {"epochs"})
+                   for e in (10, 20, 40))
+    assert preset_notes(None, "imagenet", "utal", set()) == []

@@ -100,7 +100,7 @@ def test_inspect_ok_and_json(tmp_path, capsys):
 
     s = json.loads(out)
     assert s["total"] == {"cameras": 2, "complete_cameras": 2, "tracklets": 3, "crops": 12,
-                          "length_min": 3, "length_median": 4.0, "length_max": 5}
+                          "frames_min": 3, "frames_median": 4.0, "frames_max": 5}
     assert s["crop_encoding"] == "jpeg" and s["cameras"][0]["ground_truth"] is True
 
 
