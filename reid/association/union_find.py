@@ -12,6 +12,7 @@ from typing import Callable
 
 import numpy as np
 
+PAIRWISE_MAX = 4096  # member pairs compared directly; above, a sort (`_sweep_overlaps`)
 
 class TimedUnionFind:
     def __init__(self, first: np.ndarray, last: np.ndarray, time_veto: bool = True,
@@ -43,11 +44,27 @@ class TimedUnionFind:
     def overlaps(self, ra: int, rb: int) -> bool:
         """Whether any member of root ``ra``'s set overlaps any member of ``rb``'s in time."""
         a, b = self.members(ra), self.members(rb)
+        if len(a) * len(b) > PAIRWISE_MAX and self.coexist is None:
+            return self._sweep_overlaps(a, b)
         fa, la, fb, lb = self.first[a], self.last[a], self.first[b], self.last[b]
         both = (fa[:, None] <= lb[None, :]) & (fb[None, :] <= la[:, None])
         if self.coexist is not None and self.camera_of is not None:
             both &= ~self.coexist[self.camera_of[a][:, None], self.camera_of[b][None, :]]
         return bool(both.any())
+
+    def _sweep_overlaps(self, a: np.ndarray, b: np.ndarray) -> bool:
+        """The same answer without the len(a) x len(b) matrix (appearance alone at a million
+        tracklets chains sets of thousands, and each union compared every pair of their members):
+        a's spans sorted by start with the running latest end; a span of b meets one of a's iff
+        the latest end among those starting before it ends reaches its start."""
+        if len(a) < len(b):
+            a, b = b, a
+        order = np.argsort(self.first[a], kind="stable")
+        starts = self.first[a][order]
+        reach = np.maximum.accumulate(self.last[a][order])
+        k = np.searchsorted(starts, self.last[b], side="right")
+        met = k > 0
+        return bool((reach[k[met] - 1] >= self.first[b][met]).any())
 
     def itinerary_ok(self, ra: int, rb: int) -> bool:
         """Whether every step between a member of one set and the next member (in time) of the

@@ -83,3 +83,22 @@ def test_one_tracklet_per_person_and_camera(tmp_path, capsys):
     idx = TrackletIndex.from_store(st)
     pairs = {(int(g), int(c)) for g, c in zip(idx.gt, idx.camera_of)}
     assert idx.num_tracklets == 8 and len(pairs) == 8
+
+
+def test_the_overlap_sweep_of_large_sets_agrees_with_every_pair():
+    """Sets too large to compare pair by pair are swept in time order: the same answer."""
+    from reid.association.union_find import TimedUnionFind
+
+    rng = np.random.default_rng(0)
+    seen = set()
+    for trial in range(200):
+        n = 400
+        first = rng.uniform(0, 10_000, n)
+        last = first + rng.exponential((0.05, 5.0, 40.0)[trial % 3], n)
+        uf = TimedUnionFind(first, last)
+        a = rng.choice(n, 150, replace=False)
+        b = np.setdiff1d(np.arange(n), a)[:120]
+        brute = bool(((first[a][:, None] <= last[b][None, :]) & (first[b][None, :] <= last[a][:, None])).any())
+        assert uf._sweep_overlaps(a, b) == brute == uf._sweep_overlaps(b, a)
+        seen.add(brute)
+    assert seen == {True, False}
