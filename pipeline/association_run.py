@@ -88,8 +88,8 @@ def run_association(command: str, writes: tuple[str, ...], step: Callable[[Assoc
                     store: str, model: str, out: str, emb: EmbedConfig, mot_dir: str | None = None,
                     gt_dir: str | None = None, baseline: str | None = None, quiet: bool = False,
                     blur_faces: bool = False, check: Callable[[TrackletFeatures], None] | None = None,
-                    min_cameras: int = 1) -> dict:
-    """The flags and the store's cameras checked (before any work: ``min_cameras``, a tracker
+                    across_cameras: bool = False) -> dict:
+    """The flags and the store's cameras checked (before any work: two for ``across_cameras``, a tracker
     output and ground truth file for each), ``out`` opened (an input at one of ``writes`` refused),
     the tracklets embedded, ``check`` run on them before the baseline costs anything, then ``step``."""
     from reid.eval.association import check_mot_dirs
@@ -99,8 +99,8 @@ def run_association(command: str, writes: tuple[str, ...], step: Callable[[Assoc
 
     with TrackletStore(store) as st:
         cameras = st.cameras
-    if len(cameras) < min_cameras:
-        raise InputError(f"{store}: {command} needs at least {min_cameras} complete cameras (has "
+    if across_cameras and len(cameras) < 2:
+        raise InputError(f"{store}: matching across cameras needs at least two cameras with complete tracklets (has "
                          f"{len(cameras)}: {', '.join(cameras) or 'none'})")
     check_mot_dirs(mot_dir, gt_dir, cameras)
     with output_folder(out, {"store": store, "--mot": mot_dir, "--gt": gt_dir}, writes) as out_p:

@@ -57,7 +57,7 @@ def run_match(store: str, model: str, out: str,  # noqa: PLR0913
 
     cfg.validate()
     return run_association("match", WRITES, lambda run: _match(run, cfg), store, model, out, emb, mot_dir, gt_dir,
-                           baseline, quiet, blur_faces, check=_two_cameras, min_cameras=2)
+                           baseline, quiet, blur_faces, check=_two_cameras, across_cameras=True)
 
 
 def _two_cameras(tf: TrackletFeatures) -> None:

@@ -412,7 +412,7 @@ CASES = [
     Case("merge --mot without the store's cameras", lambda w, d: _merge(_store, "--mot", str(d))(w, d), 1,
          "extract --mot-out writes one per camera"),
     Case("match on a one-camera store", _match(lambda w, d: _edit_store(w, d, _one_camera)), 1,
-         "needs at least 2 complete cameras", _no_output),
+         "needs at least two cameras", _no_output),
     Case("match with the store as --model", lambda w, d: ["match", d, "--model", w.store, "-o", d / "out", "-q"], 1,
          "a tracklet store (hdf5), not a model"),
     Case("extract with --cfg and --weights swapped", _swapped_darknet, 1, "--cfg and --weights swapped?"),
