@@ -26,9 +26,11 @@ def run(args: argparse.Namespace) -> int:
 
     from reid.datasets import FORMATS as READERS
     from reid.datasets import write_benchmark
+    from reid.datasets.common import read_camera_names
     from tracking.store import TrackletSet
 
     bench = READERS[args.format](Path(args.root))
+    bench.camera_names = read_camera_names(Path(args.root))  # an export of ours names its cameras
     if args.one_per_camera:
         from reid.datasets.common import one_per_camera
 

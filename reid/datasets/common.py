@@ -31,6 +31,26 @@ class Benchmark:
     items: list[Item]
     junk_ids: tuple[int, ...] = ()
     splits: list[dict] | None = None
+    camera_names: dict[int, str] | None = None  # camera number -> name (export-dataset's cameras.txt)
+
+
+def read_camera_names(root: Path) -> dict[int, str] | None:
+    """``root/cameras.txt`` as `pipeline export-dataset` writes it (``<number> <name>`` per line), so
+    that export then import keeps the cameras' names; None without the file."""
+    path = root / "cameras.txt"
+    if not path.is_file():
+        return None
+    names: dict[int, str] = {}
+    for k, line in enumerate(path.read_text().splitlines(), 1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 2 or not parts[0].isdigit() or parts[1].startswith("."):
+            raise InputError(f"{path}, line {k}: {line!r} is not '<camera number> <camera name>'")
+        names[int(parts[0])] = parts[1]
+    if len(set(names.values())) != len(names):
+        raise InputError(f"{path}: one camera name for two numbers")
+    return names
 
 
 def _need(root: Path, *names: str) -> list[Path]:
@@ -87,4 +107,4 @@ def one_per_camera(bench: Benchmark) -> Benchmark:
             best[key] = i
     keep = set(best.values())
     items = [it for i, it in enumerate(bench.items) if it.tracklet_set != TRAIN or i in keep]
-    return Benchmark(bench.name, items, bench.junk_ids, bench.splits)
+    return Benchmark(bench.name, items, bench.junk_ids, bench.splits, bench.camera_names)

@@ -46,7 +46,7 @@ def _write(bench: Benchmark, by_cam: dict[int, list[Item]], tmp: Path, crop_hw: 
         if bench.splits is not None:
             w.set_attrs(splits=bench.splits)
         for cam in sorted(by_cam):
-            cw = w.camera(f"c{cam}")
+            cw = w.camera((bench.camera_names or {}).get(cam, f"c{cam}"))
             sets = []
             for it in by_cam[cam]:
                 bufs, frames = [], []

@@ -38,6 +38,7 @@ def test_round_trip(tmp_path, layout, capsys):
     assert main(["import", layout, str(out), "-o", str(back), "-q"]) == 0
     a, b = TrackletIndex.from_store(TrackletStore(store)), TrackletIndex.from_store(TrackletStore(back))
     assert b.num_tracklets == a.num_tracklets == 24
+    assert b.cameras == a.cameras == ["cam1", "cam2", "cam3"]  # cameras.txt keeps their names
     assert sorted(b.crop_count.tolist()) == sorted(a.crop_count.tolist())
     # identity g + 1 is tracklet g: the same crops come back in the same tracklet and camera
     src = TrackletStore(store)
@@ -79,3 +80,14 @@ def test_mars_names_cannot_hold_ten_cameras(tmp_path, capsys):
     assert main(["export-dataset", str(store), "-o", str(tmp_path / "set"), "-q"]) == 1
     assert "cameras 10 > 9" in capsys.readouterr().err and not (tmp_path / "set").exists()
     assert main(["export-dataset", str(store), "-o", str(tmp_path / "set"), "--layout", "market1501", "-q"]) == 0
+
+
+def test_a_malformed_cameras_file_is_one_line(tmp_path, capsys):
+    store = write_reid_store(tmp_path / "s.h5", cameras=2, identities=2, tracklets_per_id=1)
+    out = tmp_path / "set"
+    assert main(["export-dataset", str(store), "-o", str(out), "--layout", "market1501", "-q"]) == 0
+    (out / "cameras.txt").write_text("1 cam1\ntwo cam2\n")
+    capsys.readouterr()
+    assert main(["import", "market1501", str(out), "-o", str(tmp_path / "b.h5"), "-q"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cameras.txt, line 2" in err
