@@ -44,7 +44,7 @@ class TimedUnionFind:
     def overlaps(self, ra: int, rb: int) -> bool:
         """Whether any member of root ``ra``'s set overlaps any member of ``rb``'s in time."""
         a, b = self.members(ra), self.members(rb)
-        if len(a) * len(b) > PAIRWISE_MAX and self.coexist is None:
+        if len(a) * len(b) > PAIRWISE_MAX:
             return self._sweep_overlaps(a, b)
         fa, la, fb, lb = self.first[a], self.last[a], self.first[b], self.last[b]
         both = (fa[:, None] <= lb[None, :]) & (fb[None, :] <= la[:, None])
@@ -54,17 +54,17 @@ class TimedUnionFind:
 
     def _sweep_overlaps(self, a: np.ndarray, b: np.ndarray) -> bool:
         """The same answer without the len(a) x len(b) matrix (appearance alone at a million
-        tracklets chains sets of thousands, and each union compared every pair of their members):
-        a's spans sorted by start with the running latest end; a span of b meets one of a's iff
-        the latest end among those starting before it ends reaches its start."""
-        if len(a) < len(b):
-            a, b = b, a
-        order = np.argsort(self.first[a], kind="stable")
-        starts = self.first[a][order]
-        reach = np.maximum.accumulate(self.last[a][order])
-        k = np.searchsorted(starts, self.last[b], side="right")
-        met = k > 0
-        return bool((reach[k[met] - 1] >= self.first[b][met]).any())
+        tracklets chains sets of thousands, and each union compared every pair of their members);
+        with views that watch one place, b's members camera by camera against the members of a
+        whose cameras do not share a view with it."""
+        if self.coexist is None or self.camera_of is None:
+            return _spans_meet(self.first[a], self.last[a], self.first[b], self.last[b])
+        ca, cb = self.camera_of[a], self.camera_of[b]
+        for c in np.unique(cb):
+            apart, here = a[~self.coexist[ca, c]], b[cb == c]
+            if len(apart) and _spans_meet(self.first[apart], self.last[apart], self.first[here], self.last[here]):
+                return True
+        return False
 
     def itinerary_ok(self, ra: int, rb: int) -> bool:
         """Whether every step between a member of one set and the next member (in time) of the
@@ -96,3 +96,16 @@ class TimedUnionFind:
 
     def roots(self) -> np.ndarray:
         return np.array([self.find(i) for i in range(len(self.parent))], dtype=np.int64)
+
+
+def _spans_meet(fa: np.ndarray, la: np.ndarray, fb: np.ndarray, lb: np.ndarray) -> bool:
+    """Whether any span [fa, la] meets any span [fb, lb]: a's sorted by start with the running
+    latest end; a span of b meets one of a's iff the latest end among those starting before it
+    ends reaches its start. O((len(a) + len(b)) log len(a)), never the pairs."""
+    if len(fa) < len(fb):
+        fa, la, fb, lb = fb, lb, fa, la
+    order = np.argsort(fa, kind="stable")
+    starts, reach = fa[order], np.maximum.accumulate(la[order])
+    k = np.searchsorted(starts, lb, side="right")
+    met = k > 0
+    return bool((reach[k[met] - 1] >= fb[met]).any())

@@ -86,19 +86,27 @@ def test_one_tracklet_per_person_and_camera(tmp_path, capsys):
 
 
 def test_the_overlap_sweep_of_large_sets_agrees_with_every_pair():
-    """Sets too large to compare pair by pair are swept in time order: the same answer."""
+    """Sets too large to compare pair by pair are swept in time order: the same answer, with and
+    without cameras that watch one place (their members may be seen at once)."""
     from reid.association.union_find import TimedUnionFind
 
     rng = np.random.default_rng(0)
     seen = set()
-    for trial in range(200):
+    coexist = np.zeros((4, 4), bool)
+    coexist[0, 1] = coexist[1, 0] = True
+    for trial in range(300):
         n = 400
         first = rng.uniform(0, 10_000, n)
         last = first + rng.exponential((0.05, 5.0, 40.0)[trial % 3], n)
-        uf = TimedUnionFind(first, last)
+        cams = rng.integers(0, 4, n)
+        shared = trial % 2 == 1
+        uf = TimedUnionFind(first, last, camera_of=cams, coexist=coexist if shared else None)
         a = rng.choice(n, 150, replace=False)
         b = np.setdiff1d(np.arange(n), a)[:120]
-        brute = bool(((first[a][:, None] <= last[b][None, :]) & (first[b][None, :] <= last[a][:, None])).any())
+        both = (first[a][:, None] <= last[b][None, :]) & (first[b][None, :] <= last[a][:, None])
+        if shared:
+            both &= ~coexist[cams[a][:, None], cams[b][None, :]]
+        brute = bool(both.any())
         assert uf._sweep_overlaps(a, b) == brute == uf._sweep_overlaps(b, a)
-        seen.add(brute)
-    assert seen == {True, False}
+        seen.add((shared, brute))
+    assert seen == {(False, True), (False, False), (True, True), (True, False)}
