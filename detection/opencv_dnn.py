@@ -63,9 +63,12 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
 
 def _check_darknet_cfg(cfg_p: Path, w_p: Path) -> None:
     """A Darknet cfg is text in [sections] (OpenCV asserts deep inside on anything else)."""
-    head = cfg_p.read_bytes()[:4096]
-    if b"\x00" in head or b"[" not in head:
-        swapped = b"\x00" not in w_p.read_bytes()[:4096]
+    def head(p: Path) -> bytes:  # the start only: weights files run to hundreds of MB
+        with open(p, "rb") as fh:
+            return fh.read(4096)
+
+    if b"\x00" in head(cfg_p) or b"[" not in head(cfg_p):
+        swapped = b"\x00" not in head(w_p)
         raise InputError(f"--cfg {cfg_p}: not a Darknet network description (a text file of [net], "
                          "[convolutional], ... sections)" + ("; --cfg and --weights swapped?" if swapped else ""))
 

@@ -46,8 +46,9 @@ def _check_settings(out: Path, cfg: ExtractConfig, sources: list[CameraSource]) 
 
     store = TrackletStore(out)  # validates schema and version; JSON attributes come back parsed
     old = store.attrs.get(SETTINGS_ATTR)
-    if old is not None and old != cfg.tracking_settings():  # both JSON-shaped (config.to_dict)
-        diffs = setting_differences(old, cfg.tracking_settings())
+    now = cfg.tracking_settings()
+    if old is not None and old != now:  # both JSON-shaped (config.to_dict)
+        diffs = setting_differences(old, now)
         shown = "; ".join(diffs[:4]) + ("; ..." if len(diffs) > 4 else "")
         raise InputError(f"{out}: made with other extract settings (the store's vs now: {shown}); resume with the "
                          "same ones, or write to a new file (-o)")
@@ -139,8 +140,6 @@ def _extract(videos: str, out_p: Path, cfg: ExtractConfig, mot_dir: str | None, 
         sources = [s for s in sources if s.name in set(cameras)]
     done = set(_check_settings(out_p, cfg, sources))
     parts = _parts_dir(out_p)
-    parts.mkdir(exist_ok=True)
-
     jobs, summaries = [], []
     skipped: dict[str, str] = {}
     for src in sources:
@@ -161,6 +160,7 @@ def _extract(videos: str, out_p: Path, cfg: ExtractConfig, mot_dir: str | None, 
                          "remove them, or pass --skip-bad-cameras to extract the others)")
     for name, why in skipped.items():
         warnings.warn(f"skipping camera {name} (--skip-bad-cameras): {why}")
+    parts.mkdir(exist_ok=True)  # after the refusals: a refused run leaves no empty parts folder behind
     if done and not quiet:
         print(f"resuming {out_p}: {len(done)} camera(s) already complete ({', '.join(sorted(done))})",
               file=sys.stderr)

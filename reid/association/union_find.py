@@ -14,6 +14,7 @@ import numpy as np
 
 PAIRWISE_MAX = 4096  # member pairs compared directly; above, a sort (`_sweep_overlaps`)
 
+
 class TimedUnionFind:
     def __init__(self, first: np.ndarray, last: np.ndarray, time_veto: bool = True,
                  camera_of: np.ndarray | None = None, coexist: np.ndarray | None = None,

@@ -103,7 +103,7 @@ def test_an_unreadable_camera_stops_extract_unless_skipping_is_asked(tmp_path, c
     code, _, err = run(capsys, "extract", "--videos", cams, "-o", out, "--detector", "file",
                        "--detections", dets, "--crop-size", "64x32")
     assert code == 1 and "broken.avi: unreadable video" in one_line(err) and "--skip-bad-cameras" in err
-    assert not out.exists()
+    assert not out.exists() and not out.with_name(out.name + ".parts").exists()
     with pytest.warns(UserWarning, match="broken.avi: unreadable video"):
         code, stdout, _ = run(capsys, "extract", "--videos", cams, "-o", out, "--detector", "file",
                               "--detections", dets, "--crop-size", "64x32", "--skip-bad-cameras")

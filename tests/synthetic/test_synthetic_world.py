@@ -132,3 +132,6 @@ def test_the_network_preset_gives_each_camera_its_clock_and_writes_the_true_topo
     assert gaps, "no walk between linked cameras was rendered"
     # boxes begin a little after the centre enters and end a little before it leaves: gaps run long
     assert 0.7 <= float(np.median(gaps)) <= 1.6, gaps
+    # another world rendered into the folder carries no truth of this one
+    generate_world(tmp_path, world_config("tiny", "easy", seed=1, cameras=2, identities=2, frames=10))
+    assert not (tmp_path / "topology_truth.json").exists()

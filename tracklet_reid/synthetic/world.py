@@ -276,6 +276,9 @@ def generate_world(out: str | Path, cfg: WorldConfig, progress: Callable[[int], 
         "visits": [dataclasses.asdict(v) for v in visits],
     }
     (out / "world.json").write_text(json.dumps(world, indent=1))
+    truth_file = out / "topology_truth.json"
     if truth is not None:  # beside the ground truth, for scoring only
-        (out / "topology_truth.json").write_text(json.dumps(truth, indent=1))
+        truth_file.write_text(json.dumps(truth, indent=1))
+    else:  # a network world rendered here before must not score this one
+        truth_file.unlink(missing_ok=True)
     return world
