@@ -103,7 +103,11 @@ def run_association(command: str, writes: tuple[str, ...], step: Callable[[Assoc
         raise InputError(f"{store}: matching across cameras needs at least two cameras with complete tracklets (has "
                          f"{len(cameras)}: {', '.join(cameras) or 'none'})")
     check_mot_dirs(mot_dir, gt_dir, cameras)
-    with output_folder(out, {"store": store, "--mot": mot_dir, "--gt": gt_dir}, writes) as out_p:
+    import dataclasses
+
+    settings = {"model": model, "baseline": baseline, "blur_faces": blur_faces, **dataclasses.asdict(emb)}
+    with output_folder(out, {"store": store, "--mot": mot_dir, "--gt": gt_dir, "--model": model}, writes,
+                       command=command, settings=settings) as out_p:
         tf = embed_for_association(store, model, emb, mot_dir, quiet)
         if check is not None:
             check(tf)

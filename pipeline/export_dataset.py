@@ -16,6 +16,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="mars: video tracklets (default); market1501: images (tracklets of one identity "
                    "in one camera become one group)")
     p.add_argument("--labels", help="trajectories.csv (merge) or global_ids.csv (match) whose ids to use")
+    p.add_argument("--global-id", type=int, help="export this person alone (the number match's global_ids.csv "
+                   "and render give; read from --ids)")
+    p.add_argument("--ids", help="match's global_ids.csv or output folder, for --global-id (default: the one match "
+                   "output beside the store)")
     p.add_argument("--blur-faces", action="store_true", help="blur each crop's head region (as render does; the "
                    "crops are encoded again)")
     p.add_argument("-q", "--quiet", action="store_true")
@@ -29,15 +33,28 @@ def run(args: argparse.Namespace) -> int:
     from reid.tracklet_index import TrackletIndex
     from tracking.store import TrackletStore
     from tracklet_reid.errors import InputError
-    from tracklet_reid.output_paths import prepare_file
+    from tracklet_reid.output_paths import output_folder, prepare_file
 
     out = Path(args.out)
     if out.exists():
         raise InputError(f"{out}: exists already; choose another name or delete it first")
-    prepare_file(out, {"store": args.store, "--labels": args.labels}, "dataset folder")
+    inputs = {"store": args.store, "--labels": args.labels}
+    prepare_file(out, inputs, "dataset folder")
     store = TrackletStore(args.store)
+    only = None
+    if args.global_id is not None:
+        if args.labels:
+            raise InputError("--global-id and --labels: give one (--global-id exports one person under its id)")
+        from pipeline.identity_files import global_id_members
+
+        only, ids_path = global_id_members(args.store, args.ids, args.global_id)
+        inputs = {**inputs, "--ids": str(ids_path)}
     labels = read_labels(args.labels, TrackletIndex.from_store(store)) if args.labels else None
-    s = export_dataset(store, out, args.layout, labels, progress=not args.quiet, blur_faces=args.blur_faces)
+    settings = {"layout": args.layout, "labels": args.labels, "blur_faces": args.blur_faces,
+                "global_id": args.global_id}
+    with output_folder(out, inputs, what="dataset folder", command="export-dataset", settings=settings):
+        s = export_dataset(store, out, args.layout, labels, progress=not args.quiet, blur_faces=args.blur_faces,
+                           only=only)
     print(f"{args.store} -> {out} ({s.layout}): {s.tracklets} tracklets, {s.images} images, {s.identities} "
           f"identities, cameras " + ", ".join(f"{c} = {n}" for c, n in s.cameras.items()))
     return 0

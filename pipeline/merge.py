@@ -79,7 +79,8 @@ def _merge(run: AssociationRun, cfg: MergeConfig) -> dict:
         for c, cam in enumerate(idx.cameras):
             if "after" in bscores.cameras[cam]:
                 btraj.cameras[c]["after"] = _mot_fields(bscores.cameras[cam]["after"])
-    write_tracklet_table(out_p / "trajectories.csv", tf, "trajectory", traj.labels)
+    # the numbers mot/ and the report use (labels + 1: MOT ids start at 1)
+    write_tracklet_table(out_p / "trajectories.csv", tf, "trajectory", traj.labels + 1)
     (out_p / "merge.json").write_text(json.dumps(result, indent=1, default=float))
     result["report"] = str(_page(tf, traj.labels, result, out_p, run.blur_faces))
     if not run.quiet:

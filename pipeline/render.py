@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import argparse
 
+# the longest gap between two boxes of one id that blurring bridges: sampled crops of a long tracklet
+# are seconds apart; a longer gap is someone out of view, whose place in between is unknown
+MAX_BLUR_GAP_S = 10.0
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("render", help="draw boxes, ids and trails on each camera's video",
@@ -16,20 +20,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--trail", type=int, default=20, help="frames of trail behind each person (0: none; default 20)")
     p.add_argument("--blur-faces", action="store_true", help="blur each person's head region (the top 22 %% of "
-                   "the box, full width: a rule for upright people, not a face detector)")
+                   "the box, full width: a rule for upright people, not a face detector) on every frame of their "
+                   "track: where --tracks has boxes only on sampled frames (match without --mot), the boxes between "
+                   "are interpolated (gaps up to 10 s) and a warning says how many; a person no track covers is "
+                   "not blurred")
+    p.add_argument("--global-id", type=int, help="draw this person alone (the id in --tracks: match's global id, "
+                   "as its global_ids.csv and report number them); with --blur-faces everyone is still blurred")
+    p.add_argument("--force", action="store_true", help="replace a blurred render in OUT with an unblurred one")
     p.add_argument("--format", default="avi", choices=("avi", "mp4"), help="avi (MJPG, default) or mp4 (mp4v)")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    run_render(args.videos, args.tracks, args.out, args.trail, args.blur_faces, args.format, args.quiet)
+    run_render(args.videos, args.tracks, args.out, args.trail, args.blur_faces, args.format, args.quiet, args.force,
+               args.global_id)
     return 0
 
 
 # noqa reason: the command's inputs and its three drawing choices
 def run_render(videos: str, tracks: str, out: str, trail: int = 20, blur: bool = False,  # noqa: PLR0913
-               fmt: str = "avi", quiet: bool = False) -> dict[str, dict]:
+               fmt: str = "avi", quiet: bool = False, force: bool = False,
+               global_id: int | None = None) -> dict[str, dict]:
     """camera -> {"path", "frames", "size"} of the videos written."""
     import sys
     from pathlib import Path
@@ -38,7 +50,7 @@ def run_render(videos: str, tracks: str, out: str, trail: int = 20, blur: bool =
 
     from detection.mot_text import read_mot
     from detection.video import discover_cameras
-    from tracking.render import render_camera
+    from tracking.render import fill_gaps, render_camera
     from tracklet_reid.errors import InputError
     from tracklet_reid.output_paths import output_folder
 
@@ -55,17 +67,30 @@ def run_render(videos: str, tracks: str, out: str, trail: int = 20, blur: bool =
         if c not in have:
             print(f"pipeline render: camera {c.name}: no {c.name}.txt in {tracks}, skipped", file=sys.stderr)
     written: dict[str, dict] = {}
-    with output_folder(out, {"--videos": videos, "--tracks": tracks},
-                       tuple(f"{c.name}.{fmt}" for c in have)) as out_p:
+    tracks_of = {c.name: read_mot(Path(tracks) / f"{c.name}.txt") for c in have}
+    if global_id is not None and not any((r.ids == global_id).any() for r in tracks_of.values()):
+        raise InputError(f"--global-id {global_id}: no box with that id in {tracks} (its files hold ids "
+                         f"{', '.join(map(str, sorted({int(i) for r in tracks_of.values() for i in r.ids})[:20]))})")
+    settings = {"trail": trail, "blur_faces": blur, "format": fmt, "global_id": global_id}
+    with output_folder(out, {"--videos": videos, "--tracks": tracks}, tuple(f"{c.name}.{fmt}" for c in have),
+                       command="render", settings=settings, force=force) as out_p:
         for cam in have:
             cam.probe()
-            rows = read_mot(Path(tracks) / f"{cam.name}.txt")
+            rows = tracks_of[cam.name]
             path = out_p / f"{cam.name}.{fmt}"
             size = cam.frame_size or (0, 0)
+            fps = cam.fps or 10.0
+            filled, n_filled = fill_gaps(rows, max(int(round(MAX_BLUR_GAP_S * fps)), 1)) if blur else (rows, 0)
+            if n_filled:
+                print(f"pipeline render: camera {cam.name}: {tracks} has boxes on {len(rows)} of the "
+                      f"{len(rows) + n_filled} frames its people are tracked over (sampled, as match writes without "
+                      f"--mot); heads blurred on the {n_filled} frames between by interpolating the boxes; for "
+                      "per-frame boxes give match --mot with extract's --mot-out", file=sys.stderr)
             with tqdm(total=cam.frame_count, unit="frame", desc=f"render {cam.name}",
                       disable=True if quiet else None) as bar:
-                n = render_camera(cam.frames(), rows, path, cam.fps or 10.0, size, trail, blur, bar.update)
-            written[cam.name] = {"path": str(path), "frames": n, "size": size}
+                drawn = rows if global_id is None else rows.select(rows.ids == global_id)
+                n = render_camera(cam.frames(), drawn, path, fps, size, trail, blur, bar.update, filled)
+            written[cam.name] = {"path": str(path), "frames": n, "size": size, "interpolated_boxes": n_filled}
             if not quiet:
                 print(f"{cam.name}: {n} frames -> {path}" + (" (heads blurred)" if blur else ""))
     return written

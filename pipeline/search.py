@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from pipeline.flags import add_config_flags, overrides
+from pipeline.identity_files import add_global_id_flags
 from reid.models.embedding_config import EmbedConfig
 
 WRITES = ("search.csv", "search.html")
@@ -32,6 +33,7 @@ def add_query_flags(p: argparse.ArgumentParser, tracklet_note: str = "") -> None
     q = p.add_mutually_exclusive_group(required=True)
     q.add_argument("--image", help="an image of one person (a crop, as a detector would give)")
     q.add_argument("--tracklet", help="CAMERA:ID, a tracklet of the store (ids as in merge/match CSVs)" + tracklet_note)
+    add_global_id_flags(p, q)
     add_config_flags(p.add_argument_group("embedding"), EmbedConfig)
 
 
@@ -39,9 +41,26 @@ def run(args: argparse.Namespace) -> int:
     from tracklet_reid.config_io import load_config
 
     emb = load_config(EmbedConfig, None, overrides(args, EmbedConfig))
-    run_search(args.store, args.model, args.image, args.tracklet, args.top, args.out, emb, args.quiet,
+    tracklet = global_id_query(args) or args.tracklet
+    run_search(args.store, args.model, args.image, tracklet, args.top, args.out, emb, args.quiet,
                args.blur_faces)
     return 0
+
+
+def global_id_query(args: argparse.Namespace) -> str | None:
+    """``--global-id N`` as the ``CAMERA:ID`` of that person's longest tracklet (said in one line)."""
+    import sys
+
+    from pipeline.identity_files import global_id_members
+
+    if args.global_id is None:
+        return None
+    members, path = global_id_members(args.store, args.ids, args.global_id)
+    cam, t = members[0]
+    if not args.quiet:
+        print(f"global id {args.global_id} ({path}): {len(members)} tracklet(s); query: its longest, {cam}:{t}",
+              file=sys.stderr)
+    return f"{cam}:{t}"
 
 
 # noqa reason: the command's inputs: store, model, one of two queries, how many, where, how to embed
@@ -54,12 +73,13 @@ def run_search(store: str, model: str, image: str | None, tracklet: str | None, 
     from reid.search.query import load_or_build_index, make_query, rank_probable
     from tracking.store import TrackletStore
     from tracklet_reid.errors import InputError
-    from tracklet_reid.output_paths import prepare_folder
+    from tracklet_reid.output_paths import output_folder, prepare_folder
 
     if top < 1:
         raise InputError(f"--top {top}: must be at least 1")
+    inputs = {"store": store, "--image": image, "--model": model}
     if out:
-        prepare_folder(out, {"store": store, "--image": image}, WRITES)
+        prepare_folder(out, inputs, WRITES)
     st = TrackletStore(store)
     t0 = time.perf_counter()
     index = load_or_build_index(st, model, emb, progress=not quiet)
@@ -72,7 +92,12 @@ def run_search(store: str, model: str, image: str | None, tracklet: str | None, 
     if not quiet:
         _print(result, hits, st)
     if out:
-        _write(Path(out), st, index, row, str(image) if image else None, hits, result, blur_faces)
+        import dataclasses
+
+        settings = {"model": model, "tracklet": tracklet, "top": top, "blur_faces": blur_faces,
+                    **dataclasses.asdict(emb)}
+        with output_folder(out, inputs, WRITES, command="search", settings=settings) as out_p:
+            _write(out_p, st, index, row, str(image) if image else None, hits, result, blur_faces)
     return result
 
 

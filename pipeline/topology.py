@@ -55,7 +55,10 @@ def run_topology(store: str, model: str, out: str, emb: EmbedConfig = EmbedConfi
     from tracklet_reid.output_paths import output_folder
 
     inputs = {"store": store, "--topology": topology}
-    with output_folder(out, inputs, WRITES) as out_p:
+    import dataclasses
+
+    with output_folder(out, {**inputs, "--model": model}, WRITES, command="topology",
+                       settings={"model": model, **dataclasses.asdict(emb)}) as out_p:
         with TrackletStore(store) as st:  # before any embedding: a store without times is refused at once
             if not st.frames_are_time:
                 raise InputError(f"{store}: cannot learn the camera network: the store has no times (an imported "

@@ -59,7 +59,8 @@ class TrackletIndex:
     def from_store(cls, store: TrackletStore, cameras: list[str] | None = None, require: bool = True,
                    select=None) -> "TrackletIndex":
         """``select(camera_data) -> bool mask`` keeps some tracklets of each camera (default: the
-        training tracklets, i.e. all of them in stores from extract)."""
+        training tracklets, i.e. all of them in stores from extract); tracklets `pipeline forget`
+        removed are never kept."""
         select = select or training_tracklets()
         names = cameras or store.cameras
         incomplete = store.incomplete_cameras
@@ -75,7 +76,7 @@ class TrackletIndex:
         n = 0
         for name in names:
             c = store.camera(name)
-            keep = np.flatnonzero(select(c))
+            keep = np.flatnonzero(select(c) & c.present())  # never forget's tombstones
             if len(keep) == 0:
                 continue
             cams.append(name)

@@ -36,12 +36,19 @@ def read_camera_tracks(mot_dir: str | Path, camera: str) -> MotRows:
     return read_mot(find_track_file(mot_dir, camera))
 
 
-def relabelled_tracks(mot_dir: str | Path, camera: str, track_ids: np.ndarray, new_ids: np.ndarray,
-                      offset: int | None = None) -> MotRows:
+def relabelled_tracks(mot_dir: str | Path, camera: str, track_ids: np.ndarray, new_ids: np.ndarray,  # noqa: PLR0913
+                      offset: int | None = None, forgotten: np.ndarray | None = None) -> MotRows:
     """The camera's tracker output with every tracklet's track id replaced by ``new_ids``; tracks
     that did not become tracklets keep ids of their own, shifted by ``offset`` (default: past the
-    new ones)."""
+    new ones). ``forgotten``: rows of the store's tombstones (track_id, first_frame, last_frame):
+    their boxes are dropped, so a person `pipeline forget` removed never returns under a new id."""
     rows = read_camera_tracks(mot_dir, camera)
+    if forgotten is not None and len(forgotten) and len(rows):
+        gone = np.zeros(len(rows), bool)
+        for t in forgotten:
+            gone |= (rows.ids == int(t["track_id"])) & (rows.frame >= int(t["first_frame"])) & \
+                    (rows.frame <= int(t["last_frame"]))
+        rows = rows.select(~gone)
     lut = dict(zip(np.asarray(track_ids).tolist(), np.asarray(new_ids).tolist()))
     offset = int(np.max(new_ids, initial=0)) + 1 if offset is None else offset
     rows.ids = np.array([lut.get(int(t), offset + int(t)) for t in rows.ids], dtype=np.int64)

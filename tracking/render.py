@@ -69,6 +69,31 @@ def blur_crop_head(crop: np.ndarray, margin: float) -> np.ndarray:
     return blur_heads(crop, np.array([[0.0, 0.0, float(w), top / HEAD_FRACTION]]))
 
 
+def fill_gaps(tracks: MotRows, max_gap: int) -> tuple[MotRows, int]:
+    """The boxes of every id on every frame between two of its rows at most ``max_gap`` frames
+    apart, linearly interpolated (vectorised over all gaps at once); and how many frames were
+    filled. Blurring uses them: match without extract's per-frame tracks has boxes only on the
+    frames its crops were sampled from, and a head between two samples must not stay sharp."""
+    if len(tracks) < 2:
+        return tracks, 0
+    order = np.lexsort((tracks.frame, tracks.ids))
+    f, ids, b = tracks.frame[order], tracks.ids[order], tracks.boxes[order]
+    gap = np.diff(f)
+    at = np.flatnonzero((ids[1:] == ids[:-1]) & (gap > 1) & (gap <= max_gap))
+    if len(at) == 0:
+        return tracks, 0
+    missing = gap[at] - 1
+    owner = np.repeat(at, missing)
+    step = np.arange(len(owner)) - np.repeat(np.cumsum(missing) - missing, missing) + 1  # 1 .. missing per gap
+    w = (step / np.repeat(gap[at], missing))[:, None]
+    boxes = b[owner] * (1 - w) + b[owner + 1] * w
+    filled = MotRows(f[owner] + step, ids[owner], boxes, np.zeros(len(owner)),
+                     np.zeros((len(owner), tracks.extra.shape[1])))
+    return MotRows(np.concatenate([tracks.frame, filled.frame]), np.concatenate([tracks.ids, filled.ids]),
+                   np.concatenate([tracks.boxes, filled.boxes]), np.concatenate([tracks.score, filled.score]),
+                   np.concatenate([tracks.extra, filled.extra])), int(len(owner))
+
+
 def colour_of(identity: int) -> tuple[int, int, int]:
     """A stable, well-spread BGR colour per id (golden-ratio hue steps)."""
     import cv2
@@ -112,10 +137,14 @@ def open_writer(path: Path, fps: float, size: tuple[int, int]):
 
 # noqa reason: the frames, the tracks, where, how fast, the two drawing choices and the progress hook
 def render_camera(frames, tracks: MotRows, out: Path, fps: float, size: tuple[int, int],  # noqa: PLR0913
-                  trail: int = 20, blur: bool = False, progress: Callable[[int], None] | None = None) -> int:
+                  trail: int = 20, blur: bool = False, progress: Callable[[int], None] | None = None,
+                  blur_tracks: MotRows | None = None) -> int:
     """Write ``frames`` ((index, BGR frame) pairs) with ``tracks`` drawn into ``out``; the number of
-    frames written."""
+    frames written. ``blur_tracks``: the boxes whose heads are blurred (default ``tracks``; render
+    passes them with the gaps between sampled boxes filled)."""
     by_frame = tracks.by_frame()
+    blur_src = tracks if blur_tracks is None else blur_tracks
+    blur_by_frame = by_frame if blur_tracks is None else blur_src.by_frame()
     trails: dict[int, deque] = defaultdict(lambda: deque(maxlen=max(trail, 1)))
     writer = open_writer(out, fps, size)
     n = 0
@@ -125,7 +154,9 @@ def render_camera(frames, tracks: MotRows, out: Path, fps: float, size: tuple[in
             ids, boxes = tracks.ids[rows], tracks.boxes[rows]
             for i, b in zip(ids.tolist(), boxes):
                 trails[i].append((int((b[0] + b[2]) / 2), int(b[3])))  # the feet: where the person walks
-            writer.write(draw_frame(frame, ids, boxes, trails if trail > 0 else {}, blur))
+            if blur:
+                frame = blur_heads(frame, blur_src.boxes[blur_by_frame.get(int(f), np.zeros(0, np.int64))])
+            writer.write(draw_frame(frame, ids, boxes, trails if trail > 0 else {}))
             n += 1
             if progress:
                 progress(1)

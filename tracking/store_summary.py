@@ -13,7 +13,7 @@ def summarize(store: TrackletStore) -> dict:
     for name in store.all_cameras:
         cam = store.camera(name)
         # a tracklet's length in frames of video (its crops are a sample of them, at most 64)
-        t = cam.tracklets
+        t = cam.tracklets[cam.present()]
         lengths = (t["last_frame"].astype(np.int64) - t["first_frame"].astype(np.int64) + 1)
         all_lengths.append(lengths)
         crops += cam.num_crops
@@ -21,7 +21,8 @@ def summarize(store: TrackletStore) -> dict:
             {
                 "camera": name,
                 "complete": cam.complete,
-                "tracklets": cam.num_tracklets,
+                "tracklets": len(t),
+                "forgotten": int(cam.num_tracklets - len(t)),
                 "crops": cam.num_crops,
                 "frames_min": int(lengths.min()) if len(lengths) else 0,
                 "frames_median": float(np.median(lengths)) if len(lengths) else 0.0,

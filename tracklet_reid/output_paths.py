@@ -166,13 +166,37 @@ def remove_if_empty(folder: Path) -> None:
 
 
 @contextmanager
-def output_folder(path: str | os.PathLike, inputs: Inputs | None = None, writes: tuple[str, ...] = (),
-                  what: str = "output folder") -> Iterator[Path]:
-    """`prepare_folder`, and on failure the folder is removed again if this run made it and left it empty."""
+def output_folder(path: str | os.PathLike, inputs: Inputs | None = None, writes: tuple[str, ...] = (),  # noqa: PLR0913
+                  what: str = "output folder", command: str | None = None, settings: Mapping | None = None,
+                  force: bool | None = None, clean: bool = True) -> Iterator[Path]:
+    """`prepare_folder`, and on failure the folder is removed again if this run made it and left it
+    empty. With ``command``, the folder keeps a manifest (`tracklet_reid.manifest`): the previous
+    run's files are removed first (unless ``clean`` is off: learn resumes from its own), and the
+    manifest lists this run's inputs, settings and files when it ends (marked incomplete when it
+    fails, so that the next run removes them too)."""
+    from tracklet_reid.manifest import claim, files_under, write_manifest
+
     p, created = prepare_folder(path, inputs, writes, what)
+    foreign: set[str] = set()
+    if command is not None:
+        try:
+            foreign = claim(p, writes, settings, force, clean)
+        except BaseException:
+            if created:
+                remove_if_empty(p)
+            raise
     try:
         yield p
     except BaseException:
+        # a failed run's files listed, so that the next run removes them (not for learn, whose files
+        # are its resume state); never a second error over the first (a full disk)
+        if command is not None and clean and p.is_dir() and files_under(p) - foreign:
+            try:
+                write_manifest(p, command, inputs or {}, settings, sorted(files_under(p) - foreign), complete=False)
+            except OSError:
+                pass
         if created:
             remove_if_empty(p)
         raise
+    if command is not None:
+        write_manifest(p, command, inputs or {}, settings, sorted(files_under(p) - foreign))

@@ -58,7 +58,8 @@ def read_labels(path: str | Path, index: TrackletIndex) -> np.ndarray:
     for r in rows:
         g = pos.get((r["camera"], int(r["tracklet"])))
         if g is None:
-            raise InputError(f"--labels {path}: camera {r['camera']} tracklet {r['tracklet']} is not in the store")
+            raise InputError(f"--labels {path}: camera {r['camera']} tracklet {r['tracklet']} is not in the store "
+                             "(removed by `pipeline forget` since the file was written? rerun merge / match)")
         labels[g] = int(r[column])
     missing = int((labels < 0).sum())
     if missing:
@@ -69,13 +70,14 @@ def read_labels(path: str | Path, index: TrackletIndex) -> np.ndarray:
 # noqa reason: the store, where, which layout, whose ids, and the two switches
 def export_dataset(store: TrackletStore, out: Path, layout: str,  # noqa: PLR0913
                    labels: np.ndarray | None = None, progress: bool = False,
-                   blur_faces: bool = False) -> ExportSummary:
+                   blur_faces: bool = False, only: list[tuple[str, int]] | None = None) -> ExportSummary:
     """Write the store's tracklets into ``out`` (created; must not exist) in ``layout``;
     ``blur_faces`` blurs each crop's head region (`tracking.render.blur_crop_head`; the crops are
-    then encoded again)."""
+    then encoded again); ``only``: these (camera, tracklet) alone (one person: `--global-id`)."""
     if layout not in LAYOUTS:
         raise InputError(f"layout {layout!r}: one of {', '.join(LAYOUTS)}")
-    index = TrackletIndex.from_store(store)
+    index = TrackletIndex.from_store(store, store.cameras if only is None else sorted({c for c, _ in only}),
+                                     select=None if only is None else _only(only))
     ids = np.arange(index.num_tracklets) if labels is None else labels
     _, ids = np.unique(ids, return_inverse=True)
     ids = ids + 1  # 0 is the layouts' distractor id
@@ -90,6 +92,24 @@ def export_dataset(store: TrackletStore, out: Path, layout: str,  # noqa: PLR091
         raise
     os.replace(tmp, out)  # an interrupted export never leaves a folder that looks finished
     return ExportSummary(layout, index.num_tracklets, images, int(ids.max(initial=0)), cam_no)
+
+
+def _only(members: list[tuple[str, int]]):
+    """A `TrackletIndex.from_store` selection of these (camera, tracklet) addresses."""
+    from reid.tracklet_index import training_tracklets
+
+    wanted: dict[str, list[int]] = {}
+    for c, t in members:
+        wanted.setdefault(c, []).append(t)
+    train = training_tracklets()
+
+    def select(c) -> np.ndarray:
+        mask = np.zeros(c.num_tracklets, bool)
+        at = np.asarray([t for t in wanted.get(c.name, []) if 0 <= t < c.num_tracklets], np.int64)
+        mask[at] = True
+        return mask & train(c)
+
+    return select
 
 
 # noqa reason: the store, what to write (index, ids, camera numbers) and where and how

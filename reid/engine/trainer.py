@@ -306,7 +306,8 @@ class Trainer:
             return
         import filelock
 
-        with output_folder(self.out, {"store": self.store_path}, WRITES):
+        with output_folder(self.out, {"store": self.store_path}, WRITES, command="learn",
+                           settings=dataclasses.asdict(self.cfg), clean=False):
             lock = filelock.FileLock(str(self.out / ".learn.lock"), timeout=0)
             try:
                 lock.acquire()

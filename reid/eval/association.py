@@ -73,7 +73,9 @@ def labelled_tracks(store: TrackletStore, index: TrackletIndex, labels: np.ndarr
         cam = index.cameras[c]
         cd = store.camera(cam)
         if mot_dir:
-            rows = relabelled_tracks(mot_dir, cam, cd.tracklets["track_id"], labels[sl] + 1, offset)
+            tomb = cd.tracklets[~cd.present()]
+            rows = relabelled_tracks(mot_dir, cam, cd.tracklets["track_id"][index.local_of[sl]], labels[sl] + 1,
+                                     offset, tomb)
             offset = max(offset, int(rows.ids.max(initial=0)) + 1)
             out[cam] = rows
             continue

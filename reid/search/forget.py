@@ -31,6 +31,9 @@ class Forgotten:
     store: Path
     log: Path
     indexes_removed: int
+    # output folders derived from the store (manifests under its folder or the ones named), each
+    # with what was done: (folder, command, files deleted)
+    outputs: list[tuple[Path, str, int]]
 
 
 def matches(index: SearchIndex, query: np.ndarray, max_distance: float, features: np.ndarray) -> list[Hit]:
@@ -57,9 +60,11 @@ def probable_matches(index: SearchIndex, store: TrackletStore, query: np.ndarray
     return found
 
 
-def forget(store_path: Path, hits: list[Hit], query: str, out: Path | None = None,
-           progress: bool = False) -> Forgotten:
-    """Rewrite the store without ``hits``' tracklets (in place, atomically, unless ``out``)."""
+def forget(store_path: Path, hits: list[Hit], query: str, out: Path | None = None,  # noqa: PLR0913
+           progress: bool = False, look_in: list[Path] | None = None) -> Forgotten:
+    """Rewrite the store without ``hits``' tracklets (in place, atomically, unless ``out``), each
+    left as a tombstone; in place, the outputs derived from the store (`stale_outputs`: under the
+    store's folder and ``look_in``) are emptied and marked stale."""
     store = TrackletStore(store_path)
     incomplete = store.incomplete_cameras
     if incomplete:
@@ -85,11 +90,37 @@ def forget(store_path: Path, hits: list[Hit], query: str, out: Path | None = Non
             fh.write(f"{stamp} removed {h.camera} tracklet {h.tracklet} frames {h.first_frame}-{h.last_frame} "
                      f"distance {h.distance:.4f} from {target.name} (query: {query})\n")
     gone = 0
-    if out is None:  # the old store's indexes hold the person's features
+    outputs: list[tuple[Path, str, int]] = []
+    if out is None:  # the old store's indexes and outputs hold the person's features and crops
         for p in index_files(store_path):
             p.unlink(missing_ok=True)
             gone += 1
-    return Forgotten(hits, target, log, gone)
+        outputs = stale_outputs(store_path, [store_path.parent, *(look_in or [])],
+                                f"`pipeline forget` removed {len(hits)} tracklet(s) from {store_path.name} on {stamp}")
+    return Forgotten(hits, target, log, gone, outputs)
+
+
+def stale_outputs(store_path: Path, look_in: list[Path], why: str) -> list[tuple[Path, str, int]]:
+    """Every output folder derived from the store, directly or through another output (their
+    manifests say; `tracklet_reid.manifest.derived_from`), emptied and marked stale with ``why`` and
+    the command that remakes it: reports, CSVs, thumbnails, renders and exports show or index the
+    removed person. A learn folder keeps its model (weights, no per-tracklet data) and loses its
+    checkpoints, whose tracklet memory holds the person's features; the model is still trained on
+    them, which only a new `learn` undoes (the stale note says so)."""
+    from tracklet_reid.manifest import derived_from, mark_stale
+
+    done = []
+    for folder, data in derived_from([store_path], look_in):
+        command = str(data.get("command"))
+        rerun = f"; rerun `{data['argv']}`" if data.get("argv") else f"; rerun `pipeline {command}`"
+        if command == "learn":
+            keep = tuple(f for f in data.get("files", []) if not str(f).startswith("checkpoints"))
+            n = mark_stale(folder, f"{why}: its checkpoints (the tracklet memory held their features) were "
+                           f"deleted; the model was trained with them{rerun} to train without", keep)
+        else:
+            n = mark_stale(folder, f"{why}: this folder showed them, so its files were deleted{rerun}")
+        done.append((folder, command, n))
+    return done
 
 
 def _copy_without(store: TrackletStore, tmp: Path, drop: dict[str, set[int]], progress: bool = False) -> None:
@@ -104,12 +135,14 @@ def _copy_without(store: TrackletStore, tmp: Path, drop: dict[str, set[int]], pr
             c = store.camera(name)
             cw = w.camera(name, **{k: v for k, v in c.attrs.items() if k not in ("complete", "checksum")})
             gone = drop.get(name, set())
-            keep = [t for t in range(c.num_tracklets) if t not in gone]
-            bar.update(c.num_tracklets - len(keep))
-            for t in keep:
+            present = c.present()
+            for t in range(c.num_tracklets):
                 bar.update(1)
-                ci = c.crop_indices(t)
                 row = c.tracklets[t]
+                if t in gone or not present[t]:  # a tombstone keeps every later tracklet's number
+                    cw.add_tombstone(int(row["track_id"]), (int(row["first_frame"]), int(row["last_frame"])))
+                    continue
+                ci = c.crop_indices(t)
                 if info.encoding == "jpeg":
                     crops = [np.frombuffer(store.encoded_crop(name, int(i)), np.uint8) for i in ci]
                 else:
@@ -119,5 +152,5 @@ def _copy_without(store: TrackletStore, tmp: Path, drop: dict[str, set[int]], pr
                                 encoded=info.encoding == "jpeg",
                                 frame_range=(int(row["first_frame"]), int(row["last_frame"])))
             if c.tracklet_set is not None:
-                cw.add_tracklet_column("tracklet_set", np.asarray(c.tracklet_set)[keep])
+                cw.add_tracklet_column("tracklet_set", np.asarray(c.tracklet_set))
             cw.finish()

@@ -148,8 +148,11 @@ def tracklet_row(index: SearchIndex, camera: str, tracklet: int) -> int:
     c = index.cameras.index(camera)
     rows = np.flatnonzero((index.camera_of == c) & (index.local_of == tracklet))
     if not len(rows):
-        n = int((index.camera_of == c).sum())
-        raise InputError(f"--tracklet {camera}:{tracklet}: camera {camera} has tracklets 0..{n - 1}")
+        top = int(index.local_of[index.camera_of == c].max(initial=-1))
+        if 0 <= tracklet < top:  # numbers stay after a forget: a gap is a tombstone
+            raise InputError(f"--tracklet {camera}:{tracklet}: removed from the store by `pipeline forget` (its "
+                             "<store>.forget.log says when)")
+        raise InputError(f"--tracklet {camera}:{tracklet}: camera {camera} has tracklets 0..{top}")
     return int(rows[0])
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from tracking.store.codec import decode_jpeg, encode_crop
 from tracking.store.schema import (
     CHECKSUM_ATTR,
+    FORGOTTEN,
     CameraData,
     camera_clock,
     plain,
@@ -112,6 +113,7 @@ class TrackletStore:
                     crop_score=g["crop_score"][:],
                     gt_identity=gt if gt is not None and (gt >= 0).any() else None,
                     tracklet_set=g["tracklet_set"][:] if "tracklet_set" in g else None,
+                    forgotten=g[FORGOTTEN][:].astype(bool) if FORGOTTEN in g else None,
                 )
                 self._add_time_and_place(self._cache[name], g)
             except (KeyError, OSError, ValueError) as exc:

@@ -22,6 +22,9 @@ SCHEMA_VERSION = 2
 # box's foot (centre x, bottom y, normalised by the frame size) at the first and last crop. Version
 # 1 stores open unchanged; their times are derived on reading where the camera has a frame rate.
 TIME_COLUMNS = ("first_time", "last_time")
+# (M,) bool, where `pipeline forget` removed a tracklet: its row stays (count 0, no crops) so that
+# every other tracklet keeps its number; readers skip it
+FORGOTTEN = "forgotten"
 PLACE_COLUMNS = ("entry", "exit")
 ENCODINGS = ("jpeg", "raw")
 DEFAULT_CROP_HW = (256, 128)
@@ -85,6 +88,11 @@ class CameraData:
     last_time: np.ndarray | None = None
     entry: np.ndarray | None = None  # (M, 2) normalised foot point at the first crop; None: no frame size
     exit: np.ndarray | None = None  # (M, 2) at the last crop
+    forgotten: np.ndarray | None = None  # (M,) bool: tombstones left by `pipeline forget`; None: none
+
+    def present(self) -> np.ndarray:
+        """(M,) bool: the tracklets that hold crops (every one but forget's tombstones)."""
+        return np.ones(self.num_tracklets, bool) if self.forgotten is None else ~self.forgotten
 
     @property
     def has_time(self) -> bool:
@@ -157,10 +165,14 @@ def tracklet_places(tracklets: np.ndarray, crop_box: np.ndarray, attrs: dict) ->
     if w <= 0 or h <= 0:
         return None
     first = tracklets["start"].astype(np.int64)
-    last = first + tracklets["count"].astype(np.int64) - 1
+    count = tracklets["count"].astype(np.int64)
+    last = first + count - 1
+    empty = count < 1  # forget's tombstones: no box, no place
 
     def foot(rows: np.ndarray) -> np.ndarray:
-        b = crop_box[rows]
-        return np.stack([(b[:, 0] + b[:, 2]) / 2 / w, b[:, 3] / h], axis=1).astype(np.float32)
+        b = crop_box[np.clip(rows, 0, max(len(crop_box) - 1, 0))] if len(crop_box) else np.zeros((len(rows), 4))
+        out = np.stack([(b[:, 0] + b[:, 2]) / 2 / w, b[:, 3] / h], axis=1).astype(np.float32)
+        out[empty] = np.nan
+        return out
 
     return foot(first), foot(last)

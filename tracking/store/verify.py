@@ -84,12 +84,13 @@ def inconsistency(c: CameraData, g: h5py.Group, info: StoreInfo) -> str | None:
         return f"{n_crops} crop frames but {len(c.crop_box)} boxes and {len(c.crop_score)} scores"
     if c.gt_identity is not None and len(c.gt_identity) != len(t):
         return f"{len(t)} tracklets but {len(c.gt_identity)} identity labels"
-    for name in ("first_time", "last_time", "entry", "exit"):
+    for name in ("first_time", "last_time", "entry", "exit", "forgotten"):
         if name in g and g[name].shape[0] != len(t):
             return f"{len(t)} tracklets but {g[name].shape[0]} values of {name}"
     if len(t):
         start, count = t["start"].astype(np.int64), t["count"].astype(np.int64)
-        bad = np.flatnonzero((start < 0) | (count < 1) | (start + count > n_crops))
+        tomb = c.forgotten if c.forgotten is not None and len(c.forgotten) == len(t) else np.zeros(len(t), bool)
+        bad = np.flatnonzero((start < 0) | ((count < 1) & ~tomb) | (start + count > n_crops))
         if len(bad):
             k = int(bad[0])
             return (f"tracklet {k} claims crops {int(start[k])}..{int(start[k] + count[k] - 1)} of "

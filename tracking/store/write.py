@@ -18,6 +18,7 @@ from tracking.store.schema import (
     DEFAULT_CROP_HW,
     DEFAULT_JPEG_QUALITY,
     ENCODINGS,
+    FORGOTTEN,
     PLACE_COLUMNS,
     SCHEMA_NAME,
     SCHEMA_VERSION,
@@ -59,6 +60,7 @@ class CameraWriter:
         self._buf: dict[str, list] = {k: [] for k in ("crops", "lengths", "crop_frame", "crop_box", "crop_score",
                                                       "tracklets", "gt_identity")}
         self._buf_bytes = 0
+        self._tombstones: list[int] = []
 
     @property
     def num_tracklets(self) -> int:
@@ -119,6 +121,20 @@ class CameraWriter:
             self.flush()
         return t
 
+    def add_tombstone(self, track_id: int, frame_range: tuple[int, int]) -> int:
+        """Append the row of a tracklet `pipeline forget` removed: no crop, no box, no identity, only
+        the track id and frame span that keep the tracker's boxes of it from coming back under a new
+        id (`tracking.mot_files.relabelled_tracks`); the numbers of the tracklets after it stay."""
+        buf = self._buf
+        buf["tracklets"].append((self._n_crops, 0, int(frame_range[0]), int(frame_range[1]), int(track_id)))
+        buf["gt_identity"].append(-1)
+        for key, shape, dtype in (("crop_frame", (0,), np.int32), ("crop_box", (0, 4), np.float32),
+                                  ("crop_score", (0,), np.float32)):
+            buf[key].append(np.zeros(shape, dtype))
+        self._tombstones.append(self._n_tracklets)
+        self._n_tracklets += 1
+        return self._n_tracklets - 1
+
     def flush(self) -> None:
         """Write the buffered tracklets to the file."""
         buf, g = self._buf, self._g
@@ -129,10 +145,11 @@ class CameraWriter:
         if self._info.encoding == "jpeg":
             lengths = np.asarray(buf["lengths"], dtype=np.int64)
             offsets = bytes0 + np.concatenate([[0], np.cumsum(lengths)])
-            _append(g["crops"], bytes0, np.concatenate(buf["crops"]))
+            if buf["crops"]:  # a block of tombstones alone has none
+                _append(g["crops"], bytes0, np.concatenate(buf["crops"]))
             g["crop_offset"].resize((self._n_crops + 1,))
             g["crop_offset"][crops0: self._n_crops + 1] = offsets
-        else:
+        elif buf["crops"]:
             _append(g["crops"], crops0, np.concatenate(buf["crops"]))
         for key in ("crop_frame", "crop_box", "crop_score"):
             _append(g[key], crops0, np.concatenate(buf[key]))
@@ -158,6 +175,10 @@ class CameraWriter:
         """Mark the camera complete, with a checksum of its data (`inspect --verify` compares it).
         Until this runs, readers treat the camera as unfinished."""
         self.flush()
+        if self._tombstones:
+            gone = np.zeros(self._n_tracklets, bool)
+            gone[self._tombstones] = True
+            self._g.create_dataset(FORGOTTEN, data=gone)
         self._write_time_and_place()
         self._g.attrs[CHECKSUM_ATTR] = camera_checksum(self._g)
         self._g.attrs["complete"] = True
