@@ -203,7 +203,7 @@ def print_multi_camera(result: dict) -> None:
 def _page(tf, ids, result: dict, out: Path, blur: bool = False) -> Path:
     import numpy as np
 
-    from pipeline.outputs import GREEN, RED, framed, thumb
+    from pipeline.outputs import BORDER_LEGEND, GREEN, RED, captioned, framed, has_truth, thumb
     from pipeline.report import HtmlReport, img_tag
 
     idx, ranked, labels = tf.index, ids.ranked, ids.labels
@@ -219,19 +219,31 @@ def _page(tf, ids, result: dict, out: Path, blur: bool = False) -> Path:
         rep.heading("Multi-camera tracking against the ground truth (all cameras as one sequence)")
         rep.table(MULTI_CAMERA_HEADERS, multi_camera_rows(result))
     _identity_sheet(tf, labels, rep, out, blur=blur)
-    rep.heading("Queries and their top matches in other cameras (green = same person, red = not)")
-    rng = np.random.default_rng(0)
+    truth = has_truth(tf)
     labelled = np.flatnonzero(idx.gt >= 0)
     pool = labelled if len(labelled) else np.arange(idx.num_tracklets)
-    for g in np.sort(rng.choice(pool, min(12, len(pool)), replace=False)):
-        tags = [img_tag(framed(thumb(tf, int(g), blur=blur), (40, 40, 200)), title="query")]
+    shown = min(12, len(pool))
+    rep.heading("Queries and their nearest tracklets in other cameras")
+    rep.text(f"{shown} query tracklets drawn at random (seed 0) from the {len(pool)} "
+             + ("with ground truth" if len(labelled) else "of the store")
+             + "; each row: the query (blue border), then its 6 nearest in other cameras with their distance "
+             "(smaller is more alike) and the global id match gave them. "
+             + (BORDER_LEGEND.format(what="the query") if truth else "No ground truth: judge by eye."))
+    rng = np.random.default_rng(0)
+    for g in np.sort(rng.choice(pool, shown, replace=False)):
+        tags = [img_tag(captioned(framed(thumb(tf, int(g), blur=blur), (40, 40, 200)),
+                                  f"{idx.cameras[idx.camera_of[g]][:12]}:{idx.local_of[g]}", f"id {labels[g] + 1}"),
+                        title="query")]
         for j, d in zip(ranked.index[g][:6], ranked.distance[g][:6]):
             if j < 0:
                 continue
             col = None if idx.gt[g] < 0 or idx.gt[j] < 0 else (GREEN if idx.gt[g] == idx.gt[j] else RED)
-            tags.append(img_tag(framed(thumb(tf, int(j), blur=blur), col),
+            tags.append(img_tag(captioned(framed(thumb(tf, int(j), blur=blur), col),
+                                          f"{idx.cameras[idx.camera_of[j]][:12]}:{idx.local_of[j]}",
+                                          f"d {d:.2f} id {labels[j] + 1}"),
                                 title=f"{idx.cameras[idx.camera_of[j]]} tracklet {idx.local_of[j]} d={d:.3f}"))
-        rep.images(tags, f"{idx.cameras[idx.camera_of[g]]} tracklet {idx.local_of[g]} (global id {labels[g] + 1})")
+        rep.images(tags, f"query {idx.cameras[idx.camera_of[g]]} tracklet {idx.local_of[g]} (global id "
+                   f"{labels[g] + 1}), frames {idx.first_frame[g]}-{idx.last_frame[g]}")
     return rep.write(out / "report.html")
 
 
@@ -254,6 +266,11 @@ def _identity_sheet(tf, labels, rep, out: Path, most: int = 40, blur: bool = Fal
     multi = [g for g, m in groups.items() if len(np.unique(idx.camera_of[m])) >= 2]
     rep.heading(f"Global identities seen by two or more cameras: {len(multi)}"
                 + (f" (the first {most}; every one in identities/)" if len(multi) > most else ""))
+    from pipeline.outputs import BORDER_LEGEND, has_truth
+
+    rep.text("Each row: one global id's tracklets in time order (up to 12 here, 60 in identities/<id>.png), each "
+             "captioned camera:tracklet. " + (BORDER_LEGEND.format(what="the identity's majority") if has_truth(tf)
+                                              else "No ground truth: judge by eye."))
     rows = []
     (out / "identities").mkdir(exist_ok=True)
     for n, g in enumerate(multi):

@@ -131,7 +131,7 @@ def print_merge(result: dict) -> None:
         brows = [[c["camera"], c["tracklets"], c["mergeable"], c["long_trajectories"], None, None,
                   c.get("after", {}).get("mota"), None, c.get("after", {}).get("idf1"), None,
                   c.get("after", {}).get("id_switches")] for c in bl["cameras"]]
-        print(f"baseline: {bl['model']}; overall NMI {bl.get('nmi')}")
+        print(f"baseline: {bl['model']}" + (f"; overall NMI {bl['nmi']:.3f}" if bl.get("nmi") is not None else ""))
         print(format_table(headers, brows))
 
 
@@ -144,23 +144,39 @@ def _page(tf, labels, result: dict, out: Path, blur: bool = False) -> Path:
 
     idx = tf.index
     rep = HtmlReport("pipeline merge")
-    rep.text(f"model: {result['model']}; K {result['k']}, affinity > {result['threshold']}; NMI pooled over "
-             f"cameras (truth: identity within its camera, as the paper's Table 6) {result.get('nmi')}; truth "
-             f"identity alone {result.get('nmi_identity')}")
-    rep.table(["camera", "tracklets", "mergeable", "long trajectories", "NMI", "baseline NMI"],
-              [[c["camera"], c["tracklets"], c["mergeable"], c["long_trajectories"], c.get("nmi"),
-                None] for c in result["cameras"]])
-    rep.heading("Merged trajectories (border: green = same identity as the trajectory's majority, red = not, "
-                "grey = unknown)")
-    sheet_rows = []
+    from pipeline.outputs import BORDER_LEGEND, captioned, has_truth
+
+    truth = result.get("nmi") is not None
+    rep.text(f"model: {result['model']}; K {result['k']}, affinity > {result['threshold']}"
+             + (f"; NMI pooled over cameras (truth: identity within its camera, as the paper's Table 6) "
+                f"{result['nmi']:.3f}; truth identity alone {result['nmi_identity']:.3f}" if truth else
+                "; no ground truth in the store, so no NMI"))
+    base = {c["camera"]: c for c in result.get("baseline", {}).get("cameras", [])}
+    headers = ["camera", "tracklets", "mergeable", "long trajectories"] + (["NMI"] if truth else [])
+    if base:
+        headers.append(f"long trajectories ({result['baseline']['model']})")
+    rep.table(headers, [[c["camera"], c["tracklets"], c["mergeable"], c["long_trajectories"]]
+                        + ([c.get("nmi", "-")] if truth else [])
+                        + ([base.get(c["camera"], {}).get("long_trajectories", "-")] if base else [])
+                        for c in result["cameras"]])
     sizes = np.bincount(labels)
-    for lab in np.flatnonzero(sizes >= 2)[:40]:
+    joined = np.flatnonzero(sizes >= 2)
+    rep.heading(f"Merged trajectories: {len(joined)} of two or more tracklets"
+                + (" (the first 40 by number; trajectories.csv has all)" if len(joined) > 40 else ""))
+    rep.text("Each row: one trajectory's tracklets in time order (up to 16), captioned camera:tracklet; the same rows, "
+             "labelled, are in contact_sheet.png. " + (BORDER_LEGEND.format(what="the trajectory's majority")
+                                                        if has_truth(tf) else "No ground truth: judge by eye."))
+    sheet_rows = []
+    for lab in joined[:40]:
         members = np.flatnonzero(labels == lab)
         members = members[np.argsort(idx.first_frame[members])]
-        imgs = group_thumbs(tf, members, blur, most=16)
+        imgs = group_thumbs(tf, members, blur, captions=True, most=16)
         cam = idx.cameras[idx.camera_of[members[0]]]
-        rep.images([img_tag(i) for i in imgs], f"{cam} trajectory {lab}: {len(members)} tracklets")
-        sheet_rows.append(np.hstack(imgs))
+        title = f"{cam} trajectory {lab + 1}: {len(members)} tracklets"
+        rep.images([img_tag(i) for i in imgs], title)
+        row = np.hstack([np.pad(i, ((0, max(m.shape[0] for m in imgs) - i.shape[0]), (0, 0), (0, 0)),
+                                constant_values=255) for i in imgs])
+        sheet_rows.append(captioned(row, title))
     if sheet_rows:
         cv2.imwrite(str(out / "contact_sheet.png"), stack_rows(sheet_rows)[:, :, ::-1])
     return rep.write(out / "report.html")

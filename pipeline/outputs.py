@@ -11,6 +11,9 @@ import numpy as np
 from reid.models.embedding import TrackletFeatures
 
 GREEN, RED = (30, 180, 30), (220, 30, 30)
+# report thumbnails: tall enough to tell clothes and build apart without ground truth (a user judges
+# a match by eye); stored crops are 256 x 128 by default, so this is a halving, not an enlargement
+THUMB_HEIGHT = 128
 
 
 def write_tracklet_table(path: Path, tf: TrackletFeatures, column: str, labels: np.ndarray) -> None:
@@ -44,14 +47,14 @@ def write_tracks_mot(tf: TrackletFeatures, labels: np.ndarray, mot_dir: str | No
         write_mot(folder / f"{cam}.txt", rows.frame, rows.ids, rows.boxes, rows.score)
 
 
-def thumb(tf: TrackletFeatures, g: int, height: int = 80, blur: bool = False) -> np.ndarray:
+def thumb(tf: TrackletFeatures, g: int, height: int = THUMB_HEIGHT, blur: bool = False) -> np.ndarray:
     """The middle crop of tracklet ``g``, ``height`` pixels high (``blur``: its head region blurred)."""
     idx = tf.index
     return crop_thumb(tf.store, idx.cameras[idx.camera_of[g]], int(idx.crop_start[g] + idx.crop_count[g] // 2),
                       height, blur)
 
 
-def crop_thumb(store, camera: str, crop: int, height: int = 80, blur: bool = False) -> np.ndarray:
+def crop_thumb(store, camera: str, crop: int, height: int = THUMB_HEIGHT, blur: bool = False) -> np.ndarray:
     """One stored crop, ``height`` pixels high (``blur``: its head region blurred)."""
     img = store.crop(camera, crop, store.reduction_for((height, 1)))
     if blur:
@@ -67,7 +70,7 @@ def group_thumbs(tf: TrackletFeatures, members: np.ndarray, blur: bool = False, 
                  most: int | None = None) -> list[np.ndarray]:
     """Thumbnails of a group's tracklets (a trajectory, an identity; the first ``most``), bordered
     green where the tracklet's identity is the whole group's majority, red where it is not, grey
-    where unknown; ``captions``: each with its camera's name above it."""
+    where unknown; ``captions``: each with its camera and tracklet number above it."""
     idx = tf.index
     known = idx.gt[members][idx.gt[members] >= 0]
     major = np.bincount(known).argmax() if len(known) else -1
@@ -75,7 +78,7 @@ def group_thumbs(tf: TrackletFeatures, members: np.ndarray, blur: bool = False, 
     for m in members[:most]:
         col = None if idx.gt[m] < 0 or major < 0 else (GREEN if idx.gt[m] == major else RED)
         im = framed(thumb(tf, int(m), blur=blur), col)
-        out.append(captioned(im, idx.cameras[idx.camera_of[m]][:12]) if captions else im)
+        out.append(captioned(im, f"{idx.cameras[idx.camera_of[m]][:12]}:{idx.local_of[m]}") if captions else im)
     return out
 
 
@@ -92,12 +95,24 @@ def framed(img: np.ndarray, colour: tuple[int, int, int] | None) -> np.ndarray:
     return cv2.copyMakeBorder(img, 3, 3, 3, 3, cv2.BORDER_CONSTANT, value=colour or (160, 160, 160))
 
 
-def captioned(img: np.ndarray, text: str) -> np.ndarray:
-    """``img`` with ``text`` in a white strip above it (widened when the text is wider)."""
+def captioned(img: np.ndarray, text: str, below: str = "") -> np.ndarray:
+    """``img`` with ``text`` in a white strip above it and ``below`` (a distance, a probability) in
+    one under it (widened when the text is wider)."""
     import cv2
 
-    (tw, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_PLAIN, 0.8, 1)
-    out = cv2.copyMakeBorder(img, 14, 0, 0, max(tw + 4 - img.shape[1], 0) + 2, cv2.BORDER_CONSTANT,
-                             value=(255, 255, 255))
-    cv2.putText(out, text, (2, 11), cv2.FONT_HERSHEY_PLAIN, 0.8, (0, 0, 0), 1)
+    font, scale = cv2.FONT_HERSHEY_PLAIN, 1.0
+    width = max(cv2.getTextSize(t, font, scale, 1)[0][0] for t in (text, below))
+    out = cv2.copyMakeBorder(img, 16, 16 if below else 0, 0, max(width + 4 - img.shape[1], 0) + 2,
+                             cv2.BORDER_CONSTANT, value=(255, 255, 255))
+    cv2.putText(out, text, (2, 12), font, scale, (0, 0, 0), 1)
+    if below:
+        cv2.putText(out, below, (2, out.shape[0] - 4), font, scale, (0, 0, 0), 1)
     return out
+
+
+def has_truth(tf: TrackletFeatures) -> bool:
+    """Whether the store's tracklets carry identities: a report's green / red legend means something."""
+    return bool((tf.index.gt >= 0).any())
+
+
+BORDER_LEGEND = "border: green = same person as {what}, red = not (from the store's ground truth)"

@@ -159,7 +159,7 @@ def _write(out: Path, st, index, row, image: str | None, hits, result: dict,  # 
     import cv2
     import numpy as np
 
-    from pipeline.outputs import GREEN, RED, captioned, crop_thumb, framed
+    from pipeline.outputs import BORDER_LEGEND, GREEN, RED, THUMB_HEIGHT, captioned, crop_thumb, framed
     from pipeline.report import HtmlReport, img_tag, to_height
     from tracking.render import blur_crop_head
 
@@ -180,8 +180,8 @@ def _write(out: Path, st, index, row, image: str | None, hits, result: dict,  # 
     else:
         img = cv2.imread(str(image))
         if img is None:  # read once already for the query; gone since
-            img = np.full((80, 40, 3), 160, np.uint8)
-        q = to_height(np.ascontiguousarray(img[:, :, ::-1]), 80)
+            img = np.full((THUMB_HEIGHT, THUMB_HEIGHT // 2, 3), 160, np.uint8)
+        q = to_height(np.ascontiguousarray(img[:, :, ::-1]), THUMB_HEIGHT)
         if blur:
             q = blur_crop_head(q, margin=0.0)
     qgt = int(index.gt[row]) if row is not None else -1
@@ -191,11 +191,15 @@ def _write(out: Path, st, index, row, image: str | None, hits, result: dict,  # 
     tags = []
     for h in hits:
         col = None if qgt < 0 or index.gt[h.row] < 0 else (GREEN if index.gt[h.row] == qgt else RED)
-        tags.append(img_tag(captioned(framed(thumb(h.row), col), f"#{h.rank} {h.camera}"[:14]),
+        below = f"d {h.distance:.2f}" + ("" if h.probability is None else f" P {h.probability:.2f}")
+        tags.append(img_tag(captioned(framed(thumb(h.row), col), f"#{h.rank} {h.camera}"[:14], below),
                             title=f"#{h.rank} {h.camera} tracklet {h.tracklet} frames {h.first_frame}-{h.last_frame} "
                             f"d={h.distance:.3f} P(same)={_p(h.probability)}"))
-    rep.images(tags, "appearances, nearest first (rank and camera above each; hover for tracklet, frames, distance; "
-               "border green = same person as the query, red = not, grey = unknown)")
+    truth = qgt >= 0 and bool((index.gt >= 0).any())
+    rep.images(tags, f"the {len(hits)} nearest appearances of {len(index.camera_of)} tracklets, nearest first: "
+               "rank and camera above each, distance (d, smaller is more alike) and, where calibrated, the probability "
+               "of being the query's person (P) below; hover for tracklet and frames. "
+               + (BORDER_LEGEND.format(what="the query") if truth else ""))
     from reid.search.same_person import PROBABLY_SAME
 
     cut = probable_count(hits)

@@ -59,8 +59,8 @@ def write_det_txt(path, gt_rows, score=0.9):
     path.write_text("\n".join(lines) + ("\n" if lines else ""))
 
 
-def write_reid_store(path, cameras=3, identities=6, tracklets_per_id=2, crops=4, crop_hw=(64, 32), seed=0,
-                     one_crop_tracklet=False):
+def write_reid_store(path, cameras=3, identities=6, tracklets_per_id=2, crops=4, crop_hw=(64, 32), seed=0,  # noqa: PLR0913
+                     one_crop_tracklet=False, with_gt=True):
     """A store where each identity has a two-colour body pattern, seen in every camera with a
     camera colour cast; tracklets are fragments of identities (gt kept for evaluation)."""
     rng = np.random.default_rng(seed)
@@ -82,7 +82,7 @@ def write_reid_store(path, cameras=3, identities=6, tracklets_per_id=2, crops=4,
                     imgs = np.clip(imgs, 0, 255).astype(np.uint8)
                     frames = np.arange(frame, frame + n)
                     cam.add_tracklet(imgs, frames, np.tile([0, 0, w, h], (n, 1)), np.ones(n), pid * 10 + frag,
-                                     gt_identity=pid)
+                                     gt_identity=pid if with_gt else -1)
                     frame += n + 5
             cam.finish()
     return path
