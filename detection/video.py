@@ -250,3 +250,24 @@ def discover_cameras(folder: str | Path) -> list[CameraSource]:
         raise InputError(f"{folder}: no cameras found (expected <camera>.avi/.mp4, or <camera>/ with "
                          "videos or an img1/ image sequence)")
     return cams
+
+
+def content_digest(paths: list[Path]) -> str:
+    """What the videos hold, cheaply: SHA-1 over each file's name, size and first and last 64 KB. A
+    video re-recorded at the same path (same name, even the same length) differs in its bytes, and a
+    resume must not count the old extraction of it as done; hashing whole files would cost minutes
+    per camera on hours of video."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for p in sorted(paths, key=lambda p: p.name):
+        try:
+            size = p.stat().st_size
+            with open(p, "rb") as fh:
+                head = fh.read(1 << 16)
+                fh.seek(max(size - (1 << 16), 0))
+                tail = fh.read(1 << 16)
+        except OSError:
+            size, head, tail = -1, b"", b""
+        h.update(f"{p.name}\0{size}\0".encode() + head + tail)
+    return h.hexdigest()

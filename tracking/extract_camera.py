@@ -12,7 +12,7 @@ import numpy as np
 
 from detection.base import DetectionFilter, Detector
 from detection.mot_text import write_mot
-from detection.video import CameraSource
+from detection.video import CameraSource, content_digest
 from tracking.gt_identity import GroundTruthMatcher
 from tracking.store import StoreWriter, encode_crop
 from tracking.tracker_config import TrackerConfig
@@ -93,6 +93,7 @@ def extract_camera(  # noqa: C901, PLR0913
         cam = store.camera(
             source.name,
             source=[str(p) for p in source.paths],
+            source_digest=content_digest(source.paths),
             source_kind=source.kind,
             fps=float(source.fps or 0.0),
             start_time=float(start_time),

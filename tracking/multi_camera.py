@@ -16,7 +16,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from detection.video import CameraSource, discover_cameras
+from detection.video import CameraSource, content_digest, discover_cameras
 from tracking.camera_job import AppearanceFactory, CameraJob, run_camera_job
 from tracking.clock import camera_start_times
 from tracking.extract_config import ExtractConfig, setting_differences
@@ -58,16 +58,22 @@ def _check_settings(out: Path, cfg: ExtractConfig, sources: list[CameraSource]) 
         if cam not in by_name:
             raise InputError(f"{out}: holds camera {cam}, which is not in these videos; this is not a resume of "
                              "the same extraction: write to a new file (-o)")
-        if recorded is not None and not _same_files(recorded, by_name[cam].paths):
-            raise InputError(f"{out}: camera {cam} was extracted from {_first(recorded)}, not "
-                             f"{by_name[cam].paths[0]}; write to a new file (-o)")
+        digest = store.camera(cam).attrs.get("source_digest")
+        if recorded is not None and not _same_files(recorded, by_name[cam].paths, digest):
+            same_path = _first(recorded) == str(by_name[cam].paths[0])
+            raise InputError(f"{out}: camera {cam} was extracted from {_first(recorded)}"
+                             + (", whose content has changed since (re-recorded?)" if same_path
+                                else f", not {by_name[cam].paths[0]}") + "; write to a new file (-o)")
     return store.cameras
 
 
-def _same_files(recorded, paths: list[Path]) -> bool:
-    """The same videos: the same paths, or (a folder moved or copied) the same file names, each of
-    the same size where the recorded file is still there. For image sequences the store records the
-    listing, so one image more or less is another sequence."""
+def _same_files(recorded, paths: list[Path], digest: str | None = None) -> bool:
+    """The same videos: the same content where the store recorded a digest of it (`content_digest`);
+    else (stores from before it) the same paths, or (a folder moved or copied) the same file names,
+    each of the same size where the recorded file is still there. For image sequences the store
+    records the listing, so one image more or less is another sequence."""
+    if digest:
+        return digest == content_digest(paths)
     rec = sorted((Path(r) for r in ([recorded] if isinstance(recorded, str) else recorded)), key=lambda p: p.name)
     now = sorted(paths, key=lambda p: p.name)
     if [p.resolve() for p in rec] == [p.resolve() for p in now]:

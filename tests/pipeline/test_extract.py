@@ -258,3 +258,14 @@ def test_the_api_says_which_cameras_a_rerun_reused(tmp_path):
     assert first.reused == [] and sorted(c["camera"] for c in first.cameras) == ["north", "south"]
     again = tr.extract(cams, tmp_path / "t.h5", cfg)
     assert again.reused == ["north", "south"] and again.cameras == []
+
+
+def test_a_video_re_recorded_at_the_same_path_is_not_taken_as_done(tmp_path, capsys):
+    """Resume compares what the videos hold (size and first / last bytes), not only their paths."""
+    cams, dets, _ = make_world(tmp_path)
+    out = tmp_path / "t.h5"
+    argv = ("extract", "--videos", cams, "-o", out, "--detector", "file", "--detections", dets, "--crop-size", "64x32")
+    assert run(capsys, *argv)[0] == 0
+    make_camera_video(cams / "north.avi", n_frames=40, people=((30, 40, 1, 0), (120, 50, -1, 0)))  # new footage
+    code, _, err = run(capsys, *argv)
+    assert code == 1 and "north" in err and "content has changed" in one_line(err)
