@@ -20,8 +20,18 @@ class YoloDetector:
 
     def __init__(self, weights: str | Path = DEFAULT_WEIGHTS, device: str | None = None,
                  imgsz: int = 640, batch_size: int = 8, min_score: float = 0.05, person_class: int = 0):
+        import contextlib
+        import io
+        import os
+
+        # ultralytics logs banners at import (a new settings file) and while loading; they would
+        # stand before our one-line error, so its logger is quiet unless the user set YOLO_VERBOSE,
+        # and what it prints while importing and loading is held back (our line says what failed)
+        os.environ.setdefault("YOLO_VERBOSE", "False")
+        held = io.StringIO()
         try:
-            from ultralytics import YOLO
+            with contextlib.redirect_stdout(held), contextlib.redirect_stderr(held):
+                from ultralytics import YOLO
         except ImportError:
             raise InputError("the yolo detector needs ultralytics: pip install 'tracklet-reid[yolo]' "
                              "(AGPL-3.0), or " + OFFLINE_HINT) from None
@@ -30,7 +40,8 @@ class YoloDetector:
         if looks_local and not Path(w).exists():
             raise InputError(f"{w}: no such YOLO weights file")
         try:
-            self.model = YOLO(w)
+            with contextlib.redirect_stdout(held), contextlib.redirect_stderr(held):
+                self.model = YOLO(w)
         except Exception as exc:  # ultralytics raises ConnectionError, FileNotFoundError, ...
             first = first_line(exc, 160, type(exc).__name__)
             raise InputError(f"cannot load YOLO weights {w!r} (offline, or not a model: {first}); "

@@ -36,11 +36,13 @@ def find_ids_file(store: str | Path, ids: str | None) -> Path:
             raise InputError(f"--ids {ids}: no {IDS_FILE} there (give match's output folder or its {IDS_FILE})")
         return p
     store_p = Path(store)
-    found = [f for f, m in derived_from([store_p], [store_p.parent])
-             if m.get("command") == "match" and m.get("complete") and not m.get("stale") and (f / IDS_FILE).is_file()]
+    matches = [(f, m) for f, m in derived_from([store_p], [store_p.parent]) if m.get("command") == "match"]
+    found = [f for f, m in matches if m.get("complete") and not m.get("stale") and (f / IDS_FILE).is_file()]
     if not found:
-        raise InputError(f"--global-id: no match output for {store} beside it; run `pipeline match` first or give "
-                         "--ids with its global_ids.csv")
+        stale = [f"{f} ({m['stale']})" for f, m in matches if m.get("stale")]
+        raise InputError(f"--global-id: no match output for {store} beside it"
+                         + (f"; the one there is stale: {stale[0]}" if stale else "; run `pipeline match` first")
+                         + f", or give --ids with a {IDS_FILE}")
     if len(found) > 1:
         raise InputError(f"--global-id: {len(found)} match outputs for {store} ({', '.join(map(str, found))}); "
                          "say which with --ids")

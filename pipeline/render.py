@@ -83,9 +83,9 @@ def run_render(videos: str, tracks: str, out: str, trail: int = 20, blur: bool =
             filled, n_filled = fill_gaps(rows, max(int(round(MAX_BLUR_GAP_S * fps)), 1)) if blur else (rows, 0)
             if n_filled:
                 print(f"pipeline render: camera {cam.name}: {tracks} has boxes on {len(rows)} of the "
-                      f"{len(rows) + n_filled} frames its people are tracked over (sampled, as match writes without "
-                      f"--mot); heads blurred on the {n_filled} frames between by interpolating the boxes; for "
-                      "per-frame boxes give match --mot with extract's --mot-out", file=sys.stderr)
+                      f"{len(rows) + n_filled} frames its people are tracked over (frames the tracker lost them, or "
+                      f"only the sampled crop frames where match ran without --mot); heads blurred on the {n_filled} "
+                      "frames between by interpolating the boxes", file=sys.stderr)
             with tqdm(total=cam.frame_count, unit="frame", desc=f"render {cam.name}",
                       disable=True if quiet else None) as bar:
                 drawn = rows if global_id is None else rows.select(rows.ids == global_id)

@@ -142,13 +142,11 @@ def mark_stale(folder: Path, reason: str, keep: tuple[str, ...] = ()) -> int:
     gone = [p for p in listed_files(folder, data) if str(p.relative_to(folder.resolve())) not in keep]
     for p in gone:
         p.unlink(missing_ok=True)
-    root = folder.resolve()
-    for d in sorted({p.parent for p in gone}, key=lambda d: len(d.parts), reverse=True):
-        if d != root:
-            try:
-                d.rmdir()
-            except OSError:
-                pass
+    for d in sorted((d for d in folder.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True):
+        try:  # the folders the run made and left empty now (identities/ of a match with none)
+            d.rmdir()
+        except OSError:
+            pass
     data["files"] = [f for f in data.get("files", []) if (folder / f).exists()]
     data["stale"] = reason
     data["complete"] = False

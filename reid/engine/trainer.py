@@ -24,7 +24,7 @@ from reid.models.network import ModelConfig
 from reid.models.pixels import normalize_batch
 from reid.models.torch_files import load_torch_file, save_torch_file
 from reid.tracklet_index import TrackletIndex, training_tracklets
-from reid.utal.config import LearnConfig
+from reid.utal.config import LearnConfig, size_advice
 from reid.utal.label_update import LabelUpdate
 from reid.utal.memory import TrackletMemory
 from reid.utal.model import UTALNet
@@ -102,6 +102,31 @@ class Trainer:
             self.device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
             torch.cuda.set_device(self.device)
 
+    def _store_notes(self, sizes: list[int]) -> list[str]:
+        """What the log says about the store before training: cameras without pairs, one-class
+        cameras, one-crop tracklets, and a store too small for the start it learns from."""
+        cfg, idx = self.cfg, self.index
+        notes: list[str] = []
+        if len(idx.cameras) < 2 and cfg.ccta and cfg.learner == "utal":
+            notes.append(f"only one camera ({idx.cameras[0]}): no cross-camera pairs exist, the CCTA "
+                         "term stays off; training uses per-camera discrimination alone")
+        if len(idx.cameras) < 2 and cfg.learner == "contrast":
+            notes.append(f"only one camera ({idx.cameras[0]}): identities join only fragments that never "
+                         "overlap in time" if self.store.frames_are_time else
+                         f"only one camera ({idx.cameras[0]}) and no video time: every tracklet stays its own "
+                         "identity")
+        for name, n in zip(idx.cameras, sizes):
+            if n == 1:
+                notes.append(f"camera {name} holds a single tracklet: its classifier has one class and "
+                         "adds no gradient")
+        advice = size_advice(idx.num_tracklets, len(idx.cameras), cfg.pretrained)
+        if advice is not None:
+            notes.append(f"warning: {advice}")
+        if (idx.crop_count == 1).any():
+            notes.append(f"{int((idx.crop_count == 1).sum())} tracklet(s) have one crop: their "
+                         f"{cfg.frames_per_tracklet} frames per batch repeat it (with augmentation)")
+        return notes
+
     # ------------------------------------------------------------------------------------- setup
     def _setup(self) -> None:
         cfg = self.cfg
@@ -117,22 +142,7 @@ class Trainer:
         self.has_gt = bool((idx.gt >= 0).any())
         gt = torch.as_tensor(idx.gt) if self.has_gt else None
         sizes = idx.classes_per_camera()
-        self.notes: list[str] = []
-        if len(idx.cameras) < 2 and cfg.ccta and cfg.learner == "utal":
-            self.notes.append(f"only one camera ({idx.cameras[0]}): no cross-camera pairs exist, the CCTA "
-                              "term stays off; training uses per-camera discrimination alone")
-        if len(idx.cameras) < 2 and cfg.learner == "contrast":
-            self.notes.append(f"only one camera ({idx.cameras[0]}): identities join only fragments that never "
-                              "overlap in time" if self.store.frames_are_time else
-                              f"only one camera ({idx.cameras[0]}) and no video time: every tracklet stays its own "
-                              "identity")
-        for name, n in zip(idx.cameras, sizes):
-            if n == 1:
-                self.notes.append(f"camera {name} holds a single tracklet: its classifier has one class and "
-                                  "adds no gradient")
-        if (idx.crop_count == 1).any():
-            self.notes.append(f"{int((idx.crop_count == 1).sum())} tracklet(s) have one crop: their "
-                              f"{cfg.frames_per_tracklet} frames per batch repeat it (with augmentation)")
+        self.notes = self._store_notes(sizes)
         weak_classes = None
         if cfg.labels == "weak":
             if not self.has_gt:
@@ -325,7 +335,7 @@ class Trainer:
         self._setup()
         self._check_or_load()
         for note in self.notes:
-            self.log(f"note: {note}")
+            self.log(note if note.startswith("warning:") else f"note: {note}")
         idx = self.index
         learner = "UTAL" if cfg.learner == "utal" else "cluster contrast (camera-aware proxies)"
         self.log(f"{learner} on {self.store_path}: {len(idx.cameras)} camera(s), {idx.num_tracklets} tracklets, "

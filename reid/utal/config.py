@@ -90,6 +90,36 @@ def preset_notes(name: str | None, pretrained: str | None, learner: str, given: 
     return notes
 
 
+# Store sizes below which learning was measured to do worse than not learning (docs/accuracy.md,
+# docs/utal.md): from ImageNet weights, UTAL on the demo world's 100 tracklets fell below its own
+# starting features on held-out people (R1 0.566 -> 0.368), and on PETS' two views (16 tracklets)
+# gave visibly wrong ids; the smallest store where a model learned from ImageNet reached the
+# downloaded OSNet x0_25 was CUHK03's training set, 1,500 tracklets over 2 cameras (contrast learner,
+# R1 0.322 against 0.307). Starting from a downloaded re-id model, adapting it helped on every store
+# measured, down to PETS' 16 tracklets (4 of 5 people seen by both cameras right).
+FELL_BELOW_START = 100
+REACHED_DOWNLOAD = 1500
+
+
+def size_advice(tracklets: int, cameras: int, pretrained: str | None) -> str | None:
+    """One warning when the store is too small for learning from ImageNet-type weights to pay, with
+    what worked on such a size; None when it is large enough or the start is a trained re-id model."""
+    if str(pretrained or "").lower().endswith(".onnx"):
+        return None
+    better = ("start from a downloaded re-id model instead: `--learner contrast --pretrained osnet.onnx` "
+              "(adapting it was the best recipe measured on stores this small), or match with the download "
+              "as it is (`--model osnet.onnx`)")
+    if tracklets < FELL_BELOW_START:
+        return (f"this store holds {tracklets} tracklets over {cameras} camera(s): far too few to learn re-id from "
+                f"{pretrained or 'random'} weights (on {FELL_BELOW_START} tracklets UTAL fell below its own starting "
+                f"features; on 16 it gave wrong ids); {better}")
+    if tracklets < REACHED_DOWNLOAD:
+        return (f"this store holds {tracklets} tracklets over {cameras} camera(s): fewer than the {REACHED_DOWNLOAD} "
+                f"with which a model learned from ImageNet first matched a downloaded one (CUHK03); expect it to "
+                f"trail a download; {better}")
+    return None
+
+
 SPACETIME = ("auto", "off")
 
 

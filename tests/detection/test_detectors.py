@@ -34,7 +34,7 @@ def test_onnx_output_layouts():
     assert scores.tolist() == pytest.approx([0.72]) and boxes[0].tolist() == pytest.approx([90, 80, 110, 120])
 
 
-def test_yolo_offline_gives_one_line_with_alternatives():
+def test_yolo_offline_gives_one_line_with_alternatives(capfd):
     pytest.importorskip("ultralytics")
     with pytest.raises(InputError) as e:
         build_detector(DetectorConfig(backend="yolo", weights="/nonexistent/yolo.pt"), "c")
@@ -43,6 +43,8 @@ def test_yolo_offline_gives_one_line_with_alternatives():
         build_detector(DetectorConfig(backend="yolo", weights="yolov8n.pt"), "c")
     msg = str(e.value)
     assert "\n" not in msg and "--detector darknet" in msg and "--detector motion" in msg
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""  # no ultralytics banner before our line
 
 
 def test_yolo_untrained_model_runs_offline():
