@@ -233,20 +233,20 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
 
     def mean_of(cams, stage, key):
         vals = [c[stage][key] for c in cams if stage in c]
-        return float(np.mean(vals)) if vals else float("nan")
+        return float(np.mean(vals)) if vals else None
 
     rows.append(["merge: learned", "tracklets -> mergeable -> long trajectories; NMI",
-                 f"{n_trk} -> {n_merge} -> {n_long}; {merged.get('nmi', float('nan')):.3f}",
+                 f"{n_trk} -> {n_merge} -> {n_long}; {_num(merged.get('nmi'))}",
                  round(time.perf_counter() - t, 1)])
     rows.append(["merge: learned", "mean IDF1 / ID switches before -> after",
-                 f"{mean_of(merged['cameras'], 'before', 'idf1'):.3f} -> "
-                 f"{mean_of(merged['cameras'], 'after', 'idf1'):.3f}"
-                 f" / {mean_of(merged['cameras'], 'before', 'id_switches'):.0f} -> "
-                 f"{mean_of(merged['cameras'], 'after', 'id_switches'):.0f}", None])
+                 f"{_num(mean_of(merged['cameras'], 'before', 'idf1'))} -> "
+                 f"{_num(mean_of(merged['cameras'], 'after', 'idf1'))}"
+                 f" / {_num(mean_of(merged['cameras'], 'before', 'id_switches'), 0)} -> "
+                 f"{_num(mean_of(merged['cameras'], 'after', 'id_switches'), 0)}", None])
     if "baseline" in merged:
         b = merged["baseline"]
         rows.append([f"merge: {b['model']} baseline", "NMI; mean IDF1 after",
-                     f"{b.get('nmi', float('nan')):.3f}; {mean_of(b['cameras'], 'after', 'idf1'):.3f}", None])
+                     f"{_num(b.get('nmi'))}; {_num(mean_of(b['cameras'], 'after', 'idf1'))}", None])
     t = time.perf_counter()
     # the views are found from the data (`--views auto`), never told: the world's truth only scores it
     matched = run_match(str(store), str(model_dir), str(out / "matched"), MatchConfig(views="auto", merge=merge_cfg),
@@ -262,13 +262,20 @@ def _learn_and_match(out: Path, store: Path, mot_dir: Path, world_dir: Path, cfg
     for name, m in (("learned", matched), ("baseline", matched.get("baseline"))):
         if m:
             rows.append([f"match: {name}", "global ids; cross-camera pair precision / recall; multi-camera IDF1 / HOTA",
-                         f"{m['global_identities']}; {m.get('cross_camera_precision', float('nan')):.3f} / "
-                         f"{m.get('cross_camera_recall', float('nan')):.3f}; {m['multi_camera']['idf1']:.3f} / "
+                         f"{m['global_identities']}; {_num(m.get('cross_camera_precision'))} / "
+                         f"{_num(m.get('cross_camera_recall'))}; {m['multi_camera']['idf1']:.3f} / "
                          f"{m['multi_camera']['hota']:.3f}",
                          round(time.perf_counter() - t, 1) if name == "learned" else None])
     results["stages"] += [{"stage": "merge", **{k: v for k, v in merged.items() if k != "cameras"}},
                           {"stage": "match", **matched}]
     return rows
+
+
+def _num(v: float | None, digits: int = 3) -> str:
+    """A score for the table: '-' where there is none (never "nan" or "None" in front of a user)."""
+    import math
+
+    return "-" if v is None or not math.isfinite(float(v)) else f"{float(v):.{digits}f}"
 
 
 def _topology(out: Path, store: Path, model_dir: Path, embedding, world_dir: Path, results: dict) -> list[list]:
@@ -338,16 +345,21 @@ def _write_page(out: Path, world_dir: Path, store_path: Path, rows, world) -> Pa
         doc = json.loads(topo_json.read_text())
         rep.heading("Camera network learnt from the tracklets (blue: walking links; green dashed: shared views)")
         rep.raw(camera_graph_svg(read_topology(topo_json, [c["name"] for c in doc["cameras"]])))
-    rep.heading("Tracklets (first crop of each; identity in the tooltip)")
+    from pipeline.outputs import THUMB_HEIGHT, captioned
+    from pipeline.report import to_height
+
+    rep.heading("Tracklets (first crop of each, captioned camera:tracklet and, below, the world's true identity)")
     with TrackletStore(store_path) as s:
         for name in s.cameras:
             c = s.camera(name)
             tags = []
             for j in range(min(c.num_tracklets, 40)):
                 gid = int(c.gt_identity[j]) if c.gt_identity is not None else -1
-                tags.append(img_tag(s.crop(name, int(c.tracklets["start"][j])), height=96,
-                                    title=f"{name} tracklet {j} id {gid}"))
-            rep.images(tags, f"{name}: {c.num_tracklets} tracklets")
+                crop = to_height(s.crop(name, int(c.tracklets["start"][j])), THUMB_HEIGHT)
+                tags.append(img_tag(captioned(crop, f"{name[:12]}:{j}", f"true id {gid}" if gid >= 0 else ""),
+                                    title=f"{name} tracklet {j}"))
+            shown = "" if c.num_tracklets <= 40 else " (the first 40 stored)"
+            rep.images(tags, f"{name}: {c.num_tracklets} tracklets{shown}")
     return rep.write(out / "demo.html")
 
 

@@ -29,9 +29,9 @@ def img_tag(rgb: np.ndarray, height: int | None = None, title: str = "", border:
 
 def table_html(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     def cell(v: object) -> str:
-        if v is None:
+        if v is None or (isinstance(v, (float, np.floating)) and not np.isfinite(v)):
             return "-"
-        if isinstance(v, float):
+        if isinstance(v, (float, np.floating)):
             return f"{v:.3f}"
         return html.escape(str(v))
 

@@ -15,7 +15,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
 
 
 def _fmt(v: object) -> str:
-    if v is None:
+    if v is None or (isinstance(v, float) and v != v):  # no value, or NaN: a dash, never "nan"
         return "-"
     if isinstance(v, bool):
         return "yes" if v else "no"

@@ -30,6 +30,21 @@ def no_weights(monkeypatch, tmp_path):
     monkeypatch.setattr(reid.models.backbones, "build_backbone", offline)
 
 
+def _looks_whole_in_a_browser(out, shots) -> None:
+    """The demo's pages as a user opens them (tests/browser.py); nothing to do without a browser
+    (tests/pipeline/test_report_screens.py says so with a skip)."""
+    from tests.browser import look_at, why_no_browser, words_a_user_should_not_see
+
+    if why_no_browser() is not None:
+        return
+    pages = {"demo": out / "demo.html", **{p.parent.name: p for p in out.glob("*/report.html")}}
+    import os
+
+    for name, f in look_at(pages, shots, os.environ.get("REPORT_SCREENSHOTS")).items():
+        assert f["bad"] == [], (name, f["bad"][:5])
+        assert words_a_user_should_not_see(f["text"]) == [], name
+
+
 @pytest.mark.slow
 def test_demo_end_to_end_reuses_only_what_the_same_settings_made(tmp_path, capsys, no_weights):
     out = tmp_path / "demo"
@@ -42,6 +57,7 @@ def test_demo_end_to_end_reuses_only_what_the_same_settings_made(tmp_path, capsy
     match = next(s for s in result["stages"] if s["stage"] == "match")
     assert match["global_identities"] >= 2 and "multi_camera" in match
     assert "reusing" not in first.err
+    _looks_whole_in_a_browser(out, tmp_path)
 
     # the same settings: every stage reused, and each one says so
     store_made = (out / "tracklets.h5").stat().st_mtime_ns

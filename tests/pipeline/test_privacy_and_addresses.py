@@ -171,3 +171,30 @@ def test_render_blurs_heads_between_sampled_boxes_and_says_so(tmp_path, capsys):
     assert main(["render", "--videos", str(vids), "--tracks", str(tracks), "-o", str(tmp_path / "r2"),
                  "--global-id", "7", "-q"]) == 1
     assert "no box with that id" in capsys.readouterr().err
+
+
+def test_match_with_extracts_tracks_never_brings_a_forgotten_person_back(tmp_path, capsys):
+    """The tracker's own MOT text still holds the person's boxes; relabelling it after forget drops
+    them (the tombstone keeps the track id and span) instead of giving them an id of their own."""
+    from detection.mot_text import read_mot
+    from tests.pipeline.test_extract import make_world
+
+    cams, dets, _ = make_world(tmp_path)
+    store, mot = tmp_path / "t.h5", tmp_path / "mot"
+    assert main(["extract", "--videos", str(cams), "-o", str(store), "--detector", "file", "--detections", str(dets),
+                 "--mot-out", str(mot), "--crop-size", "64x32", "-q"]) == 0
+    st = TrackletStore(store)
+    row = st.camera("north").tracklets[0]
+    track, first, last = int(row["track_id"]), int(row["first_frame"]), int(row["last_frame"])
+    kept = int(st.camera("north").tracklets[1]["track_id"])
+    st.close()
+    assert main(["forget", str(store), "--model", "colour", "--tracklet", "north:0", "--max-distance", "0", "-q"]) == 0
+    assert main(["match", str(store), "--model", "colour", "-o", str(tmp_path / "m"), "--mot", str(mot), "-q"]) == 0
+    before = read_mot(mot / "north.txt")
+    after = read_mot(tmp_path / "m" / "mot" / "north.txt")
+    gone = before.select((before.ids == track) & (before.frame >= first) & (before.frame <= last))
+    assert len(gone) > 20
+    boxes_after = {(int(f), tuple(np.round(b, 1))) for f, b in zip(after.frame, after.boxes)}
+    assert not any((int(f), tuple(np.round(b, 1))) in boxes_after for f, b in zip(gone.frame, gone.boxes))
+    other = before.select(before.ids == kept)
+    assert all((int(f), tuple(np.round(b, 1))) in boxes_after for f, b in zip(other.frame, other.boxes))
