@@ -111,7 +111,7 @@ def size_advice(tracklets: int, cameras: int, pretrained: str | None) -> str | N
               "as it is (`--model osnet.onnx`)")
     if tracklets < FELL_BELOW_START:
         return (f"this store holds {tracklets} tracklets over {cameras} camera(s): far too few to learn re-id from "
-                f"{pretrained or 'random'} weights (on {FELL_BELOW_START} tracklets UTAL fell below its own starting "
+                f"{Path(str(pretrained)).name if pretrained else 'random'} weights (on {FELL_BELOW_START} tracklets UTAL fell below its own starting "
                 f"features; on 16 it gave wrong ids); {better}")
     if tracklets < REACHED_DOWNLOAD:
         return (f"this store holds {tracklets} tracklets over {cameras} camera(s): fewer than the {REACHED_DOWNLOAD} "
