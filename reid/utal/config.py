@@ -109,9 +109,10 @@ def size_advice(tracklets: int, cameras: int, pretrained: str | None) -> str | N
     better = ("start from a downloaded re-id model instead: `--learner contrast --pretrained osnet.onnx` "
               "(adapting it was the best recipe measured on stores this small), or match with the download "
               "as it is (`--model osnet.onnx`)")
+    start = Path(str(pretrained)).name if pretrained else "random"
     if tracklets < FELL_BELOW_START:
         return (f"this store holds {tracklets} tracklets over {cameras} camera(s): far too few to learn re-id from "
-                f"{Path(str(pretrained)).name if pretrained else 'random'} weights (on {FELL_BELOW_START} tracklets UTAL fell below its own starting "
+                f"{start} weights (on {FELL_BELOW_START} tracklets UTAL fell below its own starting "
                 f"features; on 16 it gave wrong ids); {better}")
     if tracklets < REACHED_DOWNLOAD:
         return (f"this store holds {tracklets} tracklets over {cameras} camera(s): fewer than the {REACHED_DOWNLOAD} "
