@@ -8,14 +8,14 @@ from detection.base import DetectionFilter, Detector
 from tracklet_reid.errors import InputError
 from tracklet_reid.settings import setting
 
-BACKENDS = ("yolo", "darknet", "onnx", "motion", "file")
+BACKENDS = ("yolo", "darknet", "onnx", "openvino", "motion", "file")
 
 
 @dataclass(frozen=True)
 class DetectorConfig:
-    backend: str = setting("yolo", "detector backend (offline: darknet, onnx, motion, file)", flag="detector",
-                           choices=BACKENDS)
-    weights: str | None = setting(None, "yolo: name or .pt; darknet: .weights; onnx: .onnx")
+    backend: str = setting("yolo", "detector backend (offline: openvino, darknet, onnx, motion, file)",
+                           flag="detector", choices=BACKENDS)
+    weights: str | None = setting(None, "yolo: name or .pt; darknet: .weights; onnx: .onnx; openvino: the .xml")
     cfg: str | None = setting(None, "darknet .cfg file")
     detections: str | None = setting(None, "file backend: folder with <camera>.txt or <camera>/det/det.txt")
     device: str | None = setting(None, "yolo device, e.g. cpu, cuda:0 (unset: automatic); others run on the CPU")
@@ -68,6 +68,13 @@ def build_detector(cfg: DetectorConfig, camera: str) -> Detector:
         s = cfg.input_size or 640
         return OnnxDetector(cfg.weights, input_size=(s, s), person_class=cfg.person_class, nms_iou=cfg.nms_iou,
                             min_score=cfg.min_score)
+    if cfg.backend == "openvino":
+        from detection.openvino_ir import OpenVinoDetector
+
+        # SSD-style outputs keep label 0 for the background, so 0 (the default) means every label: the
+        # Open Model Zoo person detectors have one class, numbered 1
+        return OpenVinoDetector(cfg.weights, person_class=cfg.person_class or None, batch_size=cfg.batch_size,
+                                min_score=cfg.min_score, device=cfg.device)
     if cfg.backend == "motion":
         from detection.motion import MotionDetector
 

@@ -8,6 +8,7 @@ camera that is not.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -117,6 +118,8 @@ def extract_cameras(videos: str, out: str, cfg: ExtractConfig, mot_dir: str | No
     embeds a frame's boxes for the tracker (``cfg.reid_model``; made by the caller, since tracking
     knows no re-id model). ``cameras``: only these cameras of ``videos`` (a shard: one machine's
     share of a network; `pipeline combine` joins the shards' stores)."""
+    from detection.offline_default import resolve_detector
+
     cfg = cfg.validate()
     out_p = Path(out)
     # an existing store is resumed, never replaced; checked against its settings and videos below
@@ -124,6 +127,10 @@ def extract_cameras(videos: str, out: str, cfg: ExtractConfig, mot_dir: str | No
     mot_created = mot_dir is not None and prepare_folder(mot_dir, {"--videos": videos, "--gt": gt_dir},
                                                          what="--mot-out folder")[1]
     try:
+        detector, note = resolve_detector(cfg.detector)  # the offline default, once, before any video
+        if note is not None:
+            cfg = dataclasses.replace(cfg, detector=detector)
+            print(f"pipeline extract: {note}", file=sys.stderr)
         return _extract(videos, out_p, cfg, mot_dir, quiet, gt_dir, appearance, cameras)
     except BaseException:
         if mot_created:

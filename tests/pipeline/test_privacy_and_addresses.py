@@ -51,6 +51,9 @@ def test_forget_a_global_id_leaves_nothing_that_decodes_to_the_person(tmp_path, 
     rows = [int(np.flatnonzero((index.camera_of == index.cameras.index(c)) & (index.local_of == t))[0])
             for c, t in person]
     features = index.features[rows]
+    import shutil
+
+    shutil.copy(gid_csv, tmp_path / "old_global_ids.csv")  # kept outside the work folder
     capsys.readouterr()
 
     assert main(["forget", str(store), "--model", "colour", "--global-id", "1"]) == 0
@@ -97,10 +100,11 @@ def test_forget_a_global_id_leaves_nothing_that_decodes_to_the_person(tmp_path, 
         for i in range(st.camera(c).num_crops):
             assert not any(np.array_equal(st.crop(c, i), p) for p in pixels)
 
-    # a stale CSV cannot give the forgotten person's tracklets to anyone: export refuses it
-    import shutil
-
-    shutil.copy(tmp_path / "site" / "s.h5.forget.log", tmp_path / "log")  # (the audit trail stays)
+    # a CSV from before the forget cannot give the person's tracklets to anyone: export refuses it
+    capsys.readouterr()
+    assert main(["export-dataset", str(store), "-o", str(tmp_path / "exp2"), "--labels",
+                 str(tmp_path / "old_global_ids.csv"), "-q"]) == 1
+    assert "removed by `pipeline forget`" in capsys.readouterr().err and not (tmp_path / "exp2").exists()
     assert main(["match", str(store), "--model", "colour", "-o", str(work / "match"), "-q"]) == 0  # reruns cleanly
     assert not json.loads((work / "match" / "manifest.json").read_text())["stale"]
 
