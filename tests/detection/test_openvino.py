@@ -96,3 +96,29 @@ def test_the_default_detector_falls_back_offline_to_the_intel_model(tmp_path, mo
     monkeypatch.setenv("TRACKLET_REID_WEIGHTS", str(tmp_path))
     with pytest.raises(InputError, match="cannot load YOLO weights"):
         resolve_detector(DetectorConfig())  # nothing to fall back on: the yolo error as it was
+
+
+def test_extract_without_a_detector_choice_works_offline_first_time(tmp_path, capsys):
+    """What a user without internet types first: plain extract. It runs (on the Intel model), says
+    why, and records the detector that ran in the store."""
+    pytest.importorskip("openvino")
+    shared_path("weights", "intel-pedestrian-detection-adas-0002")
+    import cv2
+
+    from pipeline.cli import main
+    from tracking.store import TrackletStore
+
+    cap = cv2.VideoCapture(str(shared_path("pets09-s2l1", "video.avi")))
+    cams = tmp_path / "cams"
+    cams.mkdir()
+    w = cv2.VideoWriter(str(cams / "view001.avi"), cv2.VideoWriter.fourcc(*"MJPG"), 7.0, (768, 576))
+    for _ in range(30):
+        w.write(cap.read()[1])
+    w.release()
+    cap.release()
+    assert main(["extract", "--videos", str(cams), "-o", str(tmp_path / "t.h5"), "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "yolo unavailable" in err and "offline OpenVINO pedestrian detector" in err
+    st = TrackletStore(tmp_path / "t.h5")
+    assert st.camera("view001").attrs["settings"]["detector"]["backend"] == "openvino"
+    assert st.camera("view001").num_tracklets >= 3  # PETS' first frames hold 5-6 people
