@@ -60,6 +60,11 @@ class KalmanBoxBank:
         self.m = model or sort_box_model()
         self.x = np.zeros((0, 7))
         self.P = np.zeros((0, 7, 7))
+        # SORT's H selects the first four state entries: products with it are slices (the same
+        # numbers, a matrix product of zeros and ones adds nothing), which halves the numpy calls of
+        # an update on the few tracks of a frame, where call overhead is the cost
+        self._select = bool(np.array_equal(self.m.H, np.eye(4, 7)))
+        self._eye = np.eye(7)
 
     def __len__(self) -> int:
         return len(self.x)
@@ -75,8 +80,9 @@ class KalmanBoxBank:
     def keep(self, mask: np.ndarray) -> None:
         self.x, self.P = self.x[mask], self.P[mask]
 
-    def predict(self) -> np.ndarray:
-        """Advance every track one frame; returns predicted boxes (n, 4) xyxy."""
+    def predict(self, boxes: bool = True) -> np.ndarray:
+        """Advance every track one frame; returns predicted boxes (n, 4) xyxy (``boxes`` False: an
+        empty array, for callers that only need the state advanced)."""
         if not len(self.x):
             return np.zeros((0, 4))
         # an area that would go negative stops shrinking (as SORT does)
@@ -84,7 +90,7 @@ class KalmanBoxBank:
         F = self.m.F
         self.x = self.x @ F.T
         self.P = F @ self.P @ F.T + self.m.Q
-        return x_to_xyxy(self.x)
+        return x_to_xyxy(self.x) if boxes else np.zeros((0, 4))
 
     def update(self, idx: np.ndarray, boxes: np.ndarray) -> None:
         """Correct tracks ``idx`` with measured boxes (xyxy)."""
@@ -93,12 +99,21 @@ class KalmanBoxBank:
         H, R = self.m.H, self.m.R
         z = xyxy_to_z(boxes)
         x, P = self.x[idx], self.P[idx]
-        y = z - x @ H.T
-        PHt = P @ H.T  # (k, 7, 4)
-        S = H @ PHt + R  # (k, 4, 4)
+        if self._select:
+            y = z - x[:, :4]
+            PHt = P[:, :, :4]  # (k, 7, 4)
+            S = PHt[:, :4, :] + R  # (k, 4, 4)
+        else:
+            y = z - x @ H.T
+            PHt = P @ H.T
+            S = H @ PHt + R
         K = np.linalg.solve(S, PHt.transpose(0, 2, 1)).transpose(0, 2, 1)  # P H^T S^-1
         self.x[idx] = x + np.einsum("kij,kj->ki", K, y)
-        I_KH = np.eye(7) - K @ H
+        if self._select:
+            I_KH = np.broadcast_to(self._eye, (len(K), 7, 7)).copy()
+            I_KH[:, :, :4] -= K
+        else:
+            I_KH = self._eye - K @ H
         # Joseph form, as filterpy's update uses: stays symmetric positive definite
         self.P[idx] = I_KH @ P @ I_KH.transpose(0, 2, 1) + K @ R @ K.transpose(0, 2, 1)
 

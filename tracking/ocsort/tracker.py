@@ -48,7 +48,7 @@ class OCSortTracker(TrackArrays):
         self.hit_streak = np.zeros(0, np.int64)
         self.confirmed = np.zeros(0, bool)
         self.last_obs = np.zeros((0, 4))  # the latest observation of each track
-        self.hist_box = np.zeros((0, k, 4))  # its latest delta_t + 1 observations ...
+        self.hist_box = np.zeros((0, k, 4))  # its latest observations, a ring of delta_t + 1 slots ...
         self.hist_frame = np.zeros((0, k), np.int64)  # ... and their frames (-1: none)
         self.direction = np.zeros((0, 2))  # unit (dy, dx) between observations delta_t apart; 0: unknown
         self.saved_x = np.zeros((0, 7))  # Kalman state and covariance at the last observation (for ORU)
@@ -67,10 +67,10 @@ class OCSortTracker(TrackArrays):
         rows = np.arange(len(self.ids))
         return np.where(has[:, None], self.hist_box[rows, pick], self.last_obs)
 
-    def _momentum_cost(self, boxes: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    def _momentum_cost(self, boxes: np.ndarray, scores: np.ndarray, prev: np.ndarray) -> np.ndarray:
         """(tracks, boxes) OCM term: agreement of each track's direction with the direction from its
-        previous observation to each box, in [-0.5, 0.5], times ``inertia`` and the box's score."""
-        prev = self._previous_obs()
+        previous observation (``prev``, `_previous_obs`) to each box, in [-0.5, 0.5], times
+        ``inertia`` and the box's score."""
         known = np.abs(self.direction).sum(1) > 0
         d = _centres(boxes)[None, :, :] - _centres(prev)[:, None, :]  # (T, B, 2) as (dy, dx)
         d = d / (np.linalg.norm(d, axis=2, keepdims=True) + 1e-6)
@@ -78,44 +78,51 @@ class OCSortTracker(TrackArrays):
         agree = (np.pi / 2 - np.abs(np.arccos(cos))) / np.pi
         return agree * known[:, None] * self.p.inertia * scores[None, :]
 
-    def _observe(self, tracks: np.ndarray, boxes: np.ndarray) -> None:
+    def _observe(self, tracks: np.ndarray, boxes: np.ndarray, prev: np.ndarray) -> None:
         """Matched tracks: ORU for those found after a gap, then the Kalman update, direction and
-        observation history."""
+        observation history. ``prev``: `_previous_obs` of this frame (the history is not yet moved)."""
         if len(tracks) == 0:
             return
         gap = self.since_update[tracks]  # frames since the last observation (1: none missed)
-        for t, box, g in zip(tracks[gap > 1], boxes[gap > 1], gap[gap > 1]):
-            self._reupdate(int(t), box, int(g))
+        if (gap > 1).any():
+            self._reupdate(tracks[gap > 1], boxes[gap > 1], gap[gap > 1])
         plain = gap <= 1
         self.bank.update(tracks[plain], boxes[plain])
-        prev = self._previous_obs()
         has_obs = (self.hist_frame[tracks] >= 0).any(1)
         d = _centres(boxes) - _centres(prev[tracks])
         norm = np.linalg.norm(d, axis=1, keepdims=True)
         self.direction[tracks] = np.where(has_obs[:, None], d / (norm + 1e-6), self.direction[tracks])
-        self.hist_box[tracks] = np.concatenate([self.hist_box[tracks, 1:], boxes[:, None, :]], 1)
-        now = np.full((len(tracks), 1), self.frame)
-        self.hist_frame[tracks] = np.concatenate([self.hist_frame[tracks, 1:], now], 1)
+        # a ring of delta_t + 1 slots, frame f in slot f mod (delta_t + 1): the observations within
+        # the last delta_t frames (all `_previous_obs` reads) never share a slot, so this keeps the
+        # same ones a shifted list would, without copying each track's history every frame
+        slot = self.frame % (self.p.delta_t + 1)
+        self.hist_box[tracks, slot] = boxes
+        self.hist_frame[tracks, slot] = self.frame
         self.last_obs[tracks] = boxes
         self.since_update[tracks] = 0
         self.hit_streak[tracks] += 1
         self.saved_x[tracks] = self.bank.x[tracks]
         self.saved_P[tracks] = self.bank.P[tracks]
 
-    def _reupdate(self, t: int, box: np.ndarray, gap: int) -> None:
+    def _reupdate(self, tracks: np.ndarray, boxes: np.ndarray, gaps: np.ndarray) -> None:
         """ORU: back to the state at the last observation, then predict and update along the straight
-        path (centre, width, height) from that observation to ``box`` over the ``gap`` frames."""
-        path = KalmanBoxBank(self.bank.m)  # the same filter, run on this one track alone
-        path.x, path.P = self.saved_x[t:t + 1].copy(), self.saved_P[t:t + 1].copy()
-        start, end = self.last_obs[t], np.asarray(box, dtype=np.float64)
-        c0, c1 = (start[:2] + start[2:]) / 2, (end[:2] + end[2:]) / 2
-        wh0, wh1 = start[2:] - start[:2], end[2:] - end[:2]
-        for i in range(1, gap + 1):
-            f = i / gap
-            c, wh = c0 + (c1 - c0) * f, wh0 + (wh1 - wh0) * f
-            path.predict()
-            path.update(np.array([0]), np.concatenate([c - wh / 2, c + wh / 2])[None])
-        self.bank.x[t], self.bank.P[t] = path.x[0], path.P[0]
+        path (centre, width, height) from that observation to the new box over the gap's frames;
+        every re-found track at once, step by step (a step advances the tracks whose gap is that
+        long: at most the lost time in frames, where a loop per track cost OC-SORT half its speed)."""
+        x, P = self.saved_x[tracks].copy(), self.saved_P[tracks].copy()
+        start, end = self.last_obs[tracks], np.asarray(boxes, dtype=np.float64)
+        c0, c1 = (start[:, :2] + start[:, 2:]) / 2, (end[:, :2] + end[:, 2:]) / 2
+        wh0, wh1 = start[:, 2:] - start[:, :2], end[:, 2:] - end[:, :2]
+        step = KalmanBoxBank(self.bank.m)  # the same filter, run on the tracks still on their path
+        for i in range(1, int(gaps.max()) + 1):
+            on = np.flatnonzero(gaps >= i)
+            f = (i / gaps[on])[:, None]
+            c, wh = c0[on] + (c1[on] - c0[on]) * f, wh0[on] + (wh1[on] - wh0[on]) * f
+            step.x, step.P = x[on], P[on]
+            step.predict(boxes=False)
+            step.update(np.arange(len(on)), np.concatenate([c - wh / 2, c + wh / 2], axis=1))
+            x[on], P[on] = step.x, step.P
+        self.bank.x[tracks], self.bank.P[tracks] = x, P
 
     # --------------------------------------------------------------------------- one frame
     def update(self, boxes: np.ndarray, scores: np.ndarray | None = None,
@@ -134,15 +141,19 @@ class OCSortTracker(TrackArrays):
         self.hit_streak[self.since_update > 0] = 0
         self.since_update += 1
         use = np.flatnonzero(scores > p.det_score)
-        tracks = np.arange(len(self.ids))
+        n_tracks = len(self.ids)
+        prev = self._previous_obs()
 
         # 1: IoU plus direction agreement with the Kalman predictions
         iou = iou_matrix(pred, boxes[use])
-        cost = -(iou + self._momentum_cost(boxes[use], scores[use]))
+        cost = -(iou + self._momentum_cost(boxes[use], scores[use], prev))
         pairs = min_cost_pairs(np.where(iou >= p.iou_threshold, cost, 1.0), 0.0)
-        matched_t, matched_d = tracks[pairs[:, 0]], use[pairs[:, 1]]
-        left_t = np.setdiff1d(tracks, matched_t)
-        left_d = np.setdiff1d(use, matched_d)
+        matched_t, matched_d = pairs[:, 0].astype(np.int64), use[pairs[:, 1]]
+        free_t = np.ones(n_tracks, bool)
+        free_t[matched_t] = False
+        free_d = np.ones(len(use), bool)
+        free_d[pairs[:, 1]] = False
+        left_t, left_d = np.flatnonzero(free_t), use[free_d]
 
         # 2 (OCR): what is left, against the tracks' last observations
         if len(left_t) and len(left_d):
@@ -150,8 +161,10 @@ class OCSortTracker(TrackArrays):
             pairs2 = min_cost_pairs(np.where(iou2 >= p.iou_threshold, -iou2, 1.0), 0.0)
             matched_t = np.concatenate([matched_t, left_t[pairs2[:, 0]]])
             matched_d = np.concatenate([matched_d, left_d[pairs2[:, 1]]])
-            left_d = np.setdiff1d(left_d, left_d[pairs2[:, 1]])
-        self._observe(matched_t, boxes[matched_d])
+            still = np.ones(len(left_d), bool)
+            still[pairs2[:, 1]] = False
+            left_d = left_d[still]
+        self._observe(matched_t, boxes[matched_d], prev)
         det_ids[matched_d] = self.ids[matched_t]
         if len(left_d):
             self._add(boxes[left_d])
@@ -174,9 +187,9 @@ class OCSortTracker(TrackArrays):
         new_ids = np.arange(self._next_id, self._next_id + n)
         self._next_id += n
         hist_frame = np.full((n, k), -1, np.int64)
-        hist_frame[:, -1] = self.frame
+        hist_frame[:, self.frame % k] = self.frame
         hist_box = np.zeros((n, k, 4))
-        hist_box[:, -1] = boxes
+        hist_box[:, self.frame % k] = boxes
         grow = {"ids": new_ids, "since_update": np.zeros(n, np.int64), "hit_streak": np.zeros(n, np.int64),
                 "confirmed": np.zeros(n, bool), "last_obs": boxes, "hist_box": hist_box, "hist_frame": hist_frame,
                 "direction": np.zeros((n, 2)), "saved_x": self.bank.x[-n:].copy(), "saved_P": self.bank.P[-n:].copy()}
@@ -195,5 +208,5 @@ class OCSortTracker(TrackArrays):
 def _centres(boxes: np.ndarray) -> np.ndarray:
     """(n, 2) box centres as (y, x): OC-SORT measures directions as (dy, dx)."""
     b = np.asarray(boxes).reshape(-1, 4)
-    return np.stack([(b[:, 1] + b[:, 3]) / 2, (b[:, 0] + b[:, 2]) / 2], axis=1)
+    return (b[:, [1, 0]] + b[:, [3, 2]]) / 2
 
