@@ -19,12 +19,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gt", required=True, help="MOTChallenge gt.txt, or a folder of them per camera")
     p.add_argument("--result", required=True, help="tracker output in MOT text, or a folder of <camera>.txt")
     p.add_argument("--iou", type=float, default=0.5, help="match threshold (default 0.5)")
+    p.add_argument("--protocol", default="auto", choices=("auto", "mot15", "mot17"),
+                   help="mot15: ground-truth rows flagged 0 ignored; mot17 (MOT16/17/20 ground truth, as TrackEval "
+                   "scores it): only pedestrians scored, result boxes on distractors (people on vehicles, static "
+                   "people, reflections) removed; auto (default): mot17 where the ground truth has class columns")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    return print_mot_scores(args.gt, args.result, args.iou, args.json)
+    return print_mot_scores(args.gt, args.result, args.iou, args.json, args.protocol)
 
 
 def frame_range_note(gt, result, where: str) -> str | None:
@@ -42,7 +46,7 @@ def frame_range_note(gt, result, where: str) -> str | None:
             "against its own frames of ground truth)")
 
 
-def folder_scores(gt_dir: str | Path, result_dir: str | Path, iou: float = 0.5):
+def folder_scores(gt_dir: str | Path, result_dir: str | Path, iou: float = 0.5, protocol: str = "auto"):
     """Every ``<camera>.txt`` of ``result_dir`` against that camera's ground truth in ``gt_dir``."""
     from detection.file_detector import find_det_file
     from detection.mot_text import read_mot
@@ -56,7 +60,7 @@ def folder_scores(gt_dir: str | Path, result_dir: str | Path, iou: float = 0.5):
     gts = {f.stem: read_mot(find_det_file(Path(gt_dir), f.stem, "gt")) for f in files}
     results = {f.stem: read_mot(f) for f in files}
     _warn_ranges((frame_range_note(gts[c], results[c], f"camera {c}") for c in gts))
-    return evaluate_multi_camera(gts, results, iou)
+    return evaluate_multi_camera(gts, results, iou, protocol)
 
 
 def _warn_ranges(notes) -> None:
@@ -67,7 +71,7 @@ def _warn_ranges(notes) -> None:
             print(f"pipeline evaluate-mot: warning: {note}", file=sys.stderr)
 
 
-def print_mot_scores(gt_path: str, result_path: str, iou: float, as_json: bool) -> int:
+def print_mot_scores(gt_path: str, result_path: str, iou: float, as_json: bool, protocol: str = "auto") -> int:
     from detection.mot_text import read_mot
     from pipeline.table import format_table
     from tracking.mot_metrics import evaluate_mot
@@ -76,7 +80,7 @@ def print_mot_scores(gt_path: str, result_path: str, iou: float, as_json: bool) 
     if Path(gt_path).is_dir() != Path(result_path).is_dir():
         raise InputError(f"--gt {gt_path} and --result {result_path}: give two files or two folders")
     if Path(result_path).is_dir():
-        m = folder_scores(gt_path, result_path, iou)
+        m = folder_scores(gt_path, result_path, iou, protocol)
         named = {**{c: s.as_dict() for c, s in m.cameras.items()}, "all cameras": m.overall.as_dict()}
         if as_json:
             print(json.dumps({"cameras": named, "multi_camera": named.pop("all cameras")}, indent=2))
@@ -85,7 +89,7 @@ def print_mot_scores(gt_path: str, result_path: str, iou: float, as_json: bool) 
         return 0
     gt, result = read_mot(gt_path), read_mot(result_path)
     _warn_ranges([frame_range_note(gt, result, result_path)])
-    d = evaluate_mot(gt, result, iou).as_dict()
+    d = evaluate_mot(gt, result, iou, protocol).as_dict()
     if as_json:
         print(json.dumps(d, indent=2))
     else:

@@ -2,8 +2,11 @@
 
 The metrics themselves come from TrackEval (the `trackeval` package, the MOTChallenge's own
 evaluation code, maintained for numpy 2; motmetrics 1.4 breaks on numpy 2). We only build its
-per-sequence input from arrays, with the MOT15 protocol: ground-truth rows whose flag (column 7)
-is 0 are ignored, IoU threshold 0.5.
+per-sequence input from arrays, with the MOT15 protocol (ground-truth rows whose flag, column 7,
+is 0 are ignored; IoU threshold 0.5) or the MOT16/17 one (`mot17_preprocess`, as TrackEval's
+MotChallenge2DBox does it): ground truth of the non-pedestrian classes (column 8) is not scored, and
+a result box matched (IoU >= 0.5, one-to-one) to a distractor (a person on a vehicle, a static person,
+a distractor, a reflection) is removed before scoring instead of counting as a false positive.
 """
 from __future__ import annotations
 
@@ -48,11 +51,58 @@ def _remap(ids: np.ndarray) -> tuple[np.ndarray, int]:
     return inv.astype(np.int64), len(uniq)
 
 
-def evaluate_mot(gt: MotRows, result: MotRows, iou_threshold: float = 0.5) -> MotScores:
-    """One camera's result against its ground truth."""
+PROTOCOLS = ("auto", "mot15", "mot17")
+PEDESTRIAN = 1
+# MOT16/17 classes whose boxes a tracker is not blamed for finding (TrackEval's distractor classes)
+DISTRACTORS = (2, 7, 8, 12)  # person on vehicle, static person, distractor, reflection
+
+
+def has_classes(gt: MotRows) -> bool:
+    """Whether ground truth carries MOT16/17 class and visibility columns (8 and 9); MOT15 files put
+    -1 or world coordinates there."""
+    if gt.extra.shape[1] < 2 or not len(gt):
+        return False
+    cls, vis = gt.extra[:, 0], gt.extra[:, 1]
+    return bool(np.all((cls == np.round(cls)) & (cls >= 1) & (cls <= 13)) and np.all((vis >= 0) & (vis <= 1)))
+
+
+def mot17_preprocess(gt: MotRows, result: MotRows) -> tuple[MotRows, MotRows]:
+    """The MOT16/17 protocol: result boxes matched to distractor ground truth removed, then only
+    pedestrian ground truth with its flag set kept."""
+    from tracking.association import min_cost_pairs
+
+    cls = np.round(gt.extra[:, 0]).astype(np.int64)
+    drop = np.zeros(len(result), bool)
+    g_by, r_by = gt.by_frame(), result.by_frame()
+    for f, ri in r_by.items():
+        gi = g_by.get(f)
+        if gi is None or not np.isin(cls[gi], DISTRACTORS).any():
+            continue
+        iou = iou_matrix(gt.boxes[gi], result.boxes[ri])
+        score = np.where(iou >= 0.5 - np.finfo(float).eps, iou, 0.0)
+        pairs = min_cost_pairs(-score, -np.finfo(float).eps)  # the matching TrackEval makes
+        hit = np.isin(cls[gi[pairs[:, 0]]], DISTRACTORS)
+        drop[ri[pairs[hit, 1]]] = True
+    return gt.select((gt.score != 0) & (cls == PEDESTRIAN)), result.select(~drop)
+
+
+def scored_rows(gt: MotRows, result: MotRows, protocol: str = "auto") -> tuple[MotRows, MotRows]:
+    """The ground truth and result rows a protocol scores: mot15 (flagged ground truth), mot17
+    (`mot17_preprocess`), or auto (mot17 where the ground truth has class columns, `has_classes`)."""
+    if protocol not in PROTOCOLS:
+        raise InputError(f"protocol {protocol!r}: one of {', '.join(PROTOCOLS)}")
+    if protocol == "mot17" or (protocol == "auto" and has_classes(gt)):
+        if not has_classes(gt):
+            raise InputError("the mot17 protocol needs ground truth with class and visibility columns (8 and 9)")
+        return mot17_preprocess(gt, result)
+    return gt.select(gt.score != 0), result
+
+
+def evaluate_mot(gt: MotRows, result: MotRows, iou_threshold: float = 0.5, protocol: str = "auto") -> MotScores:
+    """One camera's result against its ground truth, under ``protocol`` (`scored_rows`)."""
     if not 0 < iou_threshold <= 1:
         raise InputError(f"IoU threshold {iou_threshold}: must be in (0, 1]")
-    return _score(_sequence(gt.select(gt.score != 0), result), iou_threshold)
+    return _score(_sequence(*scored_rows(gt, result, protocol)), iou_threshold)
 
 
 # the multi-camera scores match reports (of MotScores' fields)
@@ -68,7 +118,7 @@ class MultiCameraScores:
 
 
 def evaluate_multi_camera(gts: dict[str, MotRows], results: dict[str, MotRows],
-                          iou_threshold: float = 0.5) -> MultiCameraScores:
+                          iou_threshold: float = 0.5, protocol: str = "auto") -> MultiCameraScores:
     """Multi-camera IDF1/IDP/IDR and HOTA the MTMC way (DukeMTMC, CityFlow): the cameras' sequences
     are concatenated with frame offsets into one, so one identity matching holds over all cameras:
     a person given one id in camera A and another in camera B loses the frames of one of them. Ids
@@ -83,8 +133,9 @@ def evaluate_multi_camera(gts: dict[str, MotRows], results: dict[str, MotRows],
     if not cams:
         raise InputError("no camera to score")
     empty = MotRows(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0), np.zeros((0, 0)))
-    gt_rows = {c: gts[c].select(gts[c].score != 0) for c in cams}
-    res_rows = {c: results.get(c, empty) for c in cams}
+    kept = {c: scored_rows(gts[c], results.get(c, empty), protocol) for c in cams}
+    gt_rows = {c: kept[c][0] for c in cams}
+    res_rows = {c: kept[c][1] for c in cams}
     per_cam = {c: _score(_sequence(gt_rows[c], res_rows[c]), iou_threshold) for c in cams}
     offset, gt_all, res_all = 0, [], []
     for c in cams:

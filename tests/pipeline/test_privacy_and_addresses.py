@@ -202,3 +202,20 @@ def test_match_with_extracts_tracks_never_brings_a_forgotten_person_back(tmp_pat
     assert not any((int(f), tuple(np.round(b, 1))) in boxes_after for f, b in zip(gone.frame, gone.boxes))
     other = before.select(before.ids == kept)
     assert all((int(f), tuple(np.round(b, 1))) in boxes_after for f, b in zip(other.frame, other.boxes))
+
+
+def test_a_manifest_never_deletes_outside_its_folder(tmp_path):
+    """A manifest is data: a path in it that leaves the folder (.., absolute, a link out) is ignored."""
+    from tracklet_reid.manifest import FORMAT, MANIFEST, mark_stale, remove_listed
+
+    out, outside = tmp_path / "out", tmp_path / "keep.txt"
+    out.mkdir()
+    outside.write_text("mine")
+    (out / "link").symlink_to(outside)
+    (out / "ours.csv").write_text("x")
+    data = {"format": FORMAT, "command": "match", "files": ["../keep.txt", str(outside), "link", "ours.csv"]}
+    (out / MANIFEST).write_text(json.dumps(data))
+    assert remove_listed(out, data) == 1 and outside.read_text() == "mine" and not (out / "ours.csv").exists()
+    (out / "ours.csv").write_text("x")
+    mark_stale(out, "test")
+    assert outside.read_text() == "mine" and (out / MANIFEST).is_file()
