@@ -115,6 +115,31 @@ def lost_time_sweep(dets: MotRows, gt: MotRows) -> None:
             print(f"{name:<12}{lost:>6}" + "".join(f"{c:>16}" for c in cells), flush=True)
 
 
+# monotone rescalings of a detector's scores (issue 28): a tracker whose thresholds acted on the
+# scores' ranks would score the same under every one; the squeeze maps them into [0.15, 0.3]
+SCORE_TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "as given": lambda s: s,
+    "x100": lambda s: s * 100.0,
+    "cubed": lambda s: s ** 3,
+    "square root": lambda s: np.sqrt(np.clip(s, 0, None)),
+    "logistic": lambda s: 1.0 / (1.0 + np.exp(-(s - 0.5) * 10.0)),
+    "into [0.15, 0.3]": lambda s: 0.15 + 0.15 * (s - s.min()) / max(float(np.ptp(s)), 1e-9),
+}
+
+
+def score_transform_table(dets: MotRows, gt: MotRows) -> None:
+    """IDF1 of each of our trackers under each score rescaling, and the spread (max - min) per
+    tracker: the score-scale dependence issue 28 asks to remove (target spread <= 0.01)."""
+    print("\nscore rescalings (PETS public det, 7 fps): IDF1")
+    print(f"{'tracker':<12}" + "".join(f"{name:>18}" for name in SCORE_TRANSFORMS) + f"{'spread':>9}")
+    for name in TRACKERS:
+        cells = []
+        for f in SCORE_TRANSFORMS.values():
+            moved = MotRows(dets.frame, dets.ids, dets.boxes, f(dets.score.astype(np.float64)), dets.extra)
+            cells.append(evaluate_mot(gt, track_detections(moved, TrackerConfig(algorithm=name), PETS_FPS)).idf1)
+        print(f"{name:<12}" + "".join(f"{c:>18.3f}" for c in cells) + f"{max(cells) - min(cells):>9.3f}", flush=True)
+
+
 def _peer_run(make: Callable, inputs: list, tracks_of: Callable) -> Run:
     """A peer's whole sequence as MOT rows: a fresh tracker from ``make``, one update per prebuilt
     frame input; ``tracks_of(tracker, input)`` gives the frame's (id, box) pairs."""
@@ -183,6 +208,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-peers", action="store_true", help="ours only")
     ap.add_argument("--sweep", action="store_true", help="also: our trackers by lost time at three frame rates")
+    ap.add_argument("--transforms", action="store_true", help="also: our trackers under five monotone rescalings of "
+                    "the detection scores (x100, cubed, square root, logistic, squeezed into [0.15, 0.3])")
     args = ap.parse_args()
     if not (args.pets / "det.txt").exists():
         sys.exit(f"bench_tracker: {args.pets / 'det.txt'} not found (needs shared/data beside the repo)")
@@ -214,6 +241,8 @@ def main() -> None:
                   f"{s.id_switches:>6}{speed:>10.0f}", flush=True)
     if args.sweep:
         lost_time_sweep(dets_all, gt_all)
+    if args.transforms:
+        score_transform_table(dets_all, gt_all)
     print("\nacceptance (issue 13): the default tracker IDF1 >= 0.466 and MOTA >= 0.579 at 7 fps; its frames/s at "
           "least the fastest peer's in this run")
 
