@@ -38,6 +38,13 @@ CHECKPOINT = "checkpoints/last.pt"
 # what learn writes into its folder: an input found at one of these is refused, never replaced
 WRITES = (MODEL_FILE, "embedder.onnx", "embedder.torchscript.pt", "diagnostics.png", "learn.yaml", METRICS,
           "checkpoints")
+# which learner runs, and why, for the log's first lines (numbers: docs/accuracy.md, CUHK03 test)
+LEARNER_WHY = {
+    "utal": "learner: UTAL, the default (the paper this project implements); from ImageNet weights the contrast "
+            "learner learned more on real people (CUHK03 mAP 0.323 against UTAL's 0.154): --learner contrast",
+    "contrast": "learner: cluster contrast with camera-aware proxies (--learner contrast; UTAL is the default): from "
+                "ImageNet weights it learned more on real people than UTAL (CUHK03 mAP 0.323 against 0.154)",
+}
 # settings that may change between an interrupted run and its resumption
 RESUMABLE_CHANGES = {"workers", "device", "eval_every"}
 
@@ -338,6 +345,7 @@ class Trainer:
             self.log(note if note.startswith("warning:") else f"note: {note}")
         idx = self.index
         learner = "UTAL" if cfg.learner == "utal" else "cluster contrast (camera-aware proxies)"
+        self.log(LEARNER_WHY[cfg.learner])
         self.log(f"{learner} on {self.store_path}: {len(idx.cameras)} camera(s), {idx.num_tracklets} tracklets, "
                  f"{int(idx.crop_count.sum())} crops; {self._network_name()} on {self.device}, {cfg.epochs} epochs of "
                  f"{len(self.sampler)} batches ({self.sampler.per_camera} tracklets x {cfg.frames_per_tracklet} "

@@ -87,6 +87,7 @@ def test_single_camera_store_says_ccta_has_nothing(tmp_path, capsys):
     # 12 tracklets from random weights: the log says it is far too few, and what works instead
     assert "warning: this store holds 12 tracklets over 1 camera(s): far too few" in out
     assert "--pretrained osnet.onnx" in out
+    assert "learner: UTAL, the default" in out  # which learner runs, and why
     assert all(not r.get("ccta_active") for r in _metrics(tmp_path / "m")[1:])
 
 
