@@ -203,7 +203,7 @@ def print_multi_camera(result: dict) -> None:
 def _page(tf, ids, result: dict, out: Path, blur: bool = False) -> Path:
     import numpy as np
 
-    from pipeline.outputs import BORDER_LEGEND, GREEN, RED, captioned, framed, has_truth, thumb
+    from pipeline.outputs import BORDER_LEGEND, GREEN, RED, address, captioned, framed, has_truth, thumb
     from pipeline.report import HtmlReport, img_tag
 
     idx, ranked, labels = tf.index, ids.ranked, ids.labels
@@ -232,14 +232,14 @@ def _page(tf, ids, result: dict, out: Path, blur: bool = False) -> Path:
     rng = np.random.default_rng(0)
     for g in np.sort(rng.choice(pool, shown, replace=False)):
         tags = [img_tag(captioned(framed(thumb(tf, int(g), blur=blur), (40, 40, 200)),
-                                  f"{idx.cameras[idx.camera_of[g]][:12]}:{idx.local_of[g]}", f"id {labels[g] + 1}"),
+                                  address(tf, int(g)), f"id {labels[g] + 1}"),
                         title="query")]
         for j, d in zip(ranked.index[g][:6], ranked.distance[g][:6]):
             if j < 0:
                 continue
             col = None if idx.gt[g] < 0 or idx.gt[j] < 0 else (GREEN if idx.gt[g] == idx.gt[j] else RED)
             tags.append(img_tag(captioned(framed(thumb(tf, int(j), blur=blur), col),
-                                          f"{idx.cameras[idx.camera_of[j]][:12]}:{idx.local_of[j]}",
+                                          address(tf, int(j)),
                                           f"d {d:.2f} id {labels[j] + 1}"),
                                 title=f"{idx.cameras[idx.camera_of[j]]} tracklet {idx.local_of[j]} d={d:.3f}"))
         rep.images(tags, f"query {idx.cameras[idx.camera_of[g]]} tracklet {idx.local_of[g]} (global id "

@@ -78,8 +78,15 @@ def group_thumbs(tf: TrackletFeatures, members: np.ndarray, blur: bool = False, 
     for m in members[:most]:
         col = None if idx.gt[m] < 0 or major < 0 else (GREEN if idx.gt[m] == major else RED)
         im = framed(thumb(tf, int(m), blur=blur), col)
-        out.append(captioned(im, f"{idx.cameras[idx.camera_of[m]][:12]}:{idx.local_of[m]}") if captions else im)
+        out.append(captioned(im, address(tf, int(m))) if captions else im)
     return out
+
+
+def address(tf: TrackletFeatures, g: int) -> str:
+    """Tracklet ``g`` as a picture's caption: CAMERA:N, the address search and forget take (the
+    camera's name cut to 12 characters to fit over a thumbnail)."""
+    idx = tf.index
+    return f"{idx.cameras[idx.camera_of[g]][:12]}:{idx.local_of[g]}"
 
 
 def stack_rows(rows: list[np.ndarray], pad: int = 2) -> np.ndarray:

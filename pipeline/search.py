@@ -68,36 +68,35 @@ def run_search(store: str, model: str, image: str | None, tracklet: str | None, 
                top: int = 20, out: str | None = None, emb: EmbedConfig = EmbedConfig(),
                quiet: bool = False, blur_faces: bool = False) -> dict:
     """Ranked appearances of the query; writes search.csv and search.html into ``out`` if given."""
+    import contextlib
+    import dataclasses
     import time
 
     from reid.search.query import load_or_build_index, make_query, rank_probable
     from tracking.store import TrackletStore
     from tracklet_reid.errors import InputError
-    from tracklet_reid.output_paths import output_folder, prepare_folder
+    from tracklet_reid.output_paths import output_folder
 
     if top < 1:
         raise InputError(f"--top {top}: must be at least 1")
-    inputs = {"store": store, "--image": image, "--model": model}
-    if out:
-        prepare_folder(out, inputs, WRITES)
-    st = TrackletStore(store)
-    t0 = time.perf_counter()
-    index = load_or_build_index(st, model, emb, progress=not quiet)
-    q = make_query(index, st, model, emb, image, tracklet)
-    hits = rank_probable(index, st, q.vector, top, q.row, q.features)
-    row, what = q.row, q.text
-    seconds = time.perf_counter() - t0
-    result = {"query": what, "model": index.model_name, "index": str(index.path), "index_built": index.built,
-              "seconds": seconds, "hits": [h.__dict__ for h in hits]}
-    if not quiet:
-        _print(result, hits, st)
-    if out:
-        import dataclasses
-
-        settings = {"model": model, "tracklet": tracklet, "top": top, "blur_faces": blur_faces,
-                    **dataclasses.asdict(emb)}
-        with output_folder(out, inputs, WRITES, command="search", settings=settings) as out_p:
-            _write(out_p, st, index, row, str(image) if image else None, hits, result, blur_faces)
+    settings = {"model": model, "tracklet": tracklet, "top": top, "blur_faces": blur_faces, **dataclasses.asdict(emb)}
+    # the output folder claimed before the index is built: a refusal (an input there, our files without
+    # a manifest, blurred pages about to be replaced) costs nothing
+    claimed = (output_folder(out, {"store": store, "--image": image, "--model": model}, WRITES, command="search",
+                             settings=settings) if out else contextlib.nullcontext(None))
+    with claimed as out_p:
+        st = TrackletStore(store)
+        t0 = time.perf_counter()
+        index = load_or_build_index(st, model, emb, progress=not quiet)
+        q = make_query(index, st, model, emb, image, tracklet)
+        hits = rank_probable(index, st, q.vector, top, q.row, q.features)
+        seconds = time.perf_counter() - t0
+        result = {"query": q.text, "model": index.model_name, "index": str(index.path), "index_built": index.built,
+                  "seconds": seconds, "hits": [h.__dict__ for h in hits]}
+        if not quiet:
+            _print(result, hits, st)
+        if out_p is not None:
+            _write(out_p, st, index, q.row, str(image) if image else None, hits, result, blur_faces)
     return result
 
 

@@ -66,6 +66,11 @@ def write_manifest(folder: Path, command: str, inputs: Mapping[str, "str | os.Pa
             "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "complete": complete,
             "inputs": {k: input_signature(v) for k, v in inputs.items() if v},
             "settings": dict(settings or {}), "files": sorted(files), "stale": None}
+    _save(folder, data)
+
+
+def _save(folder: Path, data: dict) -> None:
+    """The manifest written beside and renamed over the old one: never half a file."""
     tmp = folder / (MANIFEST + ".partial")
     tmp.write_text(json.dumps(data, indent=1, default=str))
     os.replace(tmp, folder / MANIFEST)
@@ -83,23 +88,20 @@ def listed_files(folder: Path, manifest: dict) -> list[Path]:
     return out
 
 
-def remove_listed(folder: Path, manifest: dict) -> int:
-    """Delete the files an earlier run listed, and the folders they leave empty; how many went."""
-    gone = 0
-    parents = set()
-    for p in listed_files(folder, manifest):
-        p.unlink(missing_ok=True)
-        parents.add(p.parent)
-        gone += 1
+def remove_listed(folder: Path, manifest: dict, keep: tuple[str, ...] = ()) -> int:
+    """Delete the files an earlier run listed (but ``keep``), then every folder under ``folder``
+    left empty (and any the run made and never filled: identities/ of a match with none); how many
+    files went."""
     root = folder.resolve()
-    for d in sorted(parents, key=lambda d: len(d.parts), reverse=True):
-        while d != root and root in d.parents:
-            try:
-                d.rmdir()
-            except OSError:
-                break
-            d = d.parent
-    return gone
+    gone = [p for p in listed_files(folder, manifest) if str(p.relative_to(root)) not in keep]
+    for p in gone:
+        p.unlink(missing_ok=True)
+    for d in sorted((d for d in folder.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True):
+        try:
+            d.rmdir()
+        except OSError:
+            pass
+    return len(gone)
 
 
 def files_under(folder: Path) -> set[str]:
@@ -139,21 +141,12 @@ def mark_stale(folder: Path, reason: str, keep: tuple[str, ...] = ()) -> int:
     data = read_manifest(folder)
     if data is None:
         return 0
-    gone = [p for p in listed_files(folder, data) if str(p.relative_to(folder.resolve())) not in keep]
-    for p in gone:
-        p.unlink(missing_ok=True)
-    for d in sorted((d for d in folder.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True):
-        try:  # the folders the run made and left empty now (identities/ of a match with none)
-            d.rmdir()
-        except OSError:
-            pass
+    gone = remove_listed(folder, data, keep)
     data["files"] = [f for f in data.get("files", []) if (folder / f).exists()]
     data["stale"] = reason
     data["complete"] = False
-    tmp = folder / (MANIFEST + ".partial")
-    tmp.write_text(json.dumps(data, indent=1, default=str))
-    os.replace(tmp, folder / MANIFEST)
-    return len(gone)
+    _save(folder, data)
+    return gone
 
 
 def derived_from(roots: list[Path], search: list[Path], max_depth: int = 3) -> list[tuple[Path, dict]]:

@@ -190,9 +190,11 @@ def output_folder(path: str | os.PathLike, inputs: Inputs | None = None, writes:
     except BaseException:
         # a failed run's files listed, so that the next run removes them (not for learn, whose files
         # are its resume state); never a second error over the first (a full disk)
-        if command is not None and clean and p.is_dir() and files_under(p) - foreign:
+        if command is not None and clean and p.is_dir():
+            left = files_under(p) - foreign
             try:
-                write_manifest(p, command, inputs or {}, settings, sorted(files_under(p) - foreign), complete=False)
+                if left:
+                    write_manifest(p, command, inputs or {}, settings, sorted(left), complete=False)
             except OSError:
                 pass
         if created:
