@@ -30,7 +30,7 @@ from tracking.association import associate  # noqa: E402
 from tracking.kalman import sort_box_model, x_to_xyxy, xyxy_to_z  # noqa: E402
 from tracking.mot_metrics import evaluate_mot  # noqa: E402
 from tracking.run_tracker import track_detections  # noqa: E402
-from tracking.tracker_config import DEFAULT_TRACKER, TRACKERS, TrackerConfig  # noqa: E402
+from tracking.tracker_config import DEFAULT_TRACKER, SCORE_MODES, TRACKERS, TrackerConfig  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 PETS_FPS = 7.0
@@ -131,13 +131,164 @@ def score_transform_table(dets: MotRows, gt: MotRows) -> None:
     """IDF1 of each of our trackers under each score rescaling, and the spread (max - min) per
     tracker: the score-scale dependence issue 28 asks to remove (target spread <= 0.01)."""
     print("\nscore rescalings (PETS public det, 7 fps): IDF1")
-    print(f"{'tracker':<12}" + "".join(f"{name:>18}" for name in SCORE_TRANSFORMS) + f"{'spread':>9}")
-    for name in TRACKERS:
+    print(f"{'tracker':<22}" + "".join(f"{name:>18}" for name in SCORE_TRANSFORMS) + f"{'spread':>9}")
+    for name, mode in [(t, m) for m in SCORE_MODES for t in TRACKERS]:
         cells = []
         for f in SCORE_TRANSFORMS.values():
             moved = MotRows(dets.frame, dets.ids, dets.boxes, f(dets.score.astype(np.float64)), dets.extra)
-            cells.append(evaluate_mot(gt, track_detections(moved, TrackerConfig(algorithm=name), PETS_FPS)).idf1)
-        print(f"{name:<12}" + "".join(f"{c:>18.3f}" for c in cells) + f"{max(cells) - min(cells):>9.3f}", flush=True)
+            cells.append(evaluate_mot(gt, track_detections(moved, TrackerConfig(algorithm=name, scores=mode),
+                                                           PETS_FPS)).idf1)
+        print(f"{name + ' ' + mode:<22}" + "".join(f"{c:>18.3f}" for c in cells)
+              + f"{max(cells) - min(cells):>9.3f}", flush=True)
+
+
+# ------------------------------------------------------------------------------- --variants
+# (name, detections, ground truth, fps); a list of phases when the sequence is a subsampling, whose
+# scores are averaged (one phase of a subsampled PETS moves IDF1 by up to 0.06)
+Variant = tuple[str, list[tuple[MotRows, MotRows]], float]
+SYNTHETIC_FPS = 28.0  # the synthetic world's rate: 28, 14, 7 and 3.5 fps by subsampling
+
+
+def _phases(dets: MotRows, gt: MotRows, k: int) -> list[tuple[MotRows, MotRows]]:
+    return [(subsample(dets, k, p), subsample(gt, k, p)) for p in range(k)]
+
+
+def detector_rows(name: str, video: Path, weights: Path, cache: Path) -> MotRows | None:
+    """A shared detector's boxes over the PETS video, at the floor and filter extract uses (cached:
+    the detector is the slow part, the trackers are measured here)."""
+    from detection.base import Detections
+    from detection.factory import DetectorConfig, build_detector
+    from detection.mot_text import write_mot
+    from detection.video import CameraSource
+
+    body = weights / "yolo-fastest-1.1-body"
+    configs = {"Intel pedestrian-detection-adas-0002": DetectorConfig(backend="openvino", weights=str(
+        weights / "intel-pedestrian-detection-adas-0002" / "pedestrian-detection-adas-0002.xml")),
+        "yolo-fastest body (Darknet)": DetectorConfig(backend="darknet", cfg=str(body / "yolo-fastest-1.1_body.cfg"),
+                                                      weights=str(body / "yolo-fastest-1.1_body.weights"))}
+    cfg = configs[name]
+    if not Path(cfg.weights or "").exists():
+        return None
+    out = cache / (name.split()[0] + f"-floor{cfg.score_floor:g}.txt")
+    if not out.exists():
+        det, keep = build_detector(cfg, "pets"), cfg.filter()
+        src = CameraSource("pets", "video", [video]).probe()
+        rows: list[tuple] = []
+        batch: list = []
+
+        def flush() -> None:
+            for (t, frame), d in zip(batch, det.detect([f for _, f in batch], [t for t, _ in batch])):
+                d = keep(d, frame.shape[:2]) if isinstance(d, Detections) else d
+                rows.extend((t, -1, *b, s) for b, s in zip(d.boxes, d.scores))
+            batch.clear()
+        for t, frame in src.frames():
+            batch.append((t, frame))
+            if len(batch) == det.batch_size:
+                flush()
+        flush()
+        a = np.array(rows, dtype=np.float64).reshape(-1, 7)
+        write_mot(out, a[:, 0].astype(int), a[:, 1].astype(int), a[:, 2:6], a[:, 6])
+    return read_mot(out)
+
+
+def synthetic_world(cache: Path) -> tuple[MotRows, MotRows] | None:
+    """One camera of a hard synthetic world (occluders, false positives, realistic scores) at 28 fps."""
+    from tracklet_reid.synthetic.world import generate_world, world_config
+
+    folder = cache / "world-28fps"
+    if not (folder / "gt").is_dir():
+        generate_world(folder, world_config("tiny", "hard", seed=3, cameras=1, identities=24, frames=1400,
+                                            fps=SYNTHETIC_FPS))
+    cam = sorted((folder / "gt").glob("*.txt"))[0]
+    gt = read_mot(cam)
+    return read_mot(folder / "det" / cam.name), gt.select(gt.score > 0)
+
+
+def variants(pets: Path, weights: Path, cache: Path) -> list[Variant]:
+    dets, gt = read_mot(pets / "det.txt"), read_mot(pets / "gt.txt")
+    gt = gt.select(gt.score > 0)
+    out: list[Variant] = [("PETS public det, 7 fps", [(dets, gt)], PETS_FPS)]
+    for name, f in list(SCORE_TRANSFORMS.items())[1:]:
+        moved = MotRows(dets.frame, dets.ids, dets.boxes, f(dets.score.astype(np.float64)), dets.extra)
+        out.append((f"PETS public det, scores {name}", [(moved, gt)], PETS_FPS))
+    for name in ("Intel pedestrian-detection-adas-0002", "yolo-fastest body (Darknet)"):
+        rows = detector_rows(name, pets / "video.avi", weights, cache)
+        if rows is not None:
+            out.append((f"PETS through {name}", [(rows, gt)], PETS_FPS))
+    for k in (2, 3):
+        out.append((f"PETS public det, {PETS_FPS / k:.3g} fps", _phases(dets, gt, k), PETS_FPS / k))
+    world = synthetic_world(cache)
+    if world is not None:
+        for k in (1, 2, 4, 8):
+            out.append((f"synthetic hard world, {SYNTHETIC_FPS / k:g} fps", _phases(*world, k), SYNTHETIC_FPS / k))
+    return out
+
+
+def _mean_scores(make_run: Callable[[MotRows, float], Run], phases: list, fps: float) -> tuple[float, float, float]:
+    s = [evaluate_mot(gt, make_run(d, fps)()) for d, gt in phases]
+    return (float(np.mean([x.idf1 for x in s])), float(np.mean([x.mota for x in s])),
+            float(np.mean([x.hota for x in s])))
+
+
+def variants_table(vs: list[Variant], peers: bool) -> None:
+    """Every variant: each of our trackers and each installed peer, IDF1 / MOTA / HOTA (phase means),
+    then per variant our default against the best peer (issue 28's target: ahead or level)."""
+    ours: dict[str, Callable[[MotRows, float], Run]] = {
+        f"ours {name}" + (" (default)" if name == DEFAULT_TRACKER else ""):
+            (lambda d, fps, c=TrackerConfig(algorithm=name): (lambda: track_detections(d, c, fps)))
+        for name in TRACKERS}
+    ours[f"ours {DEFAULT_TRACKER}, calibrated scores"] = (
+        lambda d, fps, c=TrackerConfig(scores="calibrated"): (lambda: track_detections(d, c, fps)))
+    summary = []
+    for name, phases, fps in vs:
+        print(f"\n{name} ({len(phases)} phase{'s' if len(phases) > 1 else ''}): IDF1 / MOTA / HOTA", flush=True)
+        rows: dict[str, tuple[float, float, float]] = {}
+        makers = dict(ours)
+        if peers:
+            for peer in _peer_names(phases[0][0]):
+                makers[peer] = (lambda d, fps, p=peer: {**roboflow_runs(d), **boxmot_runs(d)}[p])
+        for label, make in makers.items():
+            try:
+                rows[label] = _mean_scores(make, phases, fps)
+            except Exception as exc:  # a peer's failure is a row, not the end of the benchmark
+                print(f"  {label:<38} failed: {type(exc).__name__}: {str(exc)[:80]}")
+                continue
+            print(f"  {label:<38}{rows[label][0]:>7.3f}{rows[label][1]:>7.3f}{rows[label][2]:>7.3f}", flush=True)
+        default = next(v for k, v in rows.items() if k.endswith("(default)"))[0]
+        peer_rows = {k: v[0] for k, v in rows.items() if not k.startswith("ours")}
+        best = max(peer_rows.items(), key=lambda kv: kv[1]) if peer_rows else ("-", float("nan"))
+        summary.append((name, default, best))
+    print(f"\n{'variant':<52}{'ours default':>13}{'best peer':>10}{'gap':>8}  best peer")
+    for name, default, (peer, value) in summary:
+        print(f"{name:<52}{default:>13.3f}{value:>10.3f}{default - value:>+8.3f}  {peer}")
+
+
+# the candidates the default is chosen among: the papers' first-stage gate (IoU x score >= 0.2) and
+# roboflow ByteTrack's looser 0.1, each with the papers' 1 s of lost time and longer
+CANDIDATES = [dict(match_iou=m, lost_seconds=lost) for m in (0.2, 0.1) for lost in (1.0, 2.0, 4.0)]
+
+
+def choose_leave_one_out(vs: list[Variant]) -> None:
+    """The rule for the default tracker's two free constants: the candidate with the best mean IDF1
+    over the variants, checked leave-one-variant-out (chosen on the others, scored on the one left
+    out), so no variant's number comes from a setting picked on it. The score rescalings are left
+    out: they give the same boxes again (exactly the same IDF1 under calibrated scores)."""
+    vs = [v for v in vs if ", scores " not in v[0]]
+    table = np.array([[_mean_scores(lambda d, fps, c=TrackerConfig(**cand): (lambda: track_detections(d, c, fps)),
+                                    phases, fps)[0] for cand in CANDIDATES] for _, phases, fps in vs])
+    print(f"\n{DEFAULT_TRACKER}, IDF1 by candidate (match IoU / lost s), leave-one-variant-out")
+    print(f"{'variant':<52}" + "".join(f"{c['match_iou']:>6g}/{c['lost_seconds']:<4g}" for c in CANDIDATES)
+          + "  chosen on the rest -> score here")
+    for i, (name, _, _) in enumerate(vs):
+        rest = np.delete(table, i, axis=0).mean(0)
+        j = int(rest.argmax())
+        print(f"{name:<52}" + "".join(f"{v:>11.3f}" for v in table[i])
+              + f"  {CANDIDATES[j]['match_iou']:g}/{CANDIDATES[j]['lost_seconds']:g} -> {table[i, j]:.3f}")
+    print(f"{'mean':<52}" + "".join(f"{v:>11.3f}" for v in table.mean(0)))
+
+
+def _peer_names(dets: MotRows) -> list[str]:
+    return list({**roboflow_runs(dets), **boxmot_runs(dets)})
 
 
 def _peer_run(make: Callable, inputs: list, tracks_of: Callable) -> Run:
@@ -210,9 +361,24 @@ def main() -> None:
     ap.add_argument("--sweep", action="store_true", help="also: our trackers by lost time at three frame rates")
     ap.add_argument("--transforms", action="store_true", help="also: our trackers under five monotone rescalings of "
                     "the detection scores (x100, cubed, square root, logistic, squeezed into [0.15, 0.3])")
+    ap.add_argument("--variants", action="store_true", help="the issue-28 table instead: PETS public det, five "
+                    "score rescalings, each shared detector, PETS at 3.5 and 2.3 fps, a synthetic world at 28, "
+                    "14, 7 and 3.5 fps; every tracker of ours and every installed peer")
+    ap.add_argument("--choose", action="store_true", help="the default's match IoU and lost time, chosen "
+                    "leave-one-variant-out over the --variants sequences")
+    ap.add_argument("--weights", type=Path, default=SHARED / "weights")
+    ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "tracklet-reid" / "bench_tracker",
+                    help="where detector outputs and the synthetic world are kept between runs")
     args = ap.parse_args()
     if not (args.pets / "det.txt").exists():
         sys.exit(f"bench_tracker: {args.pets / 'det.txt'} not found (needs shared/data beside the repo)")
+    if args.variants or args.choose:
+        vs = variants(args.pets, args.weights, args.cache)
+        if args.choose:
+            choose_leave_one_out(vs)
+        else:
+            variants_table(vs, not args.no_peers)
+        return
     dets_all, gt_all = read_mot(args.pets / "det.txt"), read_mot(args.pets / "gt.txt")
     gt_all = gt_all.select(gt_all.score > 0)
     sort_box_model()

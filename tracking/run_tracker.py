@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from detection.mot_text import MotRows
+from tracking.score_calibration import CalibratedTracker
 from tracking.tracker_config import TrackerConfig
 from tracking.trackers import build_tracker
 
@@ -15,6 +16,8 @@ def track_detections(dets: MotRows, config: TrackerConfig = TrackerConfig(), fps
     dets = dets.select(dets.score >= min_score) if np.isfinite(min_score) else dets
     tracker = build_tracker(config, fps)
     by_frame = dets.by_frame()
+    if isinstance(tracker, CalibratedTracker):  # the whole file is at hand: score every frame alike
+        tracker.calibrator.prime([(dets.boxes[i], dets.score[i]) for _, i in sorted(by_frame.items())])
     last = int(dets.frame.max(initial=-1))
     T = max(last + 1, num_frames or 0)
     frames, ids, boxes = [], [], []

@@ -8,6 +8,7 @@ from tracklet_reid.settings import setting
 
 TRACKERS = ("sort", "bytetrack", "botsort", "ocsort")
 DEFAULT_TRACKER = "botsort"
+SCORE_MODES = ("calibrated", "raw")
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,12 @@ class TrackerConfig:
                                          "person (unset: the algorithm's own)")
     high_score: float | None = setting(None, "bytetrack/botsort: detection score of the first association "
                                        "(unset: the algorithm's own)")
+    scores: str = setting("raw", "how thresholds read detection scores: raw (the numbers as given, on a 0-1 scale) "
+                          "or calibrated (as precision estimated from this camera's own score ranks: any "
+                          "detector's scale, the same tracks under any monotone rescaling; docs/tracking.md)",
+                          choices=SCORE_MODES)
+    match_iou: float | None = setting(None, "bytetrack/botsort: smallest IoU (times the score) a first-stage match "
+                                      "may have (unset: the algorithm's own)")
     max_age: int = setting(1, "sort: frames a track lives without detection")
     min_hits: int = setting(3, "sort: consecutive hits before a track is reported")
     iou_threshold: float = setting(0.3, "sort: minimum IoU to associate")
@@ -41,7 +48,9 @@ class TrackerConfig:
 
         if self.max_age < 0 or self.min_hits < 0 or not 0.0 <= self.iou_threshold <= 1.0 or (
                 self.reference_fps is not None and not self.reference_fps > 0) or self.algorithm not in TRACKERS or (
+                self.scores not in SCORE_MODES) or (
                 self.lost_seconds is not None and not self.lost_seconds > 0) or (
-                self.high_score is not None and not 0 <= self.high_score <= 1):
+                self.high_score is not None and not 0 <= self.high_score <= 1) or (
+                self.match_iou is not None and not 0 < self.match_iou <= 1):
             raise InputError(f"tracker settings out of range: {self}")
         return self

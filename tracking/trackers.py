@@ -9,8 +9,18 @@ from tracking.tracker_config import TrackerConfig
 
 
 def build_tracker(cfg: TrackerConfig, fps: float | None = None) -> Tracker:
-    """A fresh tracker (its own ids) for one camera or sequence at ``fps`` frames/s (None: unknown)."""
+    """A fresh tracker (its own ids) for one camera or sequence at ``fps`` frames/s (None: unknown),
+    reading calibrated scores unless ``cfg.scores`` is "raw" (SORT reads no scores)."""
     cfg = cfg.validate()
+    tracker = _algorithm(cfg, fps)
+    if cfg.scores == "raw" or cfg.algorithm == "sort":
+        return tracker
+    from tracking.score_calibration import CalibratedTracker, ScoreCalibrator
+
+    return CalibratedTracker(tracker, ScoreCalibrator(fps))
+
+
+def _algorithm(cfg: TrackerConfig, fps: float | None) -> Tracker:
     if cfg.algorithm == "sort":
         from tracking.sort.tracker import SortTracker
 
@@ -31,6 +41,9 @@ def build_tracker(cfg: TrackerConfig, fps: float | None = None) -> Tracker:
 
 def _params(base, cfg: TrackerConfig):
     """The algorithm's own constants, with the user's settings where given."""
-    given = {k: getattr(cfg, k) for k in ("lost_seconds", "high_score")
-             if getattr(cfg, k) is not None and k in {f.name for f in dataclasses.fields(base)}}
+    fields = {f.name for f in dataclasses.fields(base)}
+    given: dict[str, float] = {k: getattr(cfg, k) for k in ("lost_seconds", "high_score")
+                               if getattr(cfg, k) is not None and k in fields}
+    if cfg.match_iou is not None and "first_max_cost" in fields:
+        given["first_max_cost"] = 1.0 - cfg.match_iou
     return dataclasses.replace(base, **given)

@@ -26,5 +26,7 @@ def test_extract_pets_darknet_recall(tmp_path, capsys):
     assert s.recall >= 0.75 and s.mota > 0.45 and s.idf1 > 0.3
     store = TrackletStore(out)
     cam = store.camera("view001")
-    assert cam.num_tracklets > 50 and cam.attrs["frame_count"] == 795
+    # PETS09-S2L1 holds 19 people; a fragmenting detector gives more tracklets than people (44 with
+    # BoT-SORT's 4 s of lost time, 50+ with 1 s), none gives fewer than a handful
+    assert 25 < cam.num_tracklets < 200 and cam.attrs["frame_count"] == 795
     assert np.all(cam.tracklets["count"] >= 1) and np.all(cam.tracklets["count"] <= 64)

@@ -135,3 +135,29 @@ def test_the_network_preset_gives_each_camera_its_clock_and_writes_the_true_topo
     # another world rendered into the folder carries no truth of this one
     generate_world(tmp_path, world_config("tiny", "easy", seed=1, cameras=2, identities=2, frames=10))
     assert not (tmp_path / "topology_truth.json").exists()
+
+
+def test_detection_scores_fall_with_occlusion_and_clutter_scores_low(tiny_world):
+    """Scores as a detector gives them (issue 28): a half-hidden person scores below a whole one,
+    false positives (boxes on no one) score low, so the trackers' low-score path has real work."""
+    from detection.mot_text import read_mot
+    from tracking.association import iou_matrix
+
+    hidden, whole, clutter = [], [], []
+    for gt_file in sorted((tiny_world / "gt").glob("*.txt")):
+        gt, det = read_mot(gt_file, drop_invalid=False), read_mot(tiny_world / "det" / gt_file.name)
+        vis = gt.extra[:, -1] if gt.extra.shape[1] else np.ones(len(gt.frame))
+        for t in np.unique(det.frame):
+            d, g = det.frame == t, gt.frame == t
+            iou = iou_matrix(det.boxes[d], gt.boxes[g]) if g.any() else np.zeros((d.sum(), 0))
+            best = iou.argmax(1) if iou.shape[1] else np.zeros(d.sum(), int)
+            for s, ov, j in zip(det.score[d], iou.max(1, initial=0), best):
+                if ov < 0.3:
+                    clutter.append(s)
+                elif vis[g][j] < 0.6:
+                    hidden.append(s)
+                elif vis[g][j] > 0.95:
+                    whole.append(s)
+    assert len(hidden) > 20 and len(clutter) > 5
+    assert np.median(clutter) < 0.45 < np.median(hidden) + 0.1 < np.median(whole)
+    assert np.mean(np.asarray(hidden) < 0.6) > 0.5  # most of them in ByteTrack's low band
