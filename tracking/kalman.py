@@ -134,10 +134,11 @@ class ScaledKalmanBank:
     [cx, cy, w, h, velocities] (BoT-SORT, whose measured point is that width moves independently of
     height, so a box's width follows a person's better than an aspect ratio does)."""
 
-    def __init__(self, mode: str = "xywh"):
+    def __init__(self, mode: str = "xywh", step: float = 1.0):
         if mode not in ("xyah", "xywh"):
             raise ValueError(f"unknown Kalman mode {mode!r}")
         self.mode = mode
+        self.step = step  # frame interval over the one the noise was set for: motion noise scales with it
         self.x = np.zeros((0, 8))
         self.P = np.zeros((0, 8, 8))
 
@@ -165,7 +166,7 @@ class ScaledKalmanBank:
         n = len(z)
         x = np.zeros((n, 8))
         x[:, :4] = z
-        std = self._std(x, 2 * STD_WEIGHT_POSITION, 10 * STD_WEIGHT_VELOCITY, (1e-2, 1e-5))
+        std = self._std(x, 2 * STD_WEIGHT_POSITION, 10 * STD_WEIGHT_VELOCITY * self.step, (1e-2, 1e-5))
         P = np.zeros((n, 8, 8))
         P[:, np.arange(8), np.arange(8)] = std ** 2
         self.x = np.concatenate([self.x, x])
@@ -180,7 +181,7 @@ class ScaledKalmanBank:
         if not len(self.x):
             return
         x, P = self.x, self.P
-        std = self._std(x, STD_WEIGHT_POSITION, STD_WEIGHT_VELOCITY, (1e-2, 1e-5))
+        std = self._std(x, STD_WEIGHT_POSITION * self.step, STD_WEIGHT_VELOCITY * self.step, (1e-2, 1e-5))
         x[:, :4] += x[:, 4:]
         a, b, c, d = P[:, :4, :4], P[:, :4, 4:], P[:, 4:, :4], P[:, 4:, 4:]
         top_left = a + b + c + d

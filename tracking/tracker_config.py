@@ -24,12 +24,15 @@ class TrackerConfig:
                                          "person (unset: the algorithm's own)")
     high_score: float | None = setting(None, "bytetrack/botsort: detection score of the first association "
                                        "(unset: the algorithm's own)")
-    scores: str = setting("raw", "how thresholds read detection scores: raw (the numbers as given, on a 0-1 scale) "
-                          "or calibrated (as precision estimated from this camera's own score ranks: any "
-                          "detector's scale, the same tracks under any monotone rescaling; docs/tracking.md)",
+    scores: str = setting("calibrated", "how thresholds read detection scores: calibrated (as precision estimated "
+                          "from this camera's own score ranks: any detector's scale, the same tracks under any "
+                          "monotone rescaling; docs/tracking.md) or raw (the numbers as given, on a 0-1 scale)",
                           choices=SCORE_MODES)
     match_iou: float | None = setting(None, "bytetrack/botsort: smallest IoU (times the score) a first-stage match "
                                       "may have (unset: the algorithm's own)")
+    motion_fps: float | None = setting(None, "bytetrack/botsort: frame rate the Kalman filter's motion noise is "
+                                       "set for, so that it is noise per second at any rate (unset: the "
+                                       "algorithm's own)")
     max_age: int = setting(1, "sort: frames a track lives without detection")
     min_hits: int = setting(3, "sort: consecutive hits before a track is reported")
     iou_threshold: float = setting(0.3, "sort: minimum IoU to associate")
@@ -51,6 +54,7 @@ class TrackerConfig:
                 self.scores not in SCORE_MODES) or (
                 self.lost_seconds is not None and not self.lost_seconds > 0) or (
                 self.high_score is not None and not 0 <= self.high_score <= 1) or (
-                self.match_iou is not None and not 0 < self.match_iou <= 1):
+                self.match_iou is not None and not 0 < self.match_iou <= 1) or (
+                self.motion_fps is not None and not self.motion_fps > 0):
             raise InputError(f"tracker settings out of range: {self}")
         return self

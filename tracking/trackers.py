@@ -42,7 +42,7 @@ def _algorithm(cfg: TrackerConfig, fps: float | None) -> Tracker:
 def _params(base, cfg: TrackerConfig):
     """The algorithm's own constants, with the user's settings where given."""
     fields = {f.name for f in dataclasses.fields(base)}
-    given: dict[str, float] = {k: getattr(cfg, k) for k in ("lost_seconds", "high_score")
+    given: dict[str, float] = {k: getattr(cfg, k) for k in ("lost_seconds", "high_score", "motion_fps")
                                if getattr(cfg, k) is not None and k in fields}
     if cfg.match_iou is not None and "first_max_cost" in fields:
         given["first_max_cost"] = 1.0 - cfg.match_iou

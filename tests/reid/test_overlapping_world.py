@@ -14,7 +14,9 @@ from tracklet_reid.synthetic import generate_world, world_config
 @pytest.fixture(scope="module")
 def overlapping_world(tmp_path_factory):
     out = tmp_path_factory.mktemp("overlap")
-    generate_world(out / "w", world_config("tiny", "easy", seed=1, views="overlapping", cameras=2, identities=8))
+    # 30 s: in a shorter clip every two tracklets overlap in time, and being seen at once tells nothing
+    generate_world(out / "w", world_config("tiny", "easy", seed=1, views="overlapping", cameras=2, identities=8,
+                                           frames=300))
     assert main(["extract", "--videos", str(out / "w" / "cams"), "--detector", "file", "--detections",
                  str(out / "w" / "det"), "-o", str(out / "t.h5"), "--mot-out", str(out / "mot"),
                  "--gt", str(out / "w" / "gt"), "-q"]) == 0

@@ -26,13 +26,13 @@ class BotSortParams(ByteTrackParams):
 
     high_score: float = 0.6
     new_track_score: float = 0.7
-    # our two changes to the paper's values, chosen by one rule (best mean IDF1 over the benchmark's
-    # variants: PETS public det at 7 / 3.5 / 2.3 fps, PETS through both shared detectors, a synthetic
-    # world at 28 / 14 / 7 / 3.5 fps; leave-one-variant-out picked the same in 8 of 9 folds,
-    # `tools/bench_tracker.py --choose`): a first-stage match from IoU x score 0.1 (the paper: 0.2),
-    # which holds people who move far between frames of a slow camera, and 4 s of lost time (1 s)
-    first_max_cost: float = 0.9
-    lost_seconds: float = 4.0
+    # our three changes to the paper's values, chosen by one rule: the best mean IDF1 over the
+    # benchmark's nine sequences (PETS public det at 7 / 3.5 / 2.3 fps, PETS through both shared
+    # detectors, a synthetic world at 28 / 14 / 7 / 3.5 fps), among 18 candidates; leave-one-variant-
+    # out picked the same in 7 of 9 folds (`tools/bench_tracker.py --choose`, docs/tracking.md):
+    first_max_cost: float = 0.9  # a match from IoU x score 0.1 (the paper: 0.2): slow cameras' people jump
+    lost_seconds: float = 4.0  # the paper: 1 s
+    motion_fps: float | None = 10.0  # Kalman motion noise per second, as the paper's per frame at 10 fps
     motion: str = "xywh"
     proximity_max_cost: float = 0.5  # 1 - IoU under which appearance may decide
     appearance_max_cost: float = 0.25  # cosine distance / 2 under which two looks count as one person

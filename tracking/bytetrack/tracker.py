@@ -34,6 +34,7 @@ class ByteTrackParams:
     lost_seconds: float = 1.0  # how long a lost track waits for its person (the paper: 30 frames at 30 fps)
     fuse_score: bool = True  # the detection score scales IoU in the first and unconfirmed stages
     motion: str = "xyah"  # Kalman state: DeepSORT's [cx, cy, aspect, h]
+    motion_fps: float | None = None  # frame rate the Kalman motion noise is set for (None: per frame, the paper)
     report_observed: bool = False  # report the matched detection's box (else the Kalman filter's)
 
 
@@ -41,7 +42,9 @@ class ByteTracker(TrackArrays):
     def __init__(self, params: ByteTrackParams = ByteTrackParams(), fps: float | None = None):
         self.p = params
         self.max_lost = lost_frames(params.lost_seconds, fps)
-        self.bank = ScaledKalmanBank(params.motion)
+        # DeepSORT's motion noise is per frame: read at ``motion_fps`` it becomes noise per second, so a
+        # slow camera's track may change its velocity as much per frame as people do between its frames
+        self.bank = ScaledKalmanBank(params.motion, params.motion_fps / fps if params.motion_fps and fps else 1.0)
         self.ids = np.zeros(0, np.int64)
         self.state = np.zeros(0, np.int64)
         self.confirmed = np.zeros(0, bool)  # the paper's "activated": a second box confirmed it
