@@ -265,9 +265,9 @@ def variants_table(vs: list[Variant], peers: bool) -> None:
 
 # the candidates the default is chosen among: the papers' first-stage gate (IoU x score >= 0.2) and
 # roboflow ByteTrack's looser 0.1; the papers' 1 s of lost time and longer; Kalman motion noise per
-# frame (the papers, 0 here) or per second at 30 or 10 fps
-CANDIDATES = [dict(match_iou=m, lost_seconds=lost, motion_fps=f) for m in (0.2, 0.1) for lost in (1.0, 2.0, 4.0)
-              for f in (None, 30.0, 10.0)]
+# frame (the papers, 0 here) or per second at 30 or 10 fps; calibrated or raw scores
+CANDIDATES = [dict(match_iou=m, lost_seconds=lost, motion_fps=f, scores=sc) for m in (0.2, 0.1)
+              for lost in (1.0, 2.0, 4.0) for f in (0.0, 30.0, 10.0) for sc in SCORE_MODES]
 
 
 def choose_leave_one_out(vs: list[Variant]) -> None:
@@ -278,11 +278,12 @@ def choose_leave_one_out(vs: list[Variant]) -> None:
     vs = [v for v in vs if ", scores " not in v[0]]
     table = np.array([[_mean_scores(lambda d, fps, c=TrackerConfig(**cand): (lambda: track_detections(d, c, fps)),
                                     phases, fps)[0] for cand in CANDIDATES] for _, phases, fps in vs])
-    label = [f"{c['match_iou']:g}/{c['lost_seconds']:g}/{c['motion_fps'] or '-'}" for c in CANDIDATES]
-    print(f"\n{DEFAULT_TRACKER}, IDF1 by candidate (match IoU / lost s / motion noise fps), leave-one-variant-out")
-    print(f"{'candidate':<14}" + "".join(f"{name[:11]:>12}" for name, _, _ in vs) + f"{'mean':>8}")
+    label = [f"{c['match_iou']:g}/{c['lost_seconds']:g}/{c['motion_fps']:g}/{c['scores'][:3]}" for c in CANDIDATES]
+    print(f"\n{DEFAULT_TRACKER}, IDF1 by candidate (match IoU / lost s / motion noise fps / scores), "
+          "leave-one-variant-out")
+    print(f"{'candidate':<18}" + "".join(f"{name[:11]:>12}" for name, _, _ in vs) + f"{'mean':>8}")
     for j, lab in enumerate(label):
-        print(f"{lab:<14}" + "".join(f"{v:>12.3f}" for v in table[:, j]) + f"{table[:, j].mean():>8.3f}")
+        print(f"{lab:<18}" + "".join(f"{v:>12.3f}" for v in table[:, j]) + f"{table[:, j].mean():>8.3f}")
     print(f"\n{'left out':<52}{'chosen on the rest':>20}{'IDF1 here':>10}")
     for i, (name, _, _) in enumerate(vs):
         j = int(np.delete(table, i, axis=0).mean(0).argmax())

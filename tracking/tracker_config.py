@@ -31,8 +31,8 @@ class TrackerConfig:
     match_iou: float | None = setting(None, "bytetrack/botsort: smallest IoU (times the score) a first-stage match "
                                       "may have (unset: the algorithm's own)")
     motion_fps: float | None = setting(None, "bytetrack/botsort: frame rate the Kalman filter's motion noise is "
-                                       "set for, so that it is noise per second at any rate (unset: the "
-                                       "algorithm's own)")
+                                       "set for, so that it is noise per second at any rate (0: per frame, "
+                                       "the papers'; unset: the algorithm's own)")
     max_age: int = setting(1, "sort: frames a track lives without detection")
     min_hits: int = setting(3, "sort: consecutive hits before a track is reported")
     iou_threshold: float = setting(0.3, "sort: minimum IoU to associate")
@@ -55,6 +55,6 @@ class TrackerConfig:
                 self.lost_seconds is not None and not self.lost_seconds > 0) or (
                 self.high_score is not None and not 0 <= self.high_score <= 1) or (
                 self.match_iou is not None and not 0 < self.match_iou <= 1) or (
-                self.motion_fps is not None and not self.motion_fps > 0):
+                self.motion_fps is not None and not self.motion_fps >= 0):
             raise InputError(f"tracker settings out of range: {self}")
         return self

@@ -182,6 +182,7 @@ def _render_camera(cfg: WorldConfig,  # noqa: C901
         raise RuntimeError("OpenCV cannot write MJPG video here")
     gt_rows, det_rows = [], []
     frame_noise = np.random.default_rng(cfg.seed * 1000 + ci)
+    clutter = static_clutter(cfg, cam, np.random.default_rng(cfg.seed * 1000 + ci + 500))
     for f in range(cam.frames):
         img = bg.copy()
         labels = np.full((H, W), -1, np.int32)
@@ -227,6 +228,11 @@ def _render_camera(cfg: WorldConfig,  # noqa: C901
                 j = frame_noise.normal(0, cfg.jitter, 4) * [bw, bh, bw, bh]
                 score = person_score(frame_noise, vis, bh / cfg.h_near)
                 det_rows.append((f + 1, bx0 + j[0], by0 + j[1], bw + j[2] - j[0], bh + j[3] - j[1], score))
+        for cx, cy, cw, ch, seen, mean in clutter:  # a detector's steady mistakes: there most frames
+            if frame_noise.random() < seen:
+                j = frame_noise.normal(0, cfg.jitter, 4) * [cw, ch, cw, ch]
+                det_rows.append((f + 1, cx + j[0], cy + j[1], cw + j[2] - j[0], ch + j[3] - j[1],
+                                 float(np.clip(frame_noise.normal(mean, 0.08), 0.02, 0.9))))
         for _ in range(frame_noise.poisson(cfg.fp_rate)):
             fh = frame_noise.uniform(cfg.h_far, cfg.h_near) * 0.8
             fw = fh * frame_noise.uniform(0.3, 0.5)
@@ -243,6 +249,19 @@ def _render_camera(cfg: WorldConfig,  # noqa: C901
             progress(1)
     writer.release()
     return gt_rows, det_rows
+
+
+def static_clutter(cfg: WorldConfig, cam: Camera, rng: np.random.Generator) -> list[tuple]:
+    """Places where the detector keeps seeing a person who is not there (a coat stand, a poster):
+    real detectors' false positives persist as often as they flicker, mostly at low scores. One per
+    0.1 false positives a frame; each (x, y, w, h, share of frames it fires, mean score)."""
+    out = []
+    for _ in range(int(round(cfg.fp_rate * 10))):
+        h = rng.uniform(cfg.h_far, cfg.h_near) * cam.scale * 0.8
+        w = h * rng.uniform(0.3, 0.45)
+        x, y = rng.uniform(0, cfg.width - w), rng.uniform(cam.horizon - h * 0.5, cfg.height - h)
+        out.append((x, y, w, h, rng.uniform(0.3, 0.8), rng.uniform(0.2, 0.45)))
+    return out
 
 
 def person_score(rng: np.random.Generator, visible: float, size: float) -> float:
