@@ -139,6 +139,10 @@ class ScoreCalibrator:
         dist = np.hypot(c[:, None, 0] - pc[None, :, 0], c[:, None, 1] - pc[None, :, 1]) / (self._reach * h[:, None])
         ratio = h[:, None] / ph[None, :]
         dist[(ratio > self.p.height_ratio) | (ratio < 1.0 / self.p.height_ratio) | (dist > 1.0)] = np.inf
+        best = dist.argmin(axis=1)
+        ok = np.isfinite(dist[np.arange(len(boxes)), best])
+        if len(np.unique(best[ok])) == ok.sum():  # no two boxes want one previous box: no order needed
+            return ok
         out = np.zeros(len(boxes), bool)
         for i in np.argsort(-raw, kind="stable"):
             j = int(dist[i].argmin())
