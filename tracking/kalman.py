@@ -110,10 +110,12 @@ class KalmanBoxBank:
         K = np.linalg.solve(S, PHt.transpose(0, 2, 1)).transpose(0, 2, 1)  # P H^T S^-1
         self.x[idx] = x + np.einsum("kij,kj->ki", K, y)
         if self._select:
-            I_KH = np.broadcast_to(self._eye, (len(K), 7, 7)).copy()
-            I_KH[:, :, :4] -= K
-        else:
-            I_KH = self._eye - K @ H
+            # (I - K H) P = P - K (H P), H P being P's first four rows: one small product where
+            # filterpy's Joseph form takes three; symmetrised, as the Joseph form would keep it
+            P_new = P - K @ P[:, :4, :]
+            self.P[idx] = (P_new + P_new.transpose(0, 2, 1)) / 2
+            return
+        I_KH = self._eye - K @ H
         # Joseph form, as filterpy's update uses: stays symmetric positive definite
         self.P[idx] = I_KH @ P @ I_KH.transpose(0, 2, 1) + K @ R @ K.transpose(0, 2, 1)
 
