@@ -2,16 +2,21 @@
 that are installed (roboflow `trackers`, Apache-2.0; BoxMOT, AGPL-3.0: measured here, never a
 dependency), all fed the same boxes and scored by the same scorer.
 
-    python tools/bench_tracker.py [--pets DIR] [--repeat 3]
+    python tools/bench_tracker.py [--pets DIR] [--repeat 3] [--transforms] [--sweep]
+    python tools/bench_tracker.py --variants    # issue 28's fourteen sequences, ours and every peer
+    python tools/bench_tracker.py --choose      # BoT-SORT's constants by the stated rule, leave-one-out
 
 Per tracker and sequence: IDF1, MOTA, ID switches and HOTA (TrackEval, IoU 0.5, all gt rows, as
-`pipeline evaluate-mot`) and
-tracking-only frames/s (best of --repeat; inputs built before the clock starts, for every tracker).
-Sequences: PETS09-S2L1 at its 7 fps, and the same sequence at every 2nd frame (3.5 fps), so that
-time constants are checked at two rates (`--sweep`: our trackers by lost time at 7, 3.5 and 2.3 fps,
-the table in docs/tracking.md). Ours count lost time in seconds of video; the peers run at
-their own defaults (frame rate 30, so their 30-frame buffers last 4.3 s at 7 fps), without camera
-motion compensation or re-id. A per-object filterpy SORT checks ours exactly (same numbers).
+`pipeline evaluate-mot`) and tracking-only frames/s (best of --repeat; inputs built before the
+clock starts, for every tracker). Sequences: PETS09-S2L1 at its 7 fps, and every 2nd frame (3.5
+fps). `--transforms`: our trackers under five monotone rescalings of the scores, calibrated and raw.
+`--variants`: PETS public det, its five rescalings, PETS through each shared detector (run once and
+cached under --cache), PETS at 3.5 and 2.3 fps and a hard synthetic world at 28 / 14 / 7 / 3.5 fps
+(subsampled sequences: the mean over every phase). `--choose`: 36 candidate settings of our default
+over the nine distinct sequences, the best mean and the leave-one-variant-out check
+(docs/tracking.md). The peers run at their own defaults (frame rate 30, so their 30-frame buffers
+last 4.3 s at 7 fps), without camera motion compensation or re-id. A per-object filterpy SORT
+checks ours exactly (same numbers).
 """
 from __future__ import annotations
 
