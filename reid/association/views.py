@@ -6,8 +6,10 @@ nearest neighbours) that are seen at once are then wrong matches, no more common
 tracklets of the cameras (the random-pair rate). Between cameras that watch one place, a person is
 seen by both at once: most confident matches are. So a camera pair is taken as overlapping when
 at least ``MIN_PAIRS`` of its mutual nearest neighbours exist, most of them are seen at once, and
-that share is at least half-way from the random-pair rate to certainty. Nothing here reads ground
-truth; the evidence for every pair is returned for the report.
+that share is at least half-way from the random-pair rate to certainty; as disjoint when so few are
+seen at once that overlapping views would rarely give so few; and as undetermined otherwise (a short
+clip where any two tracklets overlap in time): then no time veto, appearance decides. Nothing here
+reads ground truth; the evidence for every pair is returned for the report.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from reid.spacetime.presence import overlap_rate, seen_at_once_overlapping
+from reid.spacetime.presence import overlap_rate, views_verdict
 
 
 @dataclass
@@ -25,21 +27,30 @@ class ViewEvidence:
     seen_at_once: int  # of those, pairs whose time spans overlap
     random_rate: float  # share of all pairs of the two cameras' tracklets whose spans overlap
     overlapping: bool
+    verdict: str = ""  # overlapping, apart or undetermined (`views_verdict`); "" in older outputs
+
+    @property
+    def seen_together(self) -> bool:
+        """Whether tracklets of the two cameras may be one person at the same time (no time veto)."""
+        return self.overlapping or self.verdict == "undetermined"
 
     def as_dict(self) -> dict:
         return asdict(self)
 
     def line(self) -> str:
         a, b = self.cameras
-        verdict = "watch one place" if self.overlapping else "watch apart"
+        verdict = ("watch one place" if self.overlapping else "cannot be told apart or together from this footage"
+                   if self.verdict == "undetermined" else "watch apart")
+        tail = ": no time veto, appearance decides" if self.verdict == "undetermined" else ""
         return (f"{a} and {b} {verdict}: {self.seen_at_once} of {self.mutual_pairs} confident matches seen at once "
-                f"(any two tracklets: {self.random_rate:.2f})")
+                f"(any two tracklets: {self.random_rate:.2f}){tail}")
 
 
 def decide_views(cameras: list[str], camera_of: np.ndarray, first: np.ndarray, last: np.ndarray,
                  pair_i: np.ndarray, pair_j: np.ndarray) -> tuple[np.ndarray, list[ViewEvidence]]:
-    """(C, C) bool of the camera pairs that watch one place, and the evidence for every pair that
-    has a confident match. ``pair_i``, ``pair_j``: the mutual nearest neighbours across cameras."""
+    """(C, C) bool of the camera pairs whose tracklets may be one person at once (views of one
+    place, or undetermined), and the evidence for every pair that has a confident match.
+    ``pair_i``, ``pair_j``: the mutual nearest neighbours across cameras."""
     cams = np.asarray(camera_of)
     first, last = np.asarray(first, dtype=np.float64), np.asarray(last, dtype=np.float64)
     coexist = np.zeros((len(cameras),) * 2, bool)
@@ -52,7 +63,7 @@ def decide_views(cameras: list[str], camera_of: np.ndarray, first: np.ndarray, l
         n, k = int(sel.sum()), int(at_once[sel].sum())
         ra, rb = cams == a, cams == b
         rate = overlap_rate(first[ra], last[ra], first[rb], last[rb])
-        overlapping = seen_at_once_overlapping(n, k, rate)
-        coexist[a, b] = coexist[b, a] = overlapping
-        evidence.append(ViewEvidence((cameras[a], cameras[b]), n, k, rate, overlapping))
+        verdict = views_verdict(n, k, rate)
+        coexist[a, b] = coexist[b, a] = verdict != "apart"
+        evidence.append(ViewEvidence((cameras[a], cameras[b]), n, k, rate, verdict == "overlapping", verdict))
     return coexist, evidence

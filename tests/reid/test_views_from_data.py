@@ -91,3 +91,24 @@ def test_the_two_real_pets_views_are_found_overlapping_with_no_flag(tmp_path, ca
     assert topo["summary"]["overlapping"] == [["view001", "view005"]] and not topo["summary"]["links"]
     page = (tmp_path / "topo" / "topology.html").read_text()
     assert "<svg" in page and page.count("<img") == 2  # the graph, and each view's zones on one of its frames
+
+
+def test_a_short_clip_where_every_two_tracklets_overlap_decides_neither():
+    """PETS09's two views through the Intel detector and model: 6 of 7 confident matches seen at
+    once where any two tracklets overlap 0.76 of the time. That proves neither views of one place
+    nor disjoint ones; refusing every match seen at once (the disjoint default) would refuse the
+    right ones, so the pair is undetermined and appearance decides, with no time veto."""
+    from reid.spacetime.presence import views_verdict
+
+    assert views_verdict(7, 6, 0.76) == "undetermined"
+    assert views_verdict(7, 7, 0.76) == "overlapping"
+    assert views_verdict(20, 2, 0.1) == "apart"  # a long recording: seen at once at the random rate
+    assert views_verdict(MIN_PAIRS - 1, 0, 0.1) == "apart"  # too few matches: the disjoint default
+    cams, first, last, i, j = _network(at_once=True, pairs=7)
+    first, last = np.r_[first[:7] * 0.1, first[7:] * 0.1], np.r_[last[:7] * 0.1 + 20, last[7:] * 0.1 + 20]
+    j = j.copy()
+    j[0] = 13  # one confident match with a tracklet seen at another time
+    first[13], last[13] = 200.0, 210.0
+    coexist, [ev] = decide_views(["a", "b"], cams, first, last, i, j)
+    assert ev.verdict == "undetermined" and not ev.overlapping and coexist[0, 1]
+    assert "no time veto, appearance decides" in ev.line()
