@@ -45,25 +45,10 @@ class OpenVinoDetector:
     # noqa reason: the model file and the detector settings every backend takes
     def __init__(self, model: str | Path | None, person_class: int | None = None,  # noqa: PLR0913
                  batch_size: int = 4, min_score: float = 0.05, device: str | None = None, threads: int | None = None):
-        try:
-            import openvino as ov
-        except ImportError:
-            raise InputError("the openvino detector needs the openvino package: pip install openvino") from None
-        if model is None:
-            raise InputError("the openvino detector needs --weights MODEL.xml (an OpenVINO IR graph; its .bin beside "
-                             "it)")
-        xml = Path(model)
-        if not xml.is_file():
-            raise InputError(f"{xml}: no such OpenVINO model")
-        if xml.suffix.lower() != ".xml":
-            raise InputError(f"{xml}: an OpenVINO IR model is the .xml file (with its .bin beside it)")
-        if not xml.with_suffix(".bin").is_file():
-            raise InputError(f"{xml}: its weights {xml.with_suffix('.bin').name} are not beside it")
-        core = ov.Core()
-        try:
-            net = core.read_model(str(xml))
-        except Exception as exc:  # openvino raises RuntimeError with a multi-line dump
-            raise InputError(f"{xml}: not a readable OpenVINO IR model ({str(exc).splitlines()[0][:160]})") from None
+        from tracklet_reid.openvino_read import read_ir
+
+        core, net = read_ir(model, "the openvino detector", "--weights MODEL.xml")
+        xml = Path(str(model))
         if len(net.inputs) != 1 or len(net.inputs[0].partial_shape) != 4:
             raise InputError(f"{xml}: expected one image input N x 3 x H x W, found "
                              f"{[str(i.partial_shape) for i in net.inputs]}")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from pipeline.flags import add_config_flags
-from reid.models.embedding_config import EmbedConfig
+from reid.models.embedding_config import MODEL_HELP, EmbedConfig
 
 if TYPE_CHECKING:
     from reid.models.embedding import TrackletFeatures
@@ -19,8 +19,7 @@ if TYPE_CHECKING:
 
 def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("store", help="tracklet store (.h5)")
-    p.add_argument("--model", required=True, help="a `pipeline learn` folder, or a baseline: "
-                   "imagenet:BACKBONE[:WEIGHTS] or colour")
+    p.add_argument("--model", required=True, help=MODEL_HELP)
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--mot", help="folder of the cameras' tracker output (extract --mot-out) to relabel")
     p.add_argument("--baseline", default="auto", help="features to compare with (default: the model's "

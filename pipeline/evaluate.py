@@ -5,12 +5,12 @@ import argparse
 import json
 
 from pipeline.flags import add_config_flags, overrides
-from reid.models.embedding_config import BENCHMARK_EMBEDDING, EmbedConfig
+from reid.models.embedding_config import BENCHMARK_EMBEDDING, MODEL_HELP, EmbedConfig
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="CMC/mAP/mINP of a model on an imported benchmark store")
-    p.add_argument("--model", required=True, help="a `pipeline learn` folder, or imagenet:BACKBONE[:WEIGHTS], colour")
+    p.add_argument("--model", required=True, help=MODEL_HELP)
     p.add_argument("--data", required=True, help="store from `pipeline import`")
     p.add_argument("--split", help="PRID2011 / iLIDS-VID split: 0-9, or all (the protocol's mean over the 10 "
                    "splits, for a model that learned none of their identities)")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.flags import add_config_flags, overrides
 from pipeline.identity_files import add_global_id_flags
-from reid.models.embedding_config import EmbedConfig
+from reid.models.embedding_config import MODEL_HELP, EmbedConfig
 
 WRITES = ("search.csv", "search.html")
 
@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def add_query_flags(p: argparse.ArgumentParser, tracklet_note: str = "") -> None:
     """The flags `reid.search.query.make_query` reads: the model, the query (an image or a tracklet) and
     how to embed (search and forget)."""
-    p.add_argument("--model", required=True, help="a `pipeline learn` folder, an ONNX embedder, or a baseline")
+    p.add_argument("--model", required=True, help=MODEL_HELP)
     q = p.add_mutually_exclusive_group(required=True)
     q.add_argument("--image", help="an image of one person (a crop, as a detector would give)")
     q.add_argument("--tracklet", help="CAMERA:ID, a tracklet of the store (ids as in merge/match CSVs)" + tracklet_note)

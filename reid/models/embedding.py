@@ -144,10 +144,11 @@ class ReidModel:
 def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int, int] = (256, 128),
                cfg: EmbedConfig | None = None) -> ReidModel:
     """``spec``: a `pipeline learn` output folder (or its model.pt), an ONNX re-id embedder
-    (`X.onnx`), or a baseline: `imagenet:BACKBONE[:WEIGHTS]` (pooled trunk features, no training)
-    or `colour` (HSV histograms). ``input_hw`` is the baselines' input size (a learned model brings
-    its own, an ONNX graph names its own); ``cfg`` overrides the input size and an ONNX model's
-    pixel convention."""
+    (`X.onnx`), an OpenVINO IR re-id embedder (`X.xml`, used frozen), or a baseline:
+    `imagenet:BACKBONE[:WEIGHTS]` (pooled trunk features, no training) or `colour` (HSV
+    histograms). ``input_hw`` is the baselines' input size (a learned model brings its own, an ONNX
+    or IR graph names its own); ``cfg`` overrides the input size and a downloaded model's pixel
+    convention."""
     dev = pick_device(device)
     s = str(spec)
     asked = cfg.input_hw if cfg is not None else None
@@ -161,6 +162,15 @@ def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int,
                              f"--input-size {asked[0]}x{asked[1]}")
         # onnxruntime runs on the CPU here; the embedding loop hands it CPU tensors
         return ReidModel(onnx, onnx.graph_hw or input_hw, f"ONNX {Path(s).name}", torch.device("cpu"))
+    if s.lower().endswith(".xml"):
+        from reid.models.openvino_model import OpenVinoEmbedder
+
+        # the Open Model Zoo's convention (0-255) unless --pixel-scale names another
+        ir = OpenVinoEmbedder(s, cfg.pixel_scale if cfg and cfg.pixel_scale != "imagenet" else "255")
+        if asked and ir.graph_hw and asked != ir.graph_hw:
+            raise InputError(f"{s}: this OpenVINO graph takes {ir.graph_hw[0]}x{ir.graph_hw[1]} input only, not "
+                             f"--input-size {asked[0]}x{asked[1]}")
+        return ReidModel(ir, ir.graph_hw or input_hw, f"OpenVINO {Path(s).name}", torch.device("cpu"))
     if s in ("colour", "color"):
         return ReidModel(ColourHistogram(), input_hw, "colour histogram", dev)
     if s.startswith("imagenet:"):
@@ -255,7 +265,7 @@ def baseline_for(model: str | Path) -> str | None:
     from (a baseline spec for `load_model`); None for a spec that is not a learned model."""
     p = Path(model)
     p = p / MODEL_FILE if p.is_dir() else p
-    if not p.is_file() or p.suffix.lower() == ".onnx":
+    if not p.is_file() or p.suffix.lower() in (".onnx", ".xml"):
         return None
     ckpt = load_torch_file(p, "model file")
     lc = ckpt.get("learn_config", {}) if isinstance(ckpt, dict) else {}

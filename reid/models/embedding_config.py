@@ -43,5 +43,9 @@ class EmbedConfig:
         return (self.input_height, self.input_width)
 
 
+# what `--model` takes, in every command that embeds tracklets (load_model reads each)
+MODEL_HELP = ("a `pipeline learn` folder, a downloaded embedder (X.onnx, or X.xml: OpenVINO IR, used frozen), or a "
+              "baseline: imagenet:BACKBONE[:WEIGHTS] or colour")
+
 # the benchmark protocols (evaluate) embed every frame of a tracklet
 BENCHMARK_EMBEDDING = EmbedConfig(frames=0)
