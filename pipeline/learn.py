@@ -19,7 +19,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "override: paper (the defaults, for GPUs) or cpu (mobilenet_v2, 128x64, 512-D, batch 64, 20 "
                    "epochs, 40 with --learner contrast: a CUHK03-sized store in under 30 minutes on 2 cores). "
                    "Starting from a downloaded model (--pretrained X.onnx) fine-tunes it whatever the preset: "
-                   "lr 3.5e-5, 10 epochs, its own input size. The log says what was chosen and why")
+                   "lr 3.5e-5, 10 epochs, its own input size; from an OpenVINO model (--pretrained X.xml), which "
+                   "cannot be fine-tuned, a site adapter is learnt on its frozen features (seconds). The log says "
+                   "what was chosen and why")
     add_config_flags(p.add_argument_group("UTAL settings"), LearnConfig)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
@@ -37,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     probe = load_config(LearnConfig, args.config, given)
     base = preset_settings(args.preset, probe.pretrained, probe.learner)
     cfg = load_config(LearnConfig, args.config, given, base=base).validate()
-    if not args.quiet:  # what the preset and the starting weights chose, and why
+    adapter = str(cfg.pretrained or "").lower().endswith(".xml")  # a frozen download: a site adapter
+    if not args.quiet and not adapter:  # what the preset and the starting weights chose, and why
         own = {k for k, v in given.items() if v is not None}
         if args.config:  # read already by load_config: valid
             import yaml
@@ -46,6 +49,12 @@ def run(args: argparse.Namespace) -> int:
         for note in preset_notes(args.preset, cfg.pretrained, cfg.learner, own):
             print(f"learn: {note}", flush=True)
     refuse_overwriting_inputs([Path(args.out) / "learn.yaml"], {"--config": args.config})
+    if adapter:  # reid/adapter: the preset's training settings do not apply
+        from reid.adapter.learn import learn_site_adapter
+
+        learn_site_adapter(args.store, args.out, cfg, progress=not args.quiet,
+                           log=(lambda m: None) if args.quiet else (lambda m: print(m, flush=True)))
+        return 0
     Trainer(args.store, args.out, cfg, resume=args.resume, progress=not args.quiet,
                 log=lambda m: print(m, flush=True)).fit()
     save_config(cfg, Path(args.out) / "learn.yaml")

@@ -83,6 +83,11 @@ def cuhk03_rows(work: Path, epochs: int | None, extra: list[str], learners: tupl
             name, out = f"ours, {learner}, {what}", _run_dir(work, stem, learner)
             minutes[name] = learned(store, out, start, epochs, ["--learner", learner, *extra])
             models.append((name, str(out), None))
+    intel = INTEL / "person-reidentification-retail-0277.xml"
+    if intel.exists():  # the strongest download cannot be fine-tuned: a site adapter on its features
+        name, out = "ours, site adapter on Intel 0277 (no labels)", work / "cuhk-intel0277-adapter"
+        minutes[name] = learned(store, out, intel, None, [])
+        models.append((name, str(out), None))
     rows = []
     for name, spec, hw in models:
         for norm in (False, True):

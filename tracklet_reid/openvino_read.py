@@ -29,3 +29,15 @@ def read_ir(path: str | Path | None, what: str, flag: str) -> tuple[Any, Any]:
         return core, core.read_model(str(xml))
     except Exception as exc:  # openvino raises RuntimeError with a multi-line dump
         raise InputError(f"{xml}: not a readable OpenVINO IR model ({str(exc).splitlines()[0][:160]})") from None
+
+
+def read_ir_bytes(xml: bytes, weights: bytes, where: str) -> tuple[Any, Any]:
+    """``(openvino.Core, model)`` of an IR graph held in memory (a model file that carries it)."""
+    import numpy as np
+    import openvino as ov
+
+    core = ov.Core()
+    try:
+        return core, core.read_model(model=xml.decode(), weights=ov.Tensor(np.frombuffer(weights, np.uint8).copy()))
+    except Exception as exc:
+        raise InputError(f"{where}: its OpenVINO graph is damaged ({str(exc).splitlines()[0][:160]})") from None

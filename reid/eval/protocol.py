@@ -126,9 +126,9 @@ def _evaluate(model, store: TrackletStore, split: int | None, embed: EmbedConfig
     junk_mask = np.isin(g.gt, junk)
     norm = embed.camera_norm_for(model.learner)
     if norm:  # over all the test tracklets of each camera, no labels
-        from reid.models.camera_norm import standardize_per_camera
+        from reid.models.camera_norm import across_cameras
 
-        both = standardize_per_camera(torch.cat([qf, gf]), np.concatenate([q_cams, g_cams]))
+        both = across_cameras(torch.cat([qf, gf]), np.concatenate([q_cams, g_cams]), model.projection)
         qf, gf = both[: len(qf)], both[len(qf):]
     if rerank:
         from reid.eval.rank_metrics import rank_metrics

@@ -31,3 +31,13 @@ def standardize_per_camera(features: torch.Tensor, camera_of: np.ndarray | torch
             x = x / (x.std(0) + eps)
         out[rows] = x
     return torch.nn.functional.normalize(out, dim=1)
+
+
+def across_cameras(features: torch.Tensor, camera_of: np.ndarray | torch.Tensor,
+                   projection: torch.Tensor | None = None) -> torch.Tensor:
+    """What comparisons across cameras use: the features standardised per camera, then a site
+    adapter's projection where the model has one (reid/adapter), L2-normalised."""
+    out = standardize_per_camera(features, camera_of)
+    if projection is None:
+        return out
+    return torch.nn.functional.normalize(out @ projection.to(out.device, out.dtype), dim=1)

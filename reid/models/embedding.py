@@ -117,8 +117,11 @@ class ReidModel:
     """A learned embedding model (from `pipeline learn`) or a baseline, ready to embed."""
 
     def __init__(self, module: nn.Module, input_hw: tuple[int, int], name: str, device: torch.device,
-                 learner: str | None = None, trained_split: int | None = None):
+                 learner: str | None = None, trained_split: int | None = None,
+                 projection: torch.Tensor | None = None):
         self.module = module.to(device).eval()
+        # a site adapter's projection, applied after per-camera standardisation (reid/adapter)
+        self.projection = projection
         # the learner of a `pipeline learn` model (utal, contrast); None for a download or baseline
         self.learner = learner
         # the PRID2011 / iLIDS-VID split whose training identities it learned from (None: no split)
@@ -187,6 +190,8 @@ def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int,
     if not path.is_file():
         raise InputError(f"{spec}: no model here (expected a `pipeline learn` folder with {MODEL_FILE})")
     ckpt = load_torch_file(path, "model file")
+    if isinstance(ckpt, dict) and ckpt.get("format") == SITE_ADAPTER_FORMAT:
+        return _site_adapter(ckpt, path, cfg)
     if not isinstance(ckpt, dict) or ckpt.get("format") != "tracklet-reid/model":
         raise InputError(f"{path}: not a tracklet-reid model")
     try:
@@ -202,6 +207,35 @@ def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int,
     split = lc.get("split")
     return ReidModel(emb, input_hw, f"learned ({path.parent.name})", dev, learner=str(lc.get("learner", "utal")),
                      trained_split=None if split is None else int(split))
+
+
+SITE_ADAPTER_FORMAT = "tracklet-reid/site-adapter"
+
+
+def save_site_adapter(out_dir: Path, base: Path, projection: torch.Tensor, extra: dict) -> Path:
+    """A frozen OpenVINO model and its site projection in one file (the graph's bytes inside: the
+    folder stays usable where the download is not)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / MODEL_FILE
+    blobs = {k: torch.frombuffer(bytearray(p.read_bytes()), dtype=torch.uint8)
+             for k, p in (("xml", base), ("bin", base.with_suffix(".bin")))}
+    save_torch_file({"format": SITE_ADAPTER_FORMAT, "version": 1, "base_name": base.name, "graph": blobs,
+                     "projection": projection.detach().cpu().float(), **extra}, path)
+    return path
+
+
+def _site_adapter(ckpt: dict, path: Path, cfg: EmbedConfig | None) -> ReidModel:
+    from reid.models.openvino_model import OpenVinoEmbedder
+
+    try:
+        graph = (bytes(ckpt["graph"]["xml"].numpy().tobytes()), bytes(ckpt["graph"]["bin"].numpy().tobytes()))
+        projection = ckpt["projection"].float()
+        base = str(ckpt["base_name"])
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"{path}: damaged site adapter ({type(exc).__name__}: {first_line(exc, 100)})") from None
+    ir = OpenVinoEmbedder(path, cfg.pixel_scale if cfg and cfg.pixel_scale != "imagenet" else "255", graph=graph)
+    return ReidModel(ir, ir.graph_hw or (256, 128), f"{base} adapted ({path.parent.name})", torch.device("cpu"),
+                     learner="adapter", projection=projection)
 
 
 class ColourHistogram(nn.Module):
@@ -238,14 +272,15 @@ class TrackletFeatures:
     model: str  # the model's name, for reports
     input_hw: tuple[int, int]
     camera_norm: bool = False
+    projection: torch.Tensor | None = None  # a site adapter's, after the standardisation
 
     @property
     def across(self) -> torch.Tensor:
         if not self.camera_norm:
             return self.features
-        from reid.models.camera_norm import standardize_per_camera
+        from reid.models.camera_norm import across_cameras
 
-        return standardize_per_camera(self.features, self.index.camera_of)
+        return across_cameras(self.features, self.index.camera_of, self.projection)
 
 
 def embed_store(store: str | Path | TrackletStore, model: str | Path, cfg: EmbedConfig = EmbedConfig(),
@@ -257,7 +292,7 @@ def embed_store(store: str | Path | TrackletStore, model: str | Path, cfg: Embed
     index = index or TrackletIndex.from_store(st)
     m = load_model(model, cfg.device, input_hw, cfg)
     feats = m.tracklet_features(st, index, max_frames=cfg.frames, progress=progress)
-    return TrackletFeatures(st, index, feats, m.name, m.input_hw, cfg.camera_norm_for(m.learner))
+    return TrackletFeatures(st, index, feats, m.name, m.input_hw, cfg.camera_norm_for(m.learner), m.projection)
 
 
 def baseline_for(model: str | Path) -> str | None:

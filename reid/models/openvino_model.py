@@ -17,16 +17,23 @@ import torch
 from torch import nn
 
 from tracklet_reid.errors import InputError
-from tracklet_reid.openvino_read import read_ir
+from tracklet_reid.openvino_read import read_ir, read_ir_bytes
 
 
 class OpenVinoEmbedder(nn.Module):
     """An IR graph (N, 3, H, W) BGR 0-255 -> (N, D), run by OpenVINO on the CPU."""
 
-    def __init__(self, path: str | Path, scale: str = "255", threads: int | None = None):
+    def __init__(self, path: str | Path, scale: str = "255", threads: int | None = None,
+                 graph: tuple[bytes, bytes] | None = None):
+        """``graph``: the .xml and .bin contents (a site adapter's model file carries them), read
+        instead of ``path``, which then only names them."""
         super().__init__()
-        core, net = read_ir(path, "an OpenVINO re-id model", "MODEL.xml")
-        self.path = Path(path)
+        if graph is None:
+            core, net = read_ir(path, "an OpenVINO re-id model", "MODEL.xml")
+            graph = (Path(path).read_bytes(), Path(path).with_suffix(".bin").read_bytes())
+        else:
+            core, net = read_ir_bytes(*graph, str(path))
+        self.path, self.graph = Path(path), graph
         if len(net.inputs) != 1 or len(net.inputs[0].partial_shape) != 4:
             raise InputError(f"{path}: expected one image input N x 3 x H x W, found "
                              f"{[str(i.partial_shape) for i in net.inputs]}")
