@@ -26,3 +26,12 @@ def cuhk03_subset(tmp_path_factory):
     out = root / "subset.h5"
     assert main(["import", "cuhk03-detected", str(root), "-o", str(out), "-q"]) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def cuhk03(tmp_path_factory):
+    """The real CUHK03 store (imported once per test process)."""
+    root = shared_path("cuhk03-np")
+    out = tmp_path_factory.mktemp("cuhk") / "cuhk03.h5"
+    assert main(["import", "cuhk03-detected", str(root), "-o", str(out), "-q"]) == 0
+    return out

@@ -87,15 +87,6 @@ def test_learn_from_an_onnx_model_and_use_the_result(tmp_path, capsys):
                  "--baseline", "none"]) == 0
 
 
-@pytest.fixture(scope="module")
-def cuhk03(tmp_path_factory):
-    """The real CUHK03 store (imported once for this module)."""
-    root = shared_path("cuhk03-np")
-    out = tmp_path_factory.mktemp("cuhk") / "cuhk03.h5"
-    assert main(["import", "cuhk03-detected", str(root), "-o", str(out), "-q"]) == 0
-    return out
-
-
 @pytest.mark.slow
 def test_osnet_onnx_reproduces_its_cuhk03_numbers(cuhk03, capsys):
     osnet = shared_path(*OSNET)

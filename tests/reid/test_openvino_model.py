@@ -58,14 +58,6 @@ def test_bad_ir_files_get_one_line(tmp_path):
         load_model(tmp_path / "absent.xml")
 
 
-@pytest.fixture(scope="module")
-def cuhk03(tmp_path_factory):
-    root = shared_path("cuhk03-np")
-    out = tmp_path_factory.mktemp("cuhk") / "cuhk03.h5"
-    assert main(["import", "cuhk03-detected", str(root), "-o", str(out), "-q"]) == 0
-    return out
-
-
 def test_intel_0277_reproduces_its_cuhk03_numbers(cuhk03, capsys):
     """The shared data's independent measurement: R1 0.618 / mAP 0.636 raw, 0.744 / 0.747 per-camera
     standardised; through our store (JPEG crops) and evaluation within 0.03."""
