@@ -19,7 +19,9 @@ import numpy as np
 import torch
 
 from reid.association.union_find import TimedUnionFind
-from reid.neighbours.topk import mutual, topk_neighbours
+from reid.neighbours.config import NeighbourConfig
+from reid.neighbours.search import CameraNeighbours, camera_neighbours
+from reid.neighbours.topk import mutual
 
 
 def camera_timeline(camera_of: np.ndarray, first: np.ndarray, last: np.ndarray, time_known: bool
@@ -35,17 +37,17 @@ def camera_timeline(camera_of: np.ndarray, first: np.ndarray, last: np.ndarray, 
     return base + first, base + last
 
 
-def mutual_pairs(features: torch.Tensor, camera_of: torch.Tensor, k: int, across: bool
+def mutual_pairs(features: torch.Tensor, camera_of: torch.Tensor | np.ndarray, k: int, across: bool,
+                 search: NeighbourConfig = NeighbourConfig(), table: CameraNeighbours | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(i, j, squared distance) with i < j for every pair that are each other's k-nearest neighbours
-    among the other cameras' tracklets (``across``) or their own camera's."""
-    cams = camera_of.to(features.device)
-
-    def mask(rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-        same = cams[rows][:, None] == cams[cols][None, :]
-        return same if across else ~same
-
-    d, nn = topk_neighbours(features.float(), k, exclude_self=True, block_mask=mask)
+    among the other cameras' tracklets (``across``) or their own camera's. The neighbours come from
+    the shared camera search (``table``, else one made with ``search``): exact below its threshold,
+    approximate (faiss IVF-PQ) past it, so a refresh over a million tracklets is not an all-pairs sweep."""
+    if table is None:
+        table = camera_neighbours(features.float(), np.asarray(camera_of), k, k, search)
+    nn = (table.across_idx if across else table.within_idx)[:, :k]
+    d = (table.across_d2 if across else table.within_d2)[:, :k]
     n = features.shape[0]
     if nn.numel() == 0:
         empty = np.zeros(0, np.int64)
@@ -58,19 +60,20 @@ def mutual_pairs(features: torch.Tensor, camera_of: torch.Tensor, k: int, across
 # noqa reason: the features, the three per-tracklet facts and the switches of the pair mining
 def cluster_tracklets(features: torch.Tensor, camera_of: np.ndarray, first: np.ndarray,  # noqa: PLR0913
                       last: np.ndarray, time_known: bool, k: int = 1, within_camera: bool = True,
-                      keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+                      keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+                      search: NeighbourConfig = NeighbourConfig()) -> np.ndarray:
     """(N,) identity label per tracklet, 0..C-1 (a tracklet joined to nothing has its own).
 
     Candidate links: mutual k-NN pairs across cameras and, where time is known and
     ``within_camera``, within a camera (fragments of one person); joined closest first under the
     cannot-links (see the module's note)."""
-    cams = torch.as_tensor(np.asarray(camera_of))
-    parts = [mutual_pairs(features, cams, k, across=True)]
+    table = camera_neighbours(features.float(), np.asarray(camera_of), k, k, search)  # one search, both lists
+    parts = [mutual_pairs(features, camera_of, k, across=True, table=table)]
     if keep is not None:  # cross-camera pairs the learnt camera network contradicts are not mined
         ok = keep(parts[0][0], parts[0][1])
         parts = [(parts[0][0][ok], parts[0][1][ok], parts[0][2][ok])]
     if time_known and within_camera:
-        parts.append(mutual_pairs(features, cams, k, across=False))
+        parts.append(mutual_pairs(features, camera_of, k, across=False, table=table))
     i = np.concatenate([p[0] for p in parts])
     j = np.concatenate([p[1] for p in parts])
     d = np.concatenate([p[2] for p in parts])

@@ -40,7 +40,7 @@ class ContrastObjective:
                 gate = pair_gate(search, idx, cfg.search)
                 keep, gate_info = (gate.keep if gate.prior is not None else None), gate.info
             clusters = cluster_tracklets(search, idx.camera_of, idx.first_frame, idx.last_frame, self.time_known,
-                                         cfg.ccta_k, keep=keep)
+                                         cfg.ccta_k, keep=keep, search=cfg.search)
         else:
             clusters, gate_info = np.arange(idx.num_tracklets), {}
         self.proxies = CameraProxies.build(memory, clusters, idx.camera_of, cfg.proxy_momentum).to(self.device)
