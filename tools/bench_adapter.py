@@ -59,7 +59,12 @@ def main() -> None:
     xt, xq, xg = (model.tracklet_features(store, i, max_frames=0) for i in (train, q, g))
     print(f"{model.name}: {len(xt)} training, {len(xq)} query, {len(xg)} gallery tracklets embedded in "
           f"{time.perf_counter() - t0:.0f} s")
-    ct = np.array([{c: i for i, c in enumerate(store.cameras)}[train.cameras[c]] for c in train.camera_of])
+    code = {c: i for i, c in enumerate(store.cameras)}  # each index numbers its own cameras: the store's
+
+    def cameras(index) -> np.ndarray:
+        return np.array([code[index.cameras[c]] for c in index.camera_of])
+
+    ct = cameras(train)
     yt = np.asarray(train.gt)
     ids = np.random.default_rng(0).permutation(np.unique(yt))
     grid = [(s, k) for s in SHRINKS for k in KEEPS]
@@ -78,9 +83,7 @@ def main() -> None:
         print(f"{s:<13g}" + "".join(f"{table[:, grid.index((s, k))].mean():>8.3f}" for k in KEEPS))
     s, k = grid[int(table.mean(0).argmax())]
     print(f"chosen: shrink {s:g}, keep {k:g}")
-    code = {c: i for i, c in enumerate(store.cameras)}  # each index numbers its own cameras
-    qc = np.array([code[q.cameras[c]] for c in q.camera_of])
-    gc = np.array([code[g.cameras[c]] for c in g.camera_of])
+    qc, gc = cameras(q), cameras(g)
     test = (xq, xg, qc, gc, np.asarray(q.gt), np.asarray(g.gt))
     r0, m0 = scores(*test, None)
     proj = fit_projection(xt, ct, s, k)

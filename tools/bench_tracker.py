@@ -132,6 +132,15 @@ SCORE_TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
+def rescaled(dets: MotRows, f: Callable[[np.ndarray], np.ndarray]) -> MotRows:
+    return MotRows(dets.frame, dets.ids, dets.boxes, f(dets.score.astype(np.float64)), dets.extra)
+
+
+def ours(cfg: TrackerConfig) -> Callable[[MotRows, float], Run]:
+    """Our tracker with ``cfg``, as a run maker of (detections, fps)."""
+    return lambda d, fps: (lambda: track_detections(d, cfg, fps))
+
+
 def score_transform_table(dets: MotRows, gt: MotRows) -> None:
     """IDF1 of each of our trackers under each score rescaling, and the spread (max - min) per
     tracker: the score-scale dependence issue 28 asks to remove (target spread <= 0.01)."""
@@ -140,9 +149,8 @@ def score_transform_table(dets: MotRows, gt: MotRows) -> None:
     for name, mode in [(t, m) for m in SCORE_MODES for t in TRACKERS]:
         cells = []
         for f in SCORE_TRANSFORMS.values():
-            moved = MotRows(dets.frame, dets.ids, dets.boxes, f(dets.score.astype(np.float64)), dets.extra)
-            cells.append(evaluate_mot(gt, track_detections(moved, TrackerConfig(algorithm=name, scores=mode),
-                                                           PETS_FPS)).idf1)
+            cfg = TrackerConfig(algorithm=name, scores=mode)
+            cells.append(evaluate_mot(gt, track_detections(rescaled(dets, f), cfg, PETS_FPS)).idf1)
         print(f"{name + ' ' + mode:<22}" + "".join(f"{c:>18.3f}" for c in cells)
               + f"{max(cells) - min(cells):>9.3f}", flush=True)
 
@@ -214,8 +222,7 @@ def variants(pets: Path, weights: Path, cache: Path) -> list[Variant]:
     gt = gt.select(gt.score > 0)
     out: list[Variant] = [("PETS public det, 7 fps", [(dets, gt)], PETS_FPS)]
     for name, f in list(SCORE_TRANSFORMS.items())[1:]:
-        moved = MotRows(dets.frame, dets.ids, dets.boxes, f(dets.score.astype(np.float64)), dets.extra)
-        out.append((f"PETS public det, scores {name}", [(moved, gt)], PETS_FPS))
+        out.append((f"PETS public det, scores {name}", [(rescaled(dets, f), gt)], PETS_FPS))
     for name in ("Intel pedestrian-detection-adas-0002", "yolo-fastest body (Darknet)"):
         rows = detector_rows(name, pets / "video.avi", weights, cache)
         if rows is not None:
@@ -238,20 +245,19 @@ def _mean_scores(make_run: Callable[[MotRows, float], Run], phases: list, fps: f
 def variants_table(vs: list[Variant], peers: bool) -> None:
     """Every variant: each of our trackers and each installed peer, IDF1 / MOTA / HOTA (phase means),
     then per variant our default against the best peer (issue 28's target: ahead or level)."""
-    ours: dict[str, Callable[[MotRows, float], Run]] = {
-        f"ours {name}" + (" (default)" if name == DEFAULT_TRACKER else ""):
-            (lambda d, fps, c=TrackerConfig(algorithm=name): (lambda: track_detections(d, c, fps)))
+    mine: dict[str, Callable[[MotRows, float], Run]] = {
+        f"ours {name}" + (" (default)" if name == DEFAULT_TRACKER else ""): ours(TrackerConfig(algorithm=name))
         for name in TRACKERS}
-    ours[f"ours {DEFAULT_TRACKER}, calibrated scores"] = (
-        lambda d, fps, c=TrackerConfig(scores="calibrated"): (lambda: track_detections(d, c, fps)))
+    mine[f"ours {DEFAULT_TRACKER}, raw scores"] = ours(TrackerConfig(scores="raw"))
     summary = []
     for name, phases, fps in vs:
         print(f"\n{name} ({len(phases)} phase{'s' if len(phases) > 1 else ''}): IDF1 / MOTA / HOTA", flush=True)
         rows: dict[str, tuple[float, float, float]] = {}
-        makers = dict(ours)
-        if peers:
-            for peer in _peer_names(phases[0][0]):
-                makers[peer] = (lambda d, fps, p=peer: {**roboflow_runs(d), **boxmot_runs(d)}[p])
+        makers = dict(mine)
+        if peers:  # each phase's peer inputs built once, for all the peers
+            built = {id(d): {**roboflow_runs(d), **boxmot_runs(d)} for d, _ in phases}
+            for peer in built[id(phases[0][0])]:
+                makers[peer] = (lambda d, fps, p=peer, b=built: b[id(d)][p])
         for label, make in makers.items():
             try:
                 rows[label] = _mean_scores(make, phases, fps)
@@ -276,13 +282,13 @@ CANDIDATES = [dict(match_iou=m, lost_seconds=lost, motion_fps=f, scores=sc) for 
 
 
 def choose_leave_one_out(vs: list[Variant]) -> None:
-    """The rule for the default tracker's two free constants: the candidate with the best mean IDF1
+    """The rule for the default tracker's free constants: the candidate with the best mean IDF1
     over the variants, checked leave-one-variant-out (chosen on the others, scored on the one left
     out), so no variant's number comes from a setting picked on it. The score rescalings are left
     out: they give the same boxes again (exactly the same IDF1 under calibrated scores)."""
     vs = [v for v in vs if ", scores " not in v[0]]
-    table = np.array([[_mean_scores(lambda d, fps, c=TrackerConfig(**cand): (lambda: track_detections(d, c, fps)),
-                                    phases, fps)[0] for cand in CANDIDATES] for _, phases, fps in vs])
+    table = np.array([[_mean_scores(ours(TrackerConfig(**cand)), phases, fps)[0] for cand in CANDIDATES]
+                      for _, phases, fps in vs])
     label = [f"{c['match_iou']:g}/{c['lost_seconds']:g}/{c['motion_fps']:g}/{c['scores'][:3]}" for c in CANDIDATES]
     print(f"\n{DEFAULT_TRACKER}, IDF1 by candidate (match IoU / lost s / motion noise fps / scores), "
           "leave-one-variant-out")
@@ -295,10 +301,6 @@ def choose_leave_one_out(vs: list[Variant]) -> None:
         print(f"{name:<52}{label[j]:>20}{table[i, j]:>10.3f}")
     j = int(table.mean(0).argmax())
     print(f"best mean over all: {label[j]} ({table[:, j].mean():.3f})")
-
-
-def _peer_names(dets: MotRows) -> list[str]:
-    return list({**roboflow_runs(dets), **boxmot_runs(dets)})
 
 
 def _peer_run(make: Callable, inputs: list, tracks_of: Callable) -> Run:
@@ -374,8 +376,9 @@ def main() -> None:
     ap.add_argument("--variants", action="store_true", help="the issue-28 table instead: PETS public det, five "
                     "score rescalings, each shared detector, PETS at 3.5 and 2.3 fps, a synthetic world at 28, "
                     "14, 7 and 3.5 fps; every tracker of ours and every installed peer")
-    ap.add_argument("--choose", action="store_true", help="the default's match IoU and lost time, chosen "
-                    "leave-one-variant-out over the --variants sequences")
+    ap.add_argument("--choose", action="store_true", help="the default's match IoU, lost time, motion noise "
+                    "and score mode, chosen by the best mean IDF1 over the --variants sequences, checked "
+                    "leave-one-variant-out")
     ap.add_argument("--weights", type=Path, default=SHARED / "weights")
     ap.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "tracklet-reid" / "bench_tracker",
                     help="where detector outputs and the synthetic world are kept between runs")

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import isotonic_regression
 
-from tracking.tracker_api import FrameResult, Tracker
+from tracking.tracker_api import FrameResult, Tracker, frame_input
 
 
 @dataclass(frozen=True)
@@ -71,9 +71,7 @@ class ScoreCalibrator:
         remembered (unless `prime` froze the estimate)."""
         if scores is None:
             return None
-        boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-        raw = np.asarray(scores, dtype=np.float64).reshape(-1)
-        ok = _usable(boxes) & np.isfinite(raw)
+        boxes, raw, ok = _usable(boxes, scores)
         out = np.full(len(raw), -np.inf)
         out[ok] = self._read(raw[ok])
         if not self.frozen:
@@ -88,10 +86,8 @@ class ScoreCalibrator:
     def prime(self, frames: list[tuple[np.ndarray, np.ndarray]]) -> None:
         """Fit on a whole video's (boxes, scores) per frame (an empty frame: empty arrays), then
         freeze: every frame of it is then read with the same estimate."""
-        for boxes, scores in frames:
-            boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-            raw = np.asarray(scores, dtype=np.float64).reshape(-1)
-            ok = _usable(boxes) & np.isfinite(raw)
+        for frame in frames:
+            boxes, raw, ok = _usable(*frame)
             self._observe(boxes[ok], raw[ok], fit=False)
         if self._kept:
             self._fit()
@@ -192,8 +188,11 @@ class CalibratedTracker:
         return self.inner.finish()
 
 
-def _usable(boxes: np.ndarray) -> np.ndarray:
-    return np.isfinite(boxes).all(1) & (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+def _usable(boxes: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(boxes, scores, usable): the trackers' own reading of a frame (`frame_input`: a NaN or empty
+    box scores -inf), and which rows take part (a finite box and score)."""
+    boxes, raw = frame_input(boxes, scores)
+    return boxes, raw, np.isfinite(raw)
 
 
 def _mid_rank(sorted_scores: np.ndarray, x: np.ndarray) -> np.ndarray:

@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import Callable
 
 from reid.adapter.projection import fit_projection
-from reid.eval.protocol import saved_splits
+from reid.eval.protocol import training_index
 from reid.models.embedding import MODEL_FILE, load_model, save_site_adapter
-from reid.tracklet_index import TrackletIndex, training_tracklets
 from reid.utal.config import LearnConfig
 from tracking.store import TrackletStore
-from tracklet_reid.errors import InputError
 from tracklet_reid.output_paths import output_folder
 
 WRITES = (MODEL_FILE, "learn.yaml")
@@ -27,13 +25,7 @@ def learn_site_adapter(store_path: str | Path, out: str | Path, cfg: LearnConfig
 
     out = Path(out)
     store = TrackletStore(store_path)
-    split = None
-    if cfg.split is not None:
-        splits = saved_splits(store)
-        if not splits or not 0 <= cfg.split < len(splits):
-            raise InputError(f"{store_path}: no split {cfg.split} in this store")
-        split = splits[cfg.split]
-    index = TrackletIndex.from_store(store, select=training_tracklets(split))
+    index = training_index(store, cfg.split)
     with output_folder(out, {"store": store_path, "--pretrained": cfg.pretrained}, WRITES, command="learn",
                        settings=dataclasses.asdict(cfg)):
         t0 = time.perf_counter()

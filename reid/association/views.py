@@ -29,11 +29,6 @@ class ViewEvidence:
     overlapping: bool
     verdict: str = ""  # overlapping, apart or undetermined (`views_verdict`); "" in older outputs
 
-    @property
-    def seen_together(self) -> bool:
-        """Whether tracklets of the two cameras may be one person at the same time (no time veto)."""
-        return self.overlapping or self.verdict == "undetermined"
-
     def as_dict(self) -> dict:
         return asdict(self)
 

@@ -18,12 +18,11 @@ import torch
 
 from reid.engine.hooks import METRICS, Hook, default_hooks
 from reid.eval.cross_camera import cross_camera_retrieval
-from reid.eval.protocol import saved_splits
+from reid.eval.protocol import training_index
 from reid.models.embedding import MODEL_FILE, embed_tracklets, pick_device, save_model
 from reid.models.network import ModelConfig
 from reid.models.pixels import normalize_batch
 from reid.models.torch_files import load_torch_file, save_torch_file
-from reid.tracklet_index import TrackletIndex, training_tracklets
 from reid.utal.config import LearnConfig, size_advice
 from reid.utal.label_update import LabelUpdate
 from reid.utal.memory import TrackletMemory
@@ -138,13 +137,7 @@ class Trainer:
     def _setup(self) -> None:
         cfg = self.cfg
         self.store = TrackletStore(self.store_path)
-        split = None
-        if cfg.split is not None:
-            splits = saved_splits(self.store)
-            if not splits or not 0 <= cfg.split < len(splits):
-                raise InputError(f"{self.store_path}: no split {cfg.split} in this store")
-            split = splits[cfg.split]
-        self.index = TrackletIndex.from_store(self.store, select=training_tracklets(split))
+        self.index = training_index(self.store, cfg.split)
         idx = self.index
         self.has_gt = bool((idx.gt >= 0).any())
         gt = torch.as_tensor(idx.gt) if self.has_gt else None

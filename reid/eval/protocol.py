@@ -95,6 +95,20 @@ def saved_splits(store: TrackletStore) -> list:
     return json.loads(splits) if isinstance(splits, str) else (splits or [])
 
 
+def training_index(store: TrackletStore, split: int | None) -> TrackletIndex:
+    """The tracklets learning may use (`training_tracklets`): split ``split``'s training identities
+    where it is given (PRID2011, iLIDS-VID)."""
+    from reid.tracklet_index import training_tracklets
+
+    chosen = None
+    if split is not None:
+        splits = saved_splits(store)
+        if not splits or not 0 <= split < len(splits):
+            raise InputError(f"{store.path}: no split {split} in this store")
+        chosen = splits[split]
+    return TrackletIndex.from_store(store, select=training_tracklets(chosen))
+
+
 def _check_split(model, store: TrackletStore, split: int | None) -> None:
     if model.trained_split is not None and split is not None and split != model.trained_split:
         raise InputError(f"{store.path}: the model learned on split {model.trained_split}'s training identities, "

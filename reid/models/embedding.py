@@ -168,8 +168,7 @@ def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int,
     if s.lower().endswith(".xml"):
         from reid.models.openvino_model import OpenVinoEmbedder
 
-        # the Open Model Zoo's convention (0-255) unless --pixel-scale names another
-        ir = OpenVinoEmbedder(s, cfg.pixel_scale if cfg and cfg.pixel_scale != "imagenet" else "255")
+        ir = OpenVinoEmbedder(s, _ir_scale(cfg))
         if asked and ir.graph_hw and asked != ir.graph_hw:
             raise InputError(f"{s}: this OpenVINO graph takes {ir.graph_hw[0]}x{ir.graph_hw[1]} input only, not "
                              f"--input-size {asked[0]}x{asked[1]}")
@@ -212,6 +211,12 @@ def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int,
 SITE_ADAPTER_FORMAT = "tracklet-reid/site-adapter"
 
 
+def _ir_scale(cfg: EmbedConfig | None) -> str:
+    """An OpenVINO graph's input scale: the Open Model Zoo's 0-255 unless --pixel-scale names another
+    (its default, imagenet, is the ONNX exports' convention)."""
+    return cfg.pixel_scale if cfg and cfg.pixel_scale != "imagenet" else "255"
+
+
 def save_site_adapter(out_dir: Path, base: Path, projection: torch.Tensor, extra: dict) -> Path:
     """A frozen OpenVINO model and its site projection in one file (the graph's bytes inside: the
     folder stays usable where the download is not)."""
@@ -233,7 +238,7 @@ def _site_adapter(ckpt: dict, path: Path, cfg: EmbedConfig | None) -> ReidModel:
         base = str(ckpt["base_name"])
     except (KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{path}: damaged site adapter ({type(exc).__name__}: {first_line(exc, 100)})") from None
-    ir = OpenVinoEmbedder(path, cfg.pixel_scale if cfg and cfg.pixel_scale != "imagenet" else "255", graph=graph)
+    ir = OpenVinoEmbedder(path, _ir_scale(cfg), graph=graph)
     return ReidModel(ir, ir.graph_hw or (256, 128), f"{base} adapted ({path.parent.name})", torch.device("cpu"),
                      learner="adapter", projection=projection)
 

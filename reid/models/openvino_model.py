@@ -30,10 +30,9 @@ class OpenVinoEmbedder(nn.Module):
         super().__init__()
         if graph is None:
             core, net = read_ir(path, "an OpenVINO re-id model", "MODEL.xml")
-            graph = (Path(path).read_bytes(), Path(path).with_suffix(".bin").read_bytes())
         else:
             core, net = read_ir_bytes(*graph, str(path))
-        self.path, self.graph = Path(path), graph
+        self.path = Path(path)
         if len(net.inputs) != 1 or len(net.inputs[0].partial_shape) != 4:
             raise InputError(f"{path}: expected one image input N x 3 x H x W, found "
                              f"{[str(i.partial_shape) for i in net.inputs]}")

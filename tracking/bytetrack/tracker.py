@@ -35,7 +35,6 @@ class ByteTrackParams:
     fuse_score: bool = True  # the detection score scales IoU in the first and unconfirmed stages
     motion: str = "xyah"  # Kalman state: DeepSORT's [cx, cy, aspect, h]
     motion_fps: float | None = None  # frame rate the Kalman motion noise is set for (None: per frame, the paper)
-    report_observed: bool = False  # report the matched detection's box (else the Kalman filter's)
 
 
 class ByteTracker(TrackArrays):
@@ -49,7 +48,6 @@ class ByteTracker(TrackArrays):
         self.state = np.zeros(0, np.int64)
         self.confirmed = np.zeros(0, bool)  # the paper's "activated": a second box confirmed it
         self.last_frame = np.zeros(0, np.int64)
-        self.last_box = np.zeros((0, 4))  # each track's latest detection box
         self.features: np.ndarray | None = None  # (n, D) smoothed appearance, when embeddings are given
         self._pred = np.zeros((0, 4))  # this frame's predicted boxes
         self.frame = 0
@@ -109,7 +107,7 @@ class ByteTracker(TrackArrays):
 
         # reported: confirmed tracks with a box this frame
         report = self.confirmed & matched
-        result = FrameResult(self.ids[report].copy(), self._reported_boxes(report), det_ids,
+        result = FrameResult(self.ids[report].copy(), self.bank.boxes(report), det_ids,
                              self.ids[dead].tolist(), self.confirmed[dead].tolist())
         self._keep(~dead)
 
@@ -121,11 +119,8 @@ class ByteTracker(TrackArrays):
                 self.confirmed[-len(new):] = True
                 fresh = np.arange(self.live - len(new), self.live)
                 result.ids = np.concatenate([result.ids, self.ids[fresh]])
-                result.boxes = np.concatenate([result.boxes, self._reported_boxes(fresh)])
+                result.boxes = np.concatenate([result.boxes, self.bank.boxes(fresh)])
         return result
-
-    def _reported_boxes(self, rows: np.ndarray) -> np.ndarray:
-        return self.last_box[rows].copy() if self.p.report_observed else self.bank.boxes(rows)
 
     def _apply(self, tracks: np.ndarray, dets: np.ndarray, boxes: np.ndarray, scores: np.ndarray,
                emb: np.ndarray | None, det_ids: np.ndarray) -> None:
@@ -134,7 +129,6 @@ class ByteTracker(TrackArrays):
         self.bank.update(tracks, boxes[dets])
         self.state[tracks] = TRACKED
         self.last_frame[tracks] = self.frame
-        self.last_box[tracks] = boxes[dets]
         det_ids[dets] = self.ids[tracks]
         if emb is not None and self.features is not None:
             self._update_features(tracks, emb[dets])
@@ -153,7 +147,6 @@ class ByteTracker(TrackArrays):
         self.state = np.concatenate([self.state, np.full(n, TRACKED)])
         self.confirmed = np.concatenate([self.confirmed, np.zeros(n, bool)])
         self.last_frame = np.concatenate([self.last_frame, np.full(n, self.frame)])
-        self.last_box = np.concatenate([self.last_box, boxes[dets]])
         if emb is not None:
             if self.features is None:
                 self.features = np.zeros((len(self.ids) - n, emb.shape[1]), np.float32)
@@ -164,7 +157,7 @@ class ByteTracker(TrackArrays):
 
     def _keep(self, mask: np.ndarray) -> None:
         self.bank.keep(mask)
-        for name in ("ids", "state", "confirmed", "last_frame", "last_box"):
+        for name in ("ids", "state", "confirmed", "last_frame"):
             setattr(self, name, getattr(self, name)[mask])
         if self.features is not None:
             self.features = self.features[mask]
