@@ -63,7 +63,7 @@ def _merge(run: AssociationRun, cfg: MergeConfig) -> dict:
 
     tf, btf, out_p = run.features, run.baseline, run.out
     idx = tf.index
-    traj = merge_cameras(tf.features, idx, cfg)
+    traj = merge_cameras(tf.features, idx, cfg, halves=tf.halves)
     scores = score_merge(tf.store, idx, traj.labels, run.mot_dir, run.gt_dir)
     result = {"model": tf.model, "k": cfg.affinity_k, "threshold": cfg.threshold,
               "cameras": _with_scores(traj.cameras, scores), "neighbours": traj.neighbours}
@@ -71,7 +71,7 @@ def _merge(run: AssociationRun, cfg: MergeConfig) -> dict:
         result.update(nmi=scores.nmi, nmi_identity=scores.nmi_identity, nmi_mean_per_camera=scores.nmi_mean_per_camera)
     write_tracks_mot(tf, traj.labels, run.mot_dir, out_p / "mot")
     if btf is not None:
-        btraj = merge_cameras(btf.features, idx, cfg)
+        btraj = merge_cameras(btf.features, idx, cfg, halves=btf.halves)
         bscores = score_merge(tf.store, idx, btraj.labels, run.mot_dir, run.gt_dir, before=False)
         result["baseline"] = {"model": btf.model, "cameras": btraj.cameras, "nmi": bscores.nmi,
                               "nmi_identity": bscores.nmi_identity,
@@ -86,6 +86,15 @@ def _merge(run: AssociationRun, cfg: MergeConfig) -> dict:
     if not run.quiet:
         print_merge(result)
     return result
+
+
+def _rule_line(result: dict) -> str:
+    """How the tracklets were joined, as merge prints it."""
+    rules = {c.get("rule") for c in result["cameras"]}
+    if rules == {"continuation"}:
+        return ("a later tracklet continues an earlier one where appearance and place make one person more "
+                "likely than two (densities read from each camera's own tracklets)")
+    return f"affinity graph, K {result['k']}, affinity > {result['threshold']}"
 
 
 def _mot_fields(s) -> dict:
@@ -119,7 +128,7 @@ def print_merge(result: dict) -> None:
     tot = {k: sum(c[k] for c in result["cameras"]) for k in ("tracklets", "mergeable", "long_trajectories")}
     rows.append(["all (Table 6)", tot["tracklets"], tot["mergeable"], tot["long_trajectories"], result.get("nmi"),
                  *[None] * 6])
-    print(f"merge with {result['model']} (K {result['k']}, affinity > {result['threshold']})")
+    print(f"merge with {result['model']}: {_rule_line(result)}")
     print(format_table(headers, rows))
     print(neighbour_line(result.get("neighbours")))
     if result.get("nmi") is not None:
@@ -147,7 +156,7 @@ def _page(tf, labels, result: dict, out: Path, blur: bool = False) -> Path:
     from pipeline.outputs import BORDER_LEGEND, captioned, has_truth
 
     truth = result.get("nmi") is not None
-    rep.text(f"model: {result['model']}; K {result['k']}, affinity > {result['threshold']}"
+    rep.text(f"model: {result['model']}; {_rule_line(result)}"
              + (f"; NMI pooled over cameras (truth: identity within its camera, as the paper's Table 6) "
                 f"{result['nmi']:.3f}; truth identity alone {result['nmi_identity']:.3f}" if truth else
                 "; no ground truth in the store, so no NMI"))

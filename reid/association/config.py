@@ -13,19 +13,35 @@ from tracklet_reid.settings import setting
 VIEWS = ("auto", "disjoint", "overlapping")
 DISTANCE_CUTS = ("auto", "none")
 GROUP_CUTS = ("auto", "on", "off")
+LINK_RULES = ("continuation", "affinity")
 SPACETIME = ("auto", "off")
 
 
 @dataclass(frozen=True)
 class MergeConfig:
-    affinity_k: int = setting(4, "neighbours K of the affinity graph (Eq. 4, as learn's soft labels)",
-                              aliases=("--k",))
-    threshold: float = setting(0.5, "affinity above which two tracklets link")
+    # Measured per camera (docs/association.md): affinity lowered IDF1 on 8 of 13 camera rows of the
+    # demo, network and PETS worlds with learned and downloaded features; continuation on none.
+    link: str = setting("continuation", "how tracklets of one camera are joined: continuation (a later "
+                        "tracklet continues an earlier one when appearance and place, each read from the "
+                        "camera's own tracklets, make one person more likely than two; chains, no overlap) or "
+                        "affinity (UTAL Table 6: Eq. 4 affinity above --threshold, connected components)",
+                        choices=LINK_RULES)
+    affinity_k: int = setting(4, "neighbours K of the affinity graph (Eq. 4, as learn's soft labels; --link "
+                              "affinity)", aliases=("--k",))
+    threshold: float = setting(0.5, "affinity above which two tracklets link (--link affinity)")
     # the neighbour search merge makes, and match reuses (its flags appear once, with merge's)
     search: NeighbourConfig = NeighbourConfig()
 
+    def within_k(self) -> int:
+        """Own-camera neighbours the rule reads (continuation: its appearance candidates)."""
+        from reid.association.continuation import APPEARANCE_CANDIDATES
+
+        return APPEARANCE_CANDIDATES if self.link == "continuation" else self.affinity_k
+
     def validate(self) -> "MergeConfig":
         self.search.validate()
+        if self.link not in LINK_RULES:
+            raise InputError(f"--link {self.link!r}: one of {', '.join(LINK_RULES)}")
         if not 0 < self.threshold < 1 or self.affinity_k < 1:
             raise InputError(f"merge settings out of range: threshold {self.threshold} (0..1), "
                              f"affinity_k {self.affinity_k} (>= 1)")

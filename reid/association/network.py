@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from reid.association.config import MatchConfig, MergeConfig
+from reid.association.continuation import APPEARANCE_CANDIDATES, CameraTracklets, link_network
 from reid.association.match import LINK_NEIGHBOURS, RankedMatches, global_identities, ranked_matches
 from reid.association.merge import merge_tracklets
 from reid.association.views import ViewEvidence, decide_views
@@ -52,12 +53,21 @@ class Identities:
 
 
 def merge_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MergeConfig = MergeConfig(),
-                  neighbours: CameraNeighbours | None = None) -> Trajectories:
+                  neighbours: CameraNeighbours | None = None, halves: torch.Tensor | None = None) -> Trajectories:
     """Per-camera trajectory labels made unique across cameras, and per-camera summaries.
-    ``neighbours``: the network's neighbour pass when match made it already."""
+    ``neighbours``: the network's neighbour pass when match made it already. ``halves``: (N, 2, D)
+    each tracklet's first and last third (`embed_store(halves=True)`), which the continuation rule
+    learns one person's distances from; without them, or where frame numbers are not time
+    (imported benchmarks), the affinity rule runs, and each camera's summary says which ran."""
     cfg.validate()
-    if neighbours is None or neighbours.within_idx.shape[1] < cfg.affinity_k:
-        neighbours = camera_neighbours(features, index.camera_of, cfg.affinity_k, 0, cfg.search)
+    rule = cfg.link if halves is not None and index.frames_are_time else "affinity"
+    k = APPEARANCE_CANDIDATES if rule == "continuation" else cfg.affinity_k
+    if neighbours is None or neighbours.within_idx.shape[1] < k:
+        neighbours = camera_neighbours(features, index.camera_of, k, 0, cfg.search)
+    if rule == "continuation":
+        assert halves is not None
+        labels, per_cam = _continuation(features, halves, index, neighbours)
+        return Trajectories(labels, per_cam, index, neighbours.summary())
     labels = np.zeros(index.num_tracklets, np.int64)
     base = 0
     per_cam = []
@@ -68,30 +78,60 @@ def merge_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MergeConfig
                             neighbours=neighbours.within_camera(sl, cfg.affinity_k))
         labels[sl] = r.labels + base
         base += int(r.labels.max(initial=-1)) + 1
-        per_cam.append({"camera": index.cameras[c], **r.summary()})
+        per_cam.append({"camera": index.cameras[c], "rule": "affinity", **r.summary()})
     return Trajectories(labels, per_cam, index, neighbours.summary())
+
+
+def _continuation(features: torch.Tensor, halves: torch.Tensor, index: TrackletIndex,
+                  neighbours: CameraNeighbours) -> tuple[np.ndarray, list[dict]]:
+    """Merge by `continuation.link_network`: labels unique across cameras and per-camera summaries."""
+    unit = torch.nn.functional.normalize(features.double(), dim=1).numpy()
+    parts = torch.nn.functional.normalize(halves.double(), dim=2).numpy()  # NaN stays NaN
+    unknown = np.full((index.num_tracklets, 2), np.nan)
+    entry = unknown if index.entry is None else index.entry
+    exit_ = unknown if index.exit is None else index.exit
+    cams: list[CameraTracklets] = []
+    nbs: list[np.ndarray | None] = []
+    for sl in index.camera_slices:
+        cams.append(CameraTracklets(unit[sl], parts[sl], index.first_frame[sl], index.last_frame[sl], entry[sl],
+                                    exit_[sl]))
+        nbs.append(neighbours.within_camera(sl, APPEARANCE_CANDIDATES)[1].cpu().numpy())
+    labels = np.zeros(index.num_tracklets, np.int64)
+    base = 0
+    per_cam = []
+    for c, (sl, r) in enumerate(zip(index.camera_slices, link_network(cams, nbs))):
+        labels[sl] = r.labels + base
+        base += int(r.labels.max(initial=-1)) + 1
+        sizes = np.bincount(r.labels)
+        per_cam.append({"camera": index.cameras[c], "rule": "continuation", "tracklets": int(len(r.labels)),
+                        "mergeable": int(sizes[sizes >= 2].sum()), "long_trajectories": int((sizes >= 2).sum()),
+                        "trajectories": int(len(sizes)), "links": r.links, "candidates": r.candidates,
+                        "continuation_share": round(r.share, 4), "densities": r.model})
+    return labels, per_cam
 
 
 def network_neighbours(features: torch.Tensor, index: TrackletIndex, cfg: MatchConfig = MatchConfig(),
                        k_within: int | None = None) -> CameraNeighbours:
     """The one neighbour pass match (and the merge seeding it) reads: ``k_within`` own-camera
     neighbours (default: merge's K) and the other-camera ones ranked lists and links need."""
-    k_within = cfg.merge.affinity_k if k_within is None else k_within
+    k_within = cfg.merge.within_k() if k_within is None else k_within
     return camera_neighbours(features, index.camera_of, k_within, max(cfg.topk, LINK_NEIGHBOURS), cfg.merge.search)
 
 
 def match_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MatchConfig = MatchConfig(),
-                  across: torch.Tensor | None = None, neighbours: CameraNeighbours | None = None) -> Identities:
+                  across: torch.Tensor | None = None, neighbours: CameraNeighbours | None = None,
+                  halves: torch.Tensor | None = None) -> Identities:
     """Global identities (seeded with merge's trajectories unless ``merge_first`` is off) and ranked
     cross-camera matches. ``across``: the features cross-camera links compare (e.g. standardised
     per camera, `TrackletFeatures.across`); merge's seeds use ``features``. ``neighbours``: the
-    pass `network_neighbours` made already."""
+    pass `network_neighbours` made already; ``halves``: as `merge_cameras` reads them."""
     cfg.validate()
     shared = across is None or across is features  # one neighbour pass serves merge and match
     across = features if across is None else across
-    k_within = cfg.merge.affinity_k if shared and cfg.merge_first else 0
+    k_within = cfg.merge.within_k() if shared and cfg.merge_first else 0
     nb = neighbours if neighbours is not None else network_neighbours(across, index, cfg, k_within)
-    seed = merge_cameras(features, index, cfg.merge, nb if k_within else None).labels if cfg.merge_first else None
+    seed = (merge_cameras(features, index, cfg.merge, nb if k_within else None, halves).labels
+            if cfg.merge_first else None)
     import warnings
 
     if not index.frames_are_time and len(index.cameras) > 1:

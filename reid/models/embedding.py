@@ -69,21 +69,32 @@ class _Crops(torch.utils.data.Dataset):
 def embed_tracklets(model: nn.Module,  # noqa: PLR0913
                     store: TrackletStore, index: TrackletIndex, input_hw: tuple[int, int],
                     device: torch.device | str = "cpu", max_frames: int = 16, batch_size: int | None = None,
-                    workers: int = 0, progress: bool = False, desc: str = "embed") -> torch.Tensor:
-    """(N, D) float32 tracklet features on the CPU, rows in ``index`` order."""
+                    workers: int = 0, progress: bool = False, desc: str = "embed",
+                    halves: bool = False) -> torch.Tensor:
+    """(N, D) float32 tracklet features on the CPU, rows in ``index`` order. ``halves``: (N, 3, D),
+    the whole tracklet, then the mean of its earlier and of its later half of the same frames (one
+    person's two parts: what merge learns a same-person distance from, at no extra embedding; NaN
+    for a tracklet of one frame)."""
     from tqdm import tqdm
 
     device = torch.device(device)
     # measured on the 2-core CPU: channels_last with batches of 16 embeds 2.5x faster than
     # contiguous batches of 64 (mobilenet_v2 128x64: 735 vs 290 img/s)
     batch_size = batch_size or (64 if device.type == "cuda" else 16)
-    items, owner = [], []
+    items, owner, late = [], [], []
     for g in range(index.num_tracklets):
-        for p in evenly_spaced(int(index.crop_count[g]), max_frames):
+        picked = evenly_spaced(int(index.crop_count[g]), max_frames)
+        for n, p in enumerate(picked):
             items.append((int(index.camera_of[g]), int(index.crop_start[g] + p)))
             owner.append(g)
+            # the first and the last third: parts of one person some time apart (a middle frame
+            # goes to neither; row 3N is a sink)
+            late.append(0 if 3 * n < len(picked) else 1 if 3 * (n + 1) > 2 * len(picked) else 2)
     items_a = np.asarray(items, dtype=np.int64).reshape(-1, 2)
     owner_t = torch.as_tensor(owner, dtype=torch.long)
+    # rows of the parts' sums: N + g for the first third, 2N + g for the last, 3N for a middle frame
+    part = torch.as_tensor(late, dtype=torch.long)
+    half_t = torch.where(part < 2, owner_t + index.num_tracklets * (1 + part), 3 * index.num_tracklets)
     loader = torch.utils.data.DataLoader(_Crops(store, index.cameras, items_a, (int(input_hw[0]), int(input_hw[1]))),
                                          batch_size=batch_size, num_workers=workers, shuffle=False)
     was_training = model.training
@@ -93,13 +104,19 @@ def embed_tracklets(model: nn.Module,  # noqa: PLR0913
     for x, k in tqdm(loader, desc=desc, unit="batch", disable=None if progress else True, leave=False):
         f = model(normalize_batch(x, device)).float().cpu()
         if sums is None:
-            sums = torch.zeros(index.num_tracklets, f.shape[1])
+            sums = torch.zeros(3 * index.num_tracklets + 1 if halves else index.num_tracklets, f.shape[1])
         sums.index_add_(0, owner_t[k], f)
+        if halves:
+            sums.index_add_(0, half_t[k], f)
     model.train(was_training)
     if sums is None:
-        return torch.zeros(index.num_tracklets, 0)
-    counts = torch.bincount(owner_t, minlength=index.num_tracklets).clamp_min(1).unsqueeze(1)
-    return sums / counts
+        return torch.zeros((index.num_tracklets, 3, 0) if halves else (index.num_tracklets, 0))
+    rows = torch.cat([owner_t, half_t]) if halves else owner_t
+    counts = torch.bincount(rows, minlength=len(sums)).unsqueeze(1).float()
+    if not halves:
+        return sums / counts.clamp_min(1)
+    # a tracklet of one frame has no later half: NaN, never a feature made of nothing
+    return (sums / counts)[:-1].reshape(3, index.num_tracklets, -1).transpose(0, 1).contiguous()
 
 
 def save_model(embedder: Embedder, cfg: ModelConfig, input_hw: tuple[int, int], out_dir: Path, extra: dict) -> Path:
@@ -131,17 +148,20 @@ class ReidModel:
         self.device = device
 
     def tracklet_features(self, store: TrackletStore, index: TrackletIndex, max_frames: int = 16,
-                          batch_size: int | None = None, workers: int = 0, progress: bool = False) -> torch.Tensor:
+                          batch_size: int | None = None, workers: int = 0, progress: bool = False,
+                          halves: bool = False) -> torch.Tensor:
         """(N, D) features of ``index``'s tracklets, each the mean over ``max_frames`` evenly spaced
-        frames (0: all). A model that gives NaN or inf is refused: every distance would be
-        meaningless, and merge and match would quietly link nothing."""
-        feats = embed_tracklets(self.module, store, index, self.input_hw, self.device, max_frames,
-                                batch_size, workers, progress, desc=f"embed ({self.name})")
+        frames (0: all); ``halves``: (N, 3, D) as `embed_tracklets` gives. A model that gives NaN or
+        inf is refused: every distance would be meaningless, and merge and match would quietly link
+        nothing."""
+        out = embed_tracklets(self.module, store, index, self.input_hw, self.device, max_frames,
+                              batch_size, workers, progress, desc=f"embed ({self.name})", halves=halves)
+        feats = out[:, 0] if halves else out
         bad = ~torch.isfinite(feats).all(1)
         if bool(bad.any()):
             raise InputError(f"model {self.name}: non-finite features (NaN or inf) for {int(bad.sum())} of "
                              f"{len(feats)} tracklets; its weights are damaged or diverged in training")
-        return feats
+        return out
 
 
 def load_model(spec: str | Path, device: str | None = None, input_hw: tuple[int, int] = (256, 128),
@@ -278,6 +298,9 @@ class TrackletFeatures:
     input_hw: tuple[int, int]
     camera_norm: bool = False
     projection: torch.Tensor | None = None  # a site adapter's, after the standardisation
+    # (N, 2, D) each tracklet's earlier and later half (`embed_tracklets`), for merge's same-person
+    # distances; None where the caller did not ask
+    halves: torch.Tensor | None = None
 
     @property
     def across(self) -> torch.Tensor:
@@ -290,14 +313,16 @@ class TrackletFeatures:
 
 def embed_store(store: str | Path | TrackletStore, model: str | Path, cfg: EmbedConfig = EmbedConfig(),
                 progress: bool = False, input_hw: tuple[int, int] = (256, 128),
-                index: TrackletIndex | None = None) -> TrackletFeatures:
+                index: TrackletIndex | None = None, halves: bool = False) -> TrackletFeatures:
     """Every tracklet of the store's complete cameras (or of ``index``), embedded by ``model``
-    (see `load_model`)."""
+    (see `load_model`); ``halves``: each tracklet's two halves too (merge's evidence)."""
     st = store if isinstance(store, TrackletStore) else TrackletStore(store)
     index = index or TrackletIndex.from_store(st)
     m = load_model(model, cfg.device, input_hw, cfg)
-    feats = m.tracklet_features(st, index, max_frames=cfg.frames, progress=progress)
-    return TrackletFeatures(st, index, feats, m.name, m.input_hw, cfg.camera_norm_for(m.learner), m.projection)
+    out = m.tracklet_features(st, index, max_frames=cfg.frames, progress=progress, halves=halves)
+    feats, parts = (out[:, 0].contiguous(), out[:, 1:].contiguous()) if halves else (out, None)
+    return TrackletFeatures(st, index, feats, m.name, m.input_hw, cfg.camera_norm_for(m.learner), m.projection,
+                            parts)
 
 
 def baseline_for(model: str | Path) -> str | None:
