@@ -41,7 +41,7 @@ def embed_for_association(store: str, model: str, emb: EmbedConfig, mot_dir: str
     st = TrackletStore(store)
     index = TrackletIndex.from_store(st)
     check_tracks_belong(index, st, mot_dir)
-    return embed_store(st, model, emb, progress=not quiet, index=index, halves=True)
+    return embed_store(st, model, emb, progress=not quiet, index=index, thirds=True)
 
 
 def embed_baseline(tf: TrackletFeatures, baseline: str | None, emb: EmbedConfig, command: str,
@@ -55,7 +55,7 @@ def embed_baseline(tf: TrackletFeatures, baseline: str | None, emb: EmbedConfig,
         return None
     try:
         return embed_store(tf.store, baseline, emb, progress=not quiet, input_hw=tf.input_hw, index=tf.index,
-                           halves=True)
+                           thirds=True)
     except InputError as exc:
         print(f"pipeline {command}: baseline skipped: {exc}", file=sys.stderr)
         return None

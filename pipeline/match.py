@@ -87,13 +87,13 @@ def _match(run: AssociationRun, cfg: MatchConfig) -> dict:
 
     tf, btf, out_p = run.features, run.baseline, run.out
     idx = tf.index
-    ids = match_cameras(tf.features, idx, cfg, tf.across, halves=tf.halves)
+    ids = match_cameras(tf.features, idx, cfg, tf.across, thirds=tf.thirds)
     scores = score_match(tf.store, idx, ids.labels, tf.across, run.mot_dir, run.gt_dir)
     result = {"model": tf.model + (" + camera norm" if tf.camera_norm else ""), **ids.stats, **score_fields(scores)}
     if scores.tracks is not None:
         result["tracks"] = {"multi_camera": {k: getattr(scores.tracks, k) for k in MULTI_CAMERA_KEYS}}
     if btf is not None:
-        bids = match_cameras(btf.features, idx, cfg, btf.across, halves=btf.halves)
+        bids = match_cameras(btf.features, idx, cfg, btf.across, thirds=btf.thirds)
         bscores = score_match(tf.store, idx, bids.labels, btf.across, run.mot_dir, run.gt_dir, before=False)
         result["baseline"] = {"model": btf.model, **bids.stats, **score_fields(bscores)}
     _write_ranked(out_p / "ranked.csv", idx, ids.ranked)

@@ -63,7 +63,7 @@ def _merge(run: AssociationRun, cfg: MergeConfig) -> dict:
 
     tf, btf, out_p = run.features, run.baseline, run.out
     idx = tf.index
-    traj = merge_cameras(tf.features, idx, cfg, halves=tf.halves)
+    traj = merge_cameras(tf.features, idx, cfg, thirds=tf.thirds)
     scores = score_merge(tf.store, idx, traj.labels, run.mot_dir, run.gt_dir)
     result = {"model": tf.model, "k": cfg.affinity_k, "threshold": cfg.threshold,
               "cameras": _with_scores(traj.cameras, scores), "neighbours": traj.neighbours}
@@ -71,7 +71,7 @@ def _merge(run: AssociationRun, cfg: MergeConfig) -> dict:
         result.update(nmi=scores.nmi, nmi_identity=scores.nmi_identity, nmi_mean_per_camera=scores.nmi_mean_per_camera)
     write_tracks_mot(tf, traj.labels, run.mot_dir, out_p / "mot")
     if btf is not None:
-        btraj = merge_cameras(btf.features, idx, cfg, halves=btf.halves)
+        btraj = merge_cameras(btf.features, idx, cfg, thirds=btf.thirds)
         bscores = score_merge(tf.store, idx, btraj.labels, run.mot_dir, run.gt_dir, before=False)
         result["baseline"] = {"model": btf.model, "cameras": btraj.cameras, "nmi": bscores.nmi,
                               "nmi_identity": bscores.nmi_identity,

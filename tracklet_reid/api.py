@@ -76,7 +76,7 @@ def merge(store: str | Path, model: str | Path, config: MergeConfig | None = Non
     from reid.eval.association import score_merge
 
     features = _features(store, model, embedding, mot_dir, gt_dir)
-    result = merge_cameras(features.features, features.index, config or MergeConfig(), halves=features.halves)
+    result = merge_cameras(features.features, features.index, config or MergeConfig(), thirds=features.thirds)
     result.scores = score_merge(features.store, features.index, result.labels, _opt(mot_dir), _opt(gt_dir))
     return result
 
@@ -94,7 +94,7 @@ def match(store: str | Path, model: str | Path, config: MatchConfig | None = Non
 
     features = _features(store, model, embedding, mot_dir, gt_dir)
     result = match_cameras(features.features, features.index, config or MatchConfig(), features.across,
-                           halves=features.halves)
+                           thirds=features.thirds)
     result.scores = score_match(features.store, features.index, result.labels, features.across, _opt(mot_dir),
                                 _opt(gt_dir))
     return result
@@ -112,7 +112,7 @@ def _features(store: str | Path, model: str | Path, embedding: EmbedConfig | Non
     st = TrackletStore(store)
     index = TrackletIndex.from_store(st)
     check_tracks_belong(index, st, _opt(mot_dir))
-    return embed_store(st, model, embedding or EmbedConfig(), index=index, halves=True)
+    return embed_store(st, model, embedding or EmbedConfig(), index=index, thirds=True)
 
 
 def evaluate(model: str | Path, benchmark: str | Path, split: int | None = None, frames: int = 0,

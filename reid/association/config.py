@@ -19,7 +19,7 @@ SPACETIME = ("auto", "off")
 
 @dataclass(frozen=True)
 class MergeConfig:
-    # Measured per camera (docs/association.md): affinity lowered IDF1 on 8 of 13 camera rows of the
+    # Measured per camera (docs/association.md): affinity lowered IDF1 on 9 of 18 camera rows of the
     # demo, network and PETS worlds with learned and downloaded features; continuation on none.
     link: str = setting("continuation", "how tracklets of one camera are joined: continuation (a later "
                         "tracklet continues an earlier one when appearance and place, each read from the "

@@ -80,12 +80,12 @@ class GridDensity:
 
 @dataclass(frozen=True)
 class Walk:
-    """Where one person is g frames after a tracklet's exit, had they walked on unseen: an
+    """Where one person is a gap g after a tracklet's exit, had they walked on unseen: an
     isotropic Gaussian around the exit whose spread grows with the gap at the camera's walking
     speed (root mean square of its tracklets' own start-to-end speed), on top of PLACE_SMOOTH of
     foot jitter. Direction is not used: a person may turn while hidden."""
 
-    speed: float  # frame sizes per frame
+    speed: float  # frame sizes per unit of the spans (seconds, or frames without a clock)
 
     @classmethod
     def of(cls, duration: np.ndarray, moved: np.ndarray) -> "Walk":
@@ -121,11 +121,12 @@ class EntryDensity:
 
 @dataclass(frozen=True)
 class CameraTracklets:
-    """One camera's tracklets as continuation reads them: unit features, their halves, spans in
-    frames, and entry / exit feet in frame sizes (NaN where unknown)."""
+    """One camera's tracklets as continuation reads them: unit features, their first and last
+    thirds, spans (seconds where the store has clocks, so that cameras at other frame rates pool in
+    one unit; else frames), and entry / exit feet in frame sizes (NaN where unknown)."""
 
     features: np.ndarray  # (M, D) unit length
-    halves: np.ndarray  # (M, 2, D) unit length, NaN for a tracklet of one frame
+    thirds: np.ndarray  # (M, 2, D) unit length, NaN for a tracklet of one frame
     first: np.ndarray
     last: np.ndarray
     entry: np.ndarray  # (M, 2)
@@ -152,8 +153,8 @@ class ContinuationModel:
             known = np.isfinite(exit_).all(1) & np.isfinite(entry).all(1)
             moved = np.linalg.norm(entry[known] - exit_[known], axis=1)
             # two people: the later enters where tracklets enter. One person either walked on
-            # unseen (Walk) or left and came back where anyone enters: half each, so a long
-            # absence, or a re-entry at a door, reads little evidence either way
+            # unseen (Walk, with probability WALKED) or left and came back where anyone enters, so
+            # a long absence, or a re-entry at a door, reads little evidence either way
             anyone = self.entries(entry[known])
             walked = self.walk(gap[known], moved)
             out[known] += np.log(WALKED * walked + (1 - WALKED) * anyone) - np.log(anyone)
@@ -174,7 +175,7 @@ class Samples:
     def of(cls, cam: CameraTracklets, rng: np.random.Generator) -> "Samples":
         a, b = _seen_at_once(cam.first, cam.last, rng)
         two = 1.0 - np.einsum("nd,nd->n", cam.features[a], cam.features[b])
-        one = 1.0 - np.einsum("nd,nd->n", cam.halves[:, 0], cam.halves[:, 1])
+        one = 1.0 - np.einsum("nd,nd->n", cam.thirds[:, 0], cam.thirds[:, 1])
         moved = np.linalg.norm(cam.exit - cam.entry, axis=1)
         return cls(two, one[np.isfinite(one)], cam.entry, (cam.last - cam.first).astype(np.float64), moved)
 

@@ -11,7 +11,7 @@ import torch
 from reid.association.config import MatchConfig, MergeConfig
 from reid.association.continuation import APPEARANCE_CANDIDATES, CameraTracklets, link_network
 from reid.association.match import LINK_NEIGHBOURS, RankedMatches, global_identities, ranked_matches
-from reid.association.merge import merge_tracklets
+from reid.association.merge import MergeResult, merge_tracklets
 from reid.association.views import ViewEvidence, decide_views
 from reid.neighbours.search import CameraNeighbours, camera_neighbours
 from reid.tracklet_index import TrackletIndex
@@ -53,61 +53,56 @@ class Identities:
 
 
 def merge_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MergeConfig = MergeConfig(),
-                  neighbours: CameraNeighbours | None = None, halves: torch.Tensor | None = None) -> Trajectories:
+                  neighbours: CameraNeighbours | None = None, thirds: torch.Tensor | None = None) -> Trajectories:
     """Per-camera trajectory labels made unique across cameras, and per-camera summaries.
-    ``neighbours``: the network's neighbour pass when match made it already. ``halves``: (N, 2, D)
-    each tracklet's first and last third (`embed_store(halves=True)`), which the continuation rule
+    ``neighbours``: the network's neighbour pass when match made it already. ``thirds``: (N, 2, D)
+    each tracklet's first and last third (`embed_store(thirds=True)`), which the continuation rule
     learns one person's distances from; without them, or where frame numbers are not time
     (imported benchmarks), the affinity rule runs, and each camera's summary says which ran."""
     cfg.validate()
-    rule = cfg.link if halves is not None and index.frames_are_time else "affinity"
+    rule = cfg.link if thirds is not None and index.frames_are_time else "affinity"
     k = APPEARANCE_CANDIDATES if rule == "continuation" else cfg.affinity_k
     if neighbours is None or neighbours.within_idx.shape[1] < k:
         neighbours = camera_neighbours(features, index.camera_of, k, 0, cfg.search)
+    first, last = index.spans()
     if rule == "continuation":
-        assert halves is not None
-        labels, per_cam = _continuation(features, halves, index, neighbours)
-        return Trajectories(labels, per_cam, index, neighbours.summary())
+        assert thirds is not None
+        per_camera = _continuation(features, thirds, index, neighbours, first, last)
+    else:
+        per_camera = []
+        for sl in index.camera_slices:
+            r = merge_tracklets(None, first[sl], last[sl], cfg.affinity_k, cfg.threshold,
+                                time_veto=index.frames_are_time,
+                                neighbours=neighbours.within_camera(sl, cfg.affinity_k))
+            per_camera.append((r, {}))
     labels = np.zeros(index.num_tracklets, np.int64)
     base = 0
-    per_cam = []
-    first, last = index.spans()
-    for c, sl in enumerate(index.camera_slices):
-        r = merge_tracklets(None, first[sl], last[sl], cfg.affinity_k,
-                            cfg.threshold, time_veto=index.frames_are_time,
-                            neighbours=neighbours.within_camera(sl, cfg.affinity_k))
+    summaries = []
+    for c, (sl, (r, extra)) in enumerate(zip(index.camera_slices, per_camera)):
         labels[sl] = r.labels + base
         base += int(r.labels.max(initial=-1)) + 1
-        per_cam.append({"camera": index.cameras[c], "rule": "affinity", **r.summary()})
-    return Trajectories(labels, per_cam, index, neighbours.summary())
+        summaries.append({"camera": index.cameras[c], "rule": rule, **r.summary(), **extra})
+    return Trajectories(labels, summaries, index, neighbours.summary())
 
 
-def _continuation(features: torch.Tensor, halves: torch.Tensor, index: TrackletIndex,
-                  neighbours: CameraNeighbours) -> tuple[np.ndarray, list[dict]]:
-    """Merge by `continuation.link_network`: labels unique across cameras and per-camera summaries."""
+# noqa reason: the features, their thirds, the index and the neighbour pass merge made, and the
+# spans it compares (seconds where every camera has a clock, so pooled cameras share one unit)
+def _continuation(features: torch.Tensor, thirds: torch.Tensor, index: TrackletIndex,  # noqa: PLR0913
+                  neighbours: CameraNeighbours, first: np.ndarray, last: np.ndarray) -> list[tuple[MergeResult, dict]]:
+    """Each camera's `continuation.link_network` result as merge reports it."""
     unit = torch.nn.functional.normalize(features.double(), dim=1).numpy()
-    parts = torch.nn.functional.normalize(halves.double(), dim=2).numpy()  # NaN stays NaN
+    ends = torch.nn.functional.normalize(thirds.double(), dim=2).numpy()  # NaN stays NaN
     unknown = np.full((index.num_tracklets, 2), np.nan)
     entry = unknown if index.entry is None else index.entry
     exit_ = unknown if index.exit is None else index.exit
     cams: list[CameraTracklets] = []
     nbs: list[np.ndarray | None] = []
     for sl in index.camera_slices:
-        cams.append(CameraTracklets(unit[sl], parts[sl], index.first_frame[sl], index.last_frame[sl], entry[sl],
-                                    exit_[sl]))
+        cams.append(CameraTracklets(unit[sl], ends[sl], first[sl], last[sl], entry[sl], exit_[sl]))
         nbs.append(neighbours.within_camera(sl, APPEARANCE_CANDIDATES)[1].cpu().numpy())
-    labels = np.zeros(index.num_tracklets, np.int64)
-    base = 0
-    per_cam = []
-    for c, (sl, r) in enumerate(zip(index.camera_slices, link_network(cams, nbs))):
-        labels[sl] = r.labels + base
-        base += int(r.labels.max(initial=-1)) + 1
-        sizes = np.bincount(r.labels)
-        per_cam.append({"camera": index.cameras[c], "rule": "continuation", "tracklets": int(len(r.labels)),
-                        "mergeable": int(sizes[sizes >= 2].sum()), "long_trajectories": int((sizes >= 2).sum()),
-                        "trajectories": int(len(sizes)), "links": r.links, "candidates": r.candidates,
-                        "continuation_share": round(r.share, 4), "densities": r.model})
-    return labels, per_cam
+    # no link joins tracklets that overlap in time (chains), so none is ever cut for it
+    return [(MergeResult(r.labels, r.links, 0), {"candidates": r.candidates, "continuation_share": round(r.share, 4),
+                                                 "densities": r.model}) for r in link_network(cams, nbs)]
 
 
 def network_neighbours(features: torch.Tensor, index: TrackletIndex, cfg: MatchConfig = MatchConfig(),
@@ -120,17 +115,17 @@ def network_neighbours(features: torch.Tensor, index: TrackletIndex, cfg: MatchC
 
 def match_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MatchConfig = MatchConfig(),
                   across: torch.Tensor | None = None, neighbours: CameraNeighbours | None = None,
-                  halves: torch.Tensor | None = None) -> Identities:
+                  thirds: torch.Tensor | None = None) -> Identities:
     """Global identities (seeded with merge's trajectories unless ``merge_first`` is off) and ranked
     cross-camera matches. ``across``: the features cross-camera links compare (e.g. standardised
     per camera, `TrackletFeatures.across`); merge's seeds use ``features``. ``neighbours``: the
-    pass `network_neighbours` made already; ``halves``: as `merge_cameras` reads them."""
+    pass `network_neighbours` made already; ``thirds``: as `merge_cameras` reads them."""
     cfg.validate()
     shared = across is None or across is features  # one neighbour pass serves merge and match
     across = features if across is None else across
     k_within = cfg.merge.within_k() if shared and cfg.merge_first else 0
     nb = neighbours if neighbours is not None else network_neighbours(across, index, cfg, k_within)
-    seed = (merge_cameras(features, index, cfg.merge, nb if k_within else None, halves).labels
+    seed = (merge_cameras(features, index, cfg.merge, nb if k_within else None, thirds).labels
             if cfg.merge_first else None)
     import warnings
 

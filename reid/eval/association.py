@@ -47,6 +47,27 @@ def merge_nmi(index: TrackletIndex, labels: np.ndarray) -> dict:
             "nmi_mean_per_camera": float(np.mean(known)) if known else None}
 
 
+def oracle_trajectories(index: TrackletIndex) -> np.ndarray:
+    """Merge's ceiling: the trajectories a merge that knew every identity would make under
+    merge's own constraints (within one camera; no two tracklets of a trajectory overlapping in
+    time), labels in ``index``'s order. Each labelled tracklet, in start order, joins the first
+    earlier set of its identity it does not overlap; a tracklet without identity stays alone."""
+    from reid.association.union_find import TimedUnionFind
+
+    first, last = index.spans()
+    sets = TimedUnionFind(first, last)
+    known = np.flatnonzero(index.gt >= 0)
+    order = known[np.lexsort((first[known], index.gt[known], index.camera_of[known]))]
+    key = index.camera_of[order] * (int(index.gt.max(initial=0)) + 1) + index.gt[order]
+    for group in np.split(order, np.flatnonzero(np.diff(key)) + 1):
+        for n, t in enumerate(group[1:], start=1):
+            for earlier in group[:n]:
+                if sets.union(int(earlier), int(t)):
+                    break
+    _, labels = np.unique([sets.find(i) for i in range(index.num_tracklets)], return_inverse=True)
+    return labels.astype(np.int64)
+
+
 def identity_scores(index: TrackletIndex, labels: np.ndarray, features: torch.Tensor) -> dict:
     """Global identities against ground truth: cross-camera pair precision / recall and the
     cross-camera retrieval Rank-1 / 5 and mAP of the features."""

@@ -70,31 +70,30 @@ def embed_tracklets(model: nn.Module,  # noqa: PLR0913
                     store: TrackletStore, index: TrackletIndex, input_hw: tuple[int, int],
                     device: torch.device | str = "cpu", max_frames: int = 16, batch_size: int | None = None,
                     workers: int = 0, progress: bool = False, desc: str = "embed",
-                    halves: bool = False) -> torch.Tensor:
-    """(N, D) float32 tracklet features on the CPU, rows in ``index`` order. ``halves``: (N, 3, D),
-    the whole tracklet, then the mean of its earlier and of its later half of the same frames (one
-    person's two parts: what merge learns a same-person distance from, at no extra embedding; NaN
-    for a tracklet of one frame)."""
+                    thirds: bool = False) -> torch.Tensor:
+    """(N, D) float32 tracklet features on the CPU, rows in ``index`` order. ``thirds``: (N, 3, D),
+    the whole tracklet, then the mean of the first and of the last third of the same frames (one
+    person some time apart: what merge learns a same-person distance from, at no extra embedding;
+    the last third is NaN for a tracklet of one frame)."""
     from tqdm import tqdm
 
     device = torch.device(device)
     # measured on the 2-core CPU: channels_last with batches of 16 embeds 2.5x faster than
     # contiguous batches of 64 (mobilenet_v2 128x64: 735 vs 290 img/s)
     batch_size = batch_size or (64 if device.type == "cuda" else 16)
-    items, owner, late = [], [], []
+    items, owner, third = [], [], []
     for g in range(index.num_tracklets):
         picked = evenly_spaced(int(index.crop_count[g]), max_frames)
         for n, p in enumerate(picked):
             items.append((int(index.camera_of[g]), int(index.crop_start[g] + p)))
             owner.append(g)
-            # the first and the last third: parts of one person some time apart (a middle frame
-            # goes to neither; row 3N is a sink)
-            late.append(0 if 3 * n < len(picked) else 1 if 3 * (n + 1) > 2 * len(picked) else 2)
+            # 0: first third, 1: last third, 2: the middle (goes to neither)
+            third.append(0 if 3 * n < len(picked) else 1 if 3 * (n + 1) > 2 * len(picked) else 2)
     items_a = np.asarray(items, dtype=np.int64).reshape(-1, 2)
     owner_t = torch.as_tensor(owner, dtype=torch.long)
     # rows of the parts' sums: N + g for the first third, 2N + g for the last, 3N for a middle frame
-    part = torch.as_tensor(late, dtype=torch.long)
-    half_t = torch.where(part < 2, owner_t + index.num_tracklets * (1 + part), 3 * index.num_tracklets)
+    part = torch.as_tensor(third, dtype=torch.long)
+    third_t = torch.where(part < 2, owner_t + index.num_tracklets * (1 + part), 3 * index.num_tracklets)
     loader = torch.utils.data.DataLoader(_Crops(store, index.cameras, items_a, (int(input_hw[0]), int(input_hw[1]))),
                                          batch_size=batch_size, num_workers=workers, shuffle=False)
     was_training = model.training
@@ -104,18 +103,18 @@ def embed_tracklets(model: nn.Module,  # noqa: PLR0913
     for x, k in tqdm(loader, desc=desc, unit="batch", disable=None if progress else True, leave=False):
         f = model(normalize_batch(x, device)).float().cpu()
         if sums is None:
-            sums = torch.zeros(3 * index.num_tracklets + 1 if halves else index.num_tracklets, f.shape[1])
+            sums = torch.zeros(3 * index.num_tracklets + 1 if thirds else index.num_tracklets, f.shape[1])
         sums.index_add_(0, owner_t[k], f)
-        if halves:
-            sums.index_add_(0, half_t[k], f)
+        if thirds:
+            sums.index_add_(0, third_t[k], f)
     model.train(was_training)
     if sums is None:
-        return torch.zeros((index.num_tracklets, 3, 0) if halves else (index.num_tracklets, 0))
-    rows = torch.cat([owner_t, half_t]) if halves else owner_t
+        return torch.zeros((index.num_tracklets, 3, 0) if thirds else (index.num_tracklets, 0))
+    rows = torch.cat([owner_t, third_t]) if thirds else owner_t
     counts = torch.bincount(rows, minlength=len(sums)).unsqueeze(1).float()
-    if not halves:
+    if not thirds:
         return sums / counts.clamp_min(1)
-    # a tracklet of one frame has no later half: NaN, never a feature made of nothing
+    # a tracklet of one frame has no last third: NaN, never a feature made of nothing
     return (sums / counts)[:-1].reshape(3, index.num_tracklets, -1).transpose(0, 1).contiguous()
 
 
@@ -149,14 +148,14 @@ class ReidModel:
 
     def tracklet_features(self, store: TrackletStore, index: TrackletIndex, max_frames: int = 16,
                           batch_size: int | None = None, workers: int = 0, progress: bool = False,
-                          halves: bool = False) -> torch.Tensor:
+                          thirds: bool = False) -> torch.Tensor:
         """(N, D) features of ``index``'s tracklets, each the mean over ``max_frames`` evenly spaced
-        frames (0: all); ``halves``: (N, 3, D) as `embed_tracklets` gives. A model that gives NaN or
+        frames (0: all); ``thirds``: (N, 3, D) as `embed_tracklets` gives. A model that gives NaN or
         inf is refused: every distance would be meaningless, and merge and match would quietly link
         nothing."""
         out = embed_tracklets(self.module, store, index, self.input_hw, self.device, max_frames,
-                              batch_size, workers, progress, desc=f"embed ({self.name})", halves=halves)
-        feats = out[:, 0] if halves else out
+                              batch_size, workers, progress, desc=f"embed ({self.name})", thirds=thirds)
+        feats = out[:, 0] if thirds else out
         bad = ~torch.isfinite(feats).all(1)
         if bool(bad.any()):
             raise InputError(f"model {self.name}: non-finite features (NaN or inf) for {int(bad.sum())} of "
@@ -298,9 +297,9 @@ class TrackletFeatures:
     input_hw: tuple[int, int]
     camera_norm: bool = False
     projection: torch.Tensor | None = None  # a site adapter's, after the standardisation
-    # (N, 2, D) each tracklet's earlier and later half (`embed_tracklets`), for merge's same-person
+    # (N, 2, D) each tracklet's first and last third (`embed_tracklets`), for merge's same-person
     # distances; None where the caller did not ask
-    halves: torch.Tensor | None = None
+    thirds: torch.Tensor | None = None
 
     @property
     def across(self) -> torch.Tensor:
@@ -313,16 +312,16 @@ class TrackletFeatures:
 
 def embed_store(store: str | Path | TrackletStore, model: str | Path, cfg: EmbedConfig = EmbedConfig(),
                 progress: bool = False, input_hw: tuple[int, int] = (256, 128),
-                index: TrackletIndex | None = None, halves: bool = False) -> TrackletFeatures:
+                index: TrackletIndex | None = None, thirds: bool = False) -> TrackletFeatures:
     """Every tracklet of the store's complete cameras (or of ``index``), embedded by ``model``
-    (see `load_model`); ``halves``: each tracklet's two halves too (merge's evidence)."""
+    (see `load_model`); ``thirds``: each tracklet's first and last third too (merge's evidence)."""
     st = store if isinstance(store, TrackletStore) else TrackletStore(store)
     index = index or TrackletIndex.from_store(st)
     m = load_model(model, cfg.device, input_hw, cfg)
-    out = m.tracklet_features(st, index, max_frames=cfg.frames, progress=progress, halves=halves)
-    feats, parts = (out[:, 0].contiguous(), out[:, 1:].contiguous()) if halves else (out, None)
+    out = m.tracklet_features(st, index, max_frames=cfg.frames, progress=progress, thirds=thirds)
+    feats, ends = (out[:, 0].contiguous(), out[:, 1:].contiguous()) if thirds else (out, None)
     return TrackletFeatures(st, index, feats, m.name, m.input_hw, cfg.camera_norm_for(m.learner), m.projection,
-                            parts)
+                            ends)
 
 
 def baseline_for(model: str | Path) -> str | None:

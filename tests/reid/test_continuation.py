@@ -44,10 +44,13 @@ def _camera(rng: np.random.Generator, people: int = 40, fragmented: tuple[int, .
         far = 1.0 - next(r for r in rows if r[0] == 0)[4]
         rows = [r for r in rows if r[0] != 1] + [(1, p0_end + 10, p0_end + 90, far, far + 0.05)]
     who = np.array([r[0] for r in rows])
-    noise = lambda: rng.normal(scale=0.12, size=(len(rows), D))  # noqa: E731
+
+    def noise() -> np.ndarray:
+        return rng.normal(scale=0.12, size=(len(rows), D))
+
     feats = _unit(looks[who] + noise())
-    halves = _unit(np.stack([looks[who] + noise(), looks[who] + noise()], axis=1))
-    cam = CameraTracklets(feats, halves, np.array([r[1] for r in rows]), np.array([r[2] for r in rows]),
+    thirds = _unit(np.stack([looks[who] + noise(), looks[who] + noise()], axis=1))
+    cam = CameraTracklets(feats, thirds, np.array([r[1] for r in rows]), np.array([r[2] for r in rows]),
                           np.array([r[3] for r in rows]), np.array([r[4] for r in rows]))
     return cam, who
 
@@ -95,15 +98,32 @@ def test_trajectories_are_chains_that_never_overlap_in_time():
         assert (cam.first[order][1:] > cam.last[order][:-1]).all()
 
 
-def test_merge_reads_the_halves_embedding_gives(tmp_path):
+def test_merge_reads_the_thirds_embedding_gives(tmp_path):
     store = write_reid_store(tmp_path / "s.h5", cameras=2, identities=4, tracklets_per_id=2)
-    tf = embed_store(store, "colour", halves=True)
-    assert tf.halves is not None and tf.halves.shape == (tf.index.num_tracklets, 2, tf.features.shape[1])
+    tf = embed_store(store, "colour", thirds=True)
+    assert tf.thirds is not None and tf.thirds.shape == (tf.index.num_tracklets, 2, tf.features.shape[1])
     many = tf.index.crop_count >= 3
-    # the parts are means of frames of the tracklet: the whole lies between them
-    assert torch.isfinite(tf.halves[torch.from_numpy(many)]).all()
-    with_parts = merge_cameras(tf.features, tf.index, MergeConfig(), halves=tf.halves)
+    # a tracklet of three frames or more has both thirds
+    assert torch.isfinite(tf.thirds[torch.from_numpy(many)]).all()
+    with_parts = merge_cameras(tf.features, tf.index, MergeConfig(), thirds=tf.thirds)
     without = merge_cameras(tf.features, tf.index, MergeConfig())
     assert {c["rule"] for c in with_parts.cameras} == {"continuation"}
     assert {c["rule"] for c in without.cameras} == {"affinity"}
     assert len(with_parts.labels) == tf.index.num_tracklets
+
+
+def test_the_oracle_chains_one_identity_per_camera_and_never_overlaps():
+    from reid.eval.association import oracle_trajectories
+    from reid.tracklet_index import TrackletIndex
+
+    # camera 0: person 7 in three parts, the second overlapping the first (a duplicate track);
+    # person 8 once; an unlabelled tracklet. Camera 1: person 7 again (another camera: apart)
+    gt = np.array([7, 7, 7, 8, -1, 7])
+    first = np.array([0, 5, 30, 0, 40, 0])
+    last = np.array([10, 20, 50, 60, 45, 10])
+    n = len(gt)
+    idx = TrackletIndex(["a", "b"], [slice(0, 5), slice(5, 6)], np.array([0, 0, 0, 0, 0, 1]), np.arange(n),
+                        np.zeros(n, np.int64), np.ones(n, np.int64), gt, first, last)
+    labels = oracle_trajectories(idx)
+    assert labels[0] == labels[2] != labels[1]  # part 3 joins part 1; the overlapping duplicate cannot
+    assert len(set(labels)) == 5  # {0, 2}, {1}, {3}, {4}, {5}
