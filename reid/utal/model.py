@@ -22,3 +22,16 @@ class UTALNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.embedder(x)
+
+    @torch.no_grad()
+    def imprint_heads(self, memory: torch.Tensor, temperature: float) -> None:
+        """Each class row set to its tracklet's memory vector (rows follow the training index, whose
+        cameras are contiguous), scaled so that a frame's first logits are its cosine to each of its
+        camera's tracklets over ``temperature``. The paper does not say how the classifiers start;
+        random rows send random gradients into a pretrained trunk for the first epochs, while
+        imprinted rows start PCTD where the memory already is (docs/utal.md, measured)."""
+        m = memory.float()
+        scale = 1.0 / (temperature * float(m.norm(dim=1).mean()) ** 2)
+        weights = [h.weight for h in self.heads if isinstance(h, nn.Linear)]
+        for w, r in zip(weights, (m * scale).split([int(w.shape[0]) for w in weights])):
+            w.copy_(r.to(w.device, w.dtype))

@@ -174,3 +174,26 @@ def test_densenet121_trunk_learns_and_loads_torchvision_weights(tmp_path):
     assert main(["learn", str(store), "-o", str(tmp_path / "m"), "--backbone", "densenet121", "--pretrained",
                  str(tmp_path / "d.pth"), "--epochs", "1", "--input-size", "64x32", "--embed-dim", "32",
                  "--batch-size", "4", "-q"]) == 0
+
+
+@pytest.mark.parametrize("head_init", ["memory", "random"])
+def test_head_init_memory_imprints_the_classifiers_once(tmp_path, monkeypatch, head_init):
+    from reid.utal.model import UTALNet
+
+    calls = []
+    real = UTALNet.imprint_heads
+
+    def spy(self, memory, temperature):
+        calls.append((tuple(memory.shape), [tuple(h.weight.shape) for h in self.heads]))
+        return real(self, memory, temperature)
+
+    monkeypatch.setattr(UTALNet, "imprint_heads", spy)
+    store = write_reid_store(tmp_path / "s.h5")
+    out = tmp_path / "m"
+    assert main(["learn", str(store), "-o", str(out), "--epochs", "1", "--head-init", head_init, *FAST]) == 0
+    if head_init == "random":
+        assert calls == []
+        return
+    # before the first epoch, from the memory's N x 32 rows, one row per tracklet of each camera
+    (mem, heads), = calls
+    assert mem[1] == 32 and sum(h[0] for h in heads) == mem[0] and all(h[1] == 32 for h in heads)

@@ -242,3 +242,25 @@ def test_learn_says_what_the_preset_and_the_starting_weights_chose():
     assert not any(f"epochs {e}" in n for n in preset_notes("cpu", "osnet.onnx", "contrast", {"epochs"})
                    for e in (10, 20, 40))
     assert preset_notes(None, "imagenet", "utal", set()) == []
+
+
+@pytest.mark.parametrize("single_task", [False, True])
+def test_imprinted_heads_start_at_each_tracklets_memory(single_task):
+    from reid.models.network import ModelConfig
+    from reid.utal.model import UTALNet
+
+    torch.manual_seed(0)
+    net = UTALNet(ModelConfig("mobilenet_v2", None, 16), [3, 2], single_task=single_task)
+    memory = torch.randn(5, 16) * 4
+    net.imprint_heads(memory, temperature=0.1)
+    rows = torch.cat([h.weight for h in net.heads])
+    # each row is its tracklet's memory vector, in the training index's order (cameras contiguous)
+    assert torch.allclose(torch.nn.functional.normalize(rows, dim=1), torch.nn.functional.normalize(memory, dim=1),
+                          atol=1e-6)
+    # a frame at a tracklet's memory vector scores its own class highest, at about cos / temperature
+    mean_sq = float(memory.norm(dim=1).mean()) ** 2
+    for i, head in ((0, net.heads[0]), (4, net.heads[-1])):
+        logits = head(memory[i:i + 1])[0].detach()
+        own = i if single_task or i < 3 else i - 3
+        assert int(logits.argmax()) == own
+        assert float(logits[own]) == pytest.approx(float(memory[i].norm()) ** 2 / (0.1 * mean_sq), rel=1e-4)
