@@ -14,6 +14,16 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
     return "\n".join(out)
 
 
+def mean_sd(values: Sequence[float]) -> str:
+    """One metric over repeated runs (e.g. training seeds): "mean ± sample sd", or the value alone
+    for one run."""
+    import statistics
+
+    if len(values) == 1:
+        return f"{values[0]:.3f}"
+    return f"{statistics.fmean(values):.3f} ± {statistics.stdev(values):.3f}"
+
+
 def _fmt(v: object) -> str:
     if v is None or (isinstance(v, float) and v != v):  # no value, or NaN: a dash, never "nan"
         return "-"

@@ -27,10 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from pipeline.table import format_table  # noqa: E402
+from pipeline.table import format_table, mean_sd  # noqa: E402
 from reid.engine.hooks import Hook, default_hooks  # noqa: E402
 from reid.engine.trainer import Trainer  # noqa: E402
 from reid.eval.cross_camera import cross_camera_retrieval  # noqa: E402
@@ -54,19 +53,24 @@ VARIANTS: dict[str, dict] = {
 }
 
 
-def heldout_scores(model_dir: Path | str, heldout: Path, input_hw: tuple[int, int]) -> tuple[float, ...]:
-    """Held-out cross-camera (R1, mAP) raw, then (R1, mAP) with camera norm, whatever the model's
-    own default: the start and the learned models must be compared under one setting."""
+def both_ways(features: torch.Tensor, index, where: Path) -> list[float]:
+    """Cross-camera (R1, mAP) raw, then (R1, mAP) with camera norm, whatever a model's own default:
+    the start and the learned models must be compared under one setting."""
     from reid.models.camera_norm import standardize_per_camera
 
-    tf = embed_store(heldout, model_dir, input_hw=input_hw)
     out: list[float] = []
-    for feats in (tf.features, standardize_per_camera(tf.features, tf.index.camera_of)):
-        r = cross_camera_retrieval(feats, tf.index)
+    for feats in (features, standardize_per_camera(features, index.camera_of)):
+        r = cross_camera_retrieval(feats, index)
         if r is None:
-            raise SystemExit(f"{heldout}: no ground truth across two cameras to score on")
+            raise SystemExit(f"{where}: no ground truth across two cameras to score on")
         out += [r.rank(1), r.mAP]
-    return tuple(out)
+    return out
+
+
+def heldout_scores(model_dir: Path | str, heldout: Path, input_hw: tuple[int, int]) -> tuple[float, ...]:
+    """`both_ways` on the held-out store, embedded by ``model_dir``."""
+    tf = embed_store(heldout, model_dir, input_hw=input_hw)
+    return tuple(both_ways(tf.features, tf.index, heldout))
 
 
 class HeldOutProbe(Hook):
@@ -78,28 +82,21 @@ class HeldOutProbe(Hook):
         from reid.eval.protocol import training_index
         from tracking.store import TrackletStore
 
+        self.path = heldout
         self.store = TrackletStore(heldout)
         self.index = training_index(self.store, None)
 
-    def _scores(self, module: torch.nn.Module, hw: tuple[int, int]) -> list[float]:
-        from reid.models.camera_norm import standardize_per_camera
+    def _scores(self, module: torch.nn.Module, trainer: Trainer) -> list[float]:
         from reid.models.embedding import embed_tracklets
 
-        was = module.training
-        module.eval()
-        f = embed_tracklets(module, self.store, self.index, hw, torch.device("cpu"), max_frames=16, workers=0,
-                            progress=False, desc="")
-        module.train(was)
-        out: list[float] = []
-        for feats in (f, standardize_per_camera(f, self.index.camera_of)):
-            r = cross_camera_retrieval(feats, self.index)
-            out += [r.rank(1), r.mAP] if r is not None else [float("nan")] * 2
-        return out
+        # embed_tracklets embeds in eval mode and gives the module back in the mode it had
+        f = embed_tracklets(module, self.store, self.index, trainer.cfg.input_hw, trainer.device, max_frames=16)
+        return both_ways(f, self.index, self.path)
 
     def after_epoch(self, trainer: Trainer, epoch: int, record: dict) -> None:
         emb = trainer.net.embedder
-        e = self._scores(emb, trainer.cfg.input_hw)
-        pooled = self._scores(_Pooled(emb), trainer.cfg.input_hw) if hasattr(emb, "trunk") else [float("nan")] * 4
+        e = self._scores(emb, trainer)
+        pooled = self._scores(_Pooled(emb), trainer) if hasattr(emb, "trunk") else [float("nan")] * 4
         print(f"  epoch {epoch + 1}: held-out embedding R1 / mAP raw {e[0]:.3f} / {e[1]:.3f}, camera norm "
               f"{e[2]:.3f} / {e[3]:.3f}; trunk pooled, camera norm {pooled[2]:.3f} / {pooled[3]:.3f}", flush=True)
 
@@ -113,11 +110,6 @@ class _Pooled(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.e.pool(self.e.trunk(x)).flatten(1)  # type: ignore[operator]
-
-
-def _mean_sd(values: list[float]) -> str:
-    a = np.asarray(values, dtype=float)
-    return f"{a.mean():.3f}" if a.size == 1 else f"{a.mean():.3f} ± {a.std(ddof=1):.3f}"
 
 
 def main() -> None:
@@ -172,7 +164,7 @@ def main() -> None:
         # pretrained trunk's own pooled features, the baseline a user starts from
         rows = {"start (new FC / pretrained trunk alone)": [[*st, *held] for st in starts], **rows}
     cols = ["R1 (trained on)", "mAP", "held out: R1 raw", "mAP", "R1 camera norm", "mAP"]
-    print(format_table(["variant", *cols], [[name, *(_mean_sd([r[i] for r in runs]) for i in range(6))]
+    print(format_table(["variant", *cols], [[name, *(mean_sd([r[i] for r in runs]) for i in range(6))]
                                             for name, runs in rows.items()]))
 
 

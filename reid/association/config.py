@@ -32,11 +32,12 @@ class MergeConfig:
     # the neighbour search merge makes, and match reuses (its flags appear once, with merge's)
     search: NeighbourConfig = NeighbourConfig()
 
-    def within_k(self) -> int:
-        """Own-camera neighbours the rule reads (continuation: its appearance candidates)."""
+    def within_k(self, rule: str | None = None) -> int:
+        """Own-camera neighbours a link rule reads (``rule``, default ``link``; continuation: its
+        appearance candidates)."""
         from reid.association.continuation import APPEARANCE_CANDIDATES
 
-        return APPEARANCE_CANDIDATES if self.link == "continuation" else self.affinity_k
+        return APPEARANCE_CANDIDATES if (rule or self.link) == "continuation" else self.affinity_k
 
     def validate(self) -> "MergeConfig":
         self.search.validate()

@@ -61,7 +61,7 @@ def merge_cameras(features: torch.Tensor, index: TrackletIndex, cfg: MergeConfig
     (imported benchmarks), the affinity rule runs, and each camera's summary says which ran."""
     cfg.validate()
     rule = cfg.link if thirds is not None and index.frames_are_time else "affinity"
-    k = APPEARANCE_CANDIDATES if rule == "continuation" else cfg.affinity_k
+    k = cfg.within_k(rule)
     if neighbours is None or neighbours.within_idx.shape[1] < k:
         neighbours = camera_neighbours(features, index.camera_of, k, 0, cfg.search)
     first, last = index.spans()

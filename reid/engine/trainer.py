@@ -47,9 +47,6 @@ LEARNER_WHY = {
                 "ImageNet weights it learned more on real people than UTAL (CUHK03 test mAP 0.265 raw against "
                 "0.195)",
 }
-# imprinted classifiers' softmax temperature at the start (CAP's 0.07 is for unit vectors and
-# proxies that move; the rows here train freely, so a milder start)
-HEAD_TEMPERATURE = 0.1
 # settings added with a default other than what ran before them: a checkpoint written before
 # ran with these values
 BEFORE_SETTING = {"head_init": "random"}
@@ -357,7 +354,7 @@ class Trainer:
             (self.out / METRICS).write_text("")  # a fresh run: no stale epochs
             self.memory = TrackletMemory(self.embed_all(cfg.init_frames, "memory init").to(self.device), cfg.alpha)
             if cfg.learner == "utal" and cfg.head_init == "memory" and cfg.labels != "weak":
-                self.net.imprint_heads(self.memory.s, HEAD_TEMPERATURE)
+                self.net.imprint_heads(self.memory.s)
             if self.has_gt and self.dist.main:
                 base = cross_camera_retrieval(self.memory.s.cpu(), idx)
                 if base is not None:

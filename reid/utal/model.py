@@ -7,6 +7,10 @@ from torch import nn
 
 from reid.models.network import Embedder, ModelConfig
 
+# imprinted classifiers' softmax temperature at the start (CAP's 0.07 is for unit vectors and
+# proxies that move; the rows here train freely, so a milder start)
+IMPRINT_TEMPERATURE = 0.1
+
 
 class UTALNet(nn.Module):
     def __init__(self, cfg: ModelConfig, classes_per_camera: list[int], single_task: bool = False):
@@ -24,7 +28,7 @@ class UTALNet(nn.Module):
         return self.embedder(x)
 
     @torch.no_grad()
-    def imprint_heads(self, memory: torch.Tensor, temperature: float) -> None:
+    def imprint_heads(self, memory: torch.Tensor, temperature: float = IMPRINT_TEMPERATURE) -> None:
         """Each class row set to its tracklet's memory vector (rows follow the training index, whose
         cameras are contiguous), scaled so that a frame's first logits are its cosine to each of its
         camera's tracklets over ``temperature``. The paper does not say how the classifiers start;

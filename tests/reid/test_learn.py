@@ -183,9 +183,9 @@ def test_head_init_memory_imprints_the_classifiers_once(tmp_path, monkeypatch, h
     calls = []
     real = UTALNet.imprint_heads
 
-    def spy(self, memory, temperature):
+    def spy(self, memory, *rest):
         calls.append((tuple(memory.shape), [tuple(h.weight.shape) for h in self.heads]))
-        return real(self, memory, temperature)
+        return real(self, memory, *rest)
 
     monkeypatch.setattr(UTALNet, "imprint_heads", spy)
     store = write_reid_store(tmp_path / "s.h5")
